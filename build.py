@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""duizhao (對照) — build the annotated bilingual archive in content/ into a static site.
+
+    python build.py                 build content/ into _site/
+    python build.py build --content DIR --out DIR
+    python build.py serve           build, serve on http://127.0.0.1:8000, rebuild on change
+
+Each stage finishes over all articles before the next begins: alignment needs the
+whole set (000 borrows its English from 001), and so will cross-links.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import traceback
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from site_src.align import align_archive
+from site_src.anchors import assign_article
+from site_src.clean import clean_article
+from site_src.errors import DuizhaoError
+from site_src.load import load_archive
+from site_src.model import Archive, Article
+from site_src.render import render_site
+from site_src.segment import segment_article
+from site_src.write import write_registries, write_site
+
+ROOT = Path(__file__).resolve().parent
+
+
+def build(content: Path, out: Path) -> Archive:
+    """The pipeline, one line per stage."""
+    archive = load_archive(content)
+    archive = each(archive, clean_article)
+    archive = each(archive, segment_article)
+    archive = replace(archive, articles=align_archive(archive.articles))
+    archive = each(archive, assign_article)
+    write_site(render_site(archive), out)
+    write_registries(archive)
+    return archive
+
+
+def each(archive: Archive, stage: Callable[[Article], Article]) -> Archive:
+    return replace(archive, articles=tuple(stage(a) for a in archive.articles))
+
+
+def summary_line(article: Article) -> str:
+    clean = article.clean
+    patterns = Counter(r.pattern for r in article.rows)
+    shape = ", ".join(f"{n}×{p}" for p, n in sorted(patterns.items()))
+    return (f"{article.slug}: {len(article.paragraphs)} paragraphs, {len(article.rows)} rows ({shape}), "
+            f"{len(clean.changes)} cleaning changes, {len(clean.cuts)} junk blocks cut, {len(clean.flags)} flags")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    archive = build(args.content, args.out)
+    for article in archive.articles:
+        print(summary_line(article))
+    print(f"Built {len(archive.articles)} articles. Open {Path(args.out).resolve() / 'index.html'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from livereload import Server
+
+    cmd_build(args)
+    # Rebuild in a fresh interpreter so edits to site_src/ take effect without a restart.
+    rebuild = [sys.executable, str(ROOT / "build.py"), "build", "--content", str(args.content), "--out", str(args.out)]
+
+    def run() -> None:
+        subprocess.run(rebuild, check=False)
+
+    server = Server()
+    for folder in (args.content, ROOT / "templates", ROOT / "site_src"):
+        server.watch(str(folder), run)
+    print(f"Serving {args.out} on http://127.0.0.1:{args.port}/ (Ctrl-C to stop)")
+    server.serve(root=str(args.out), host="127.0.0.1", port=args.port, open_url_delay=None)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="build.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser, top: bool = False) -> None:
+        # Options are accepted before or after the command.  Subcommands use SUPPRESS
+        # defaults because argparse lets a subparser's default overwrite a value
+        # already given before the command name.
+        def default(value: object) -> object:
+            return value if top else argparse.SUPPRESS
+        sp.add_argument("--content", type=Path, default=default(ROOT / "content"),
+                        help="content folder to read (default: content/)")
+        sp.add_argument("--out", type=Path, default=default(ROOT / "_site"),
+                        help="folder to write the site to; replaced atomically (default: _site/)")
+        sp.add_argument("--debug", action="store_true", default=default(False),
+                        help="show Python tracebacks for errors")
+
+    b = sub.add_parser("build", help="build the site (the default command)")
+    common(b)
+    b.set_defaults(func=cmd_build)
+    s = sub.add_parser("serve", help="build, serve with live reload, rebuild on changes")
+    common(s)
+    s.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    s.set_defaults(func=cmd_serve)
+    common(p, top=True)  # so that plain `python build.py --out X` builds
+    p.set_defaults(func=cmd_build)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DuizhaoError as exc:
+        if args.debug:
+            traceback.print_exc()
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"Build failed with {len(exc.problems)} problem(s); the previous site, if any, is unchanged.",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

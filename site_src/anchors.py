@@ -1,0 +1,188 @@
+"""Stage 5 — anchors: give every aligned row a short id that never changes.
+
+Readers cite ``page#p12``.  A position would shift whenever a paragraph is added, so
+anchors live in a registry committed with the content
+(``content/articles/<slug>/anchors.yaml``) that records, for every anchor ever
+published, a fingerprint of each language side of its row:
+
+* ``hash`` – of the side's normalised text, for exact re-identification;
+* ``head``/``tail`` – its first and last characters (normalised), so a row whose text
+  was edited (typo fixed, mojibake repaired, paragraph split or merged) is still
+  recognised by whichever end survived;
+* ``length`` – to keep a fuzzy match from jumping to a much shorter/longer row.
+
+Matching a build's rows against the registry, in this order (each pass only sees
+what earlier passes left unmatched, so an exact match is never stolen by a fuzzy one):
+
+1. exact: a side's hash equals the registered hash of the same language;
+2. fuzzy: the best head/tail similarity of the same language above ``FUZZY_MIN``;
+3. otherwise a new anchor ``p<next>`` is minted.  ``next`` only grows, so a number
+   once published is never given to other text, even after its row disappears.
+
+Matched entries get their fingerprints refreshed, so small edits accumulate safely.
+Entries that match nothing stay in the registry (their anchors remain reserved).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import replace
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Sequence
+
+import yaml
+
+from . import schema
+from .errors import AnchorError, Problem
+from .model import AlignedRow, AnchorRegistry, Article, Entry, Fingerprint, Paragraph
+
+EDGE = 24  # characters kept at each end of a side's text
+FUZZY_MIN = 0.75  # head/tail similarity needed to keep an anchor across an edit
+ANCHOR_RE = re.compile(r"^p[1-9][0-9]*$")
+SIDES = ("zh", "en")
+
+
+def normalise(text: str) -> str:
+    """Compatibility-fold and keep only letters and digits, so whitespace,
+    punctuation width and casing never change an anchor."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def fingerprint(paragraphs: Sequence[Paragraph]) -> Fingerprint | None:
+    text = normalise("".join(p.text for p in paragraphs))
+    if not text:
+        return None
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    return Fingerprint(digest, text[:EDGE], text[-EDGE:], len(text))
+
+
+def row_sides(row: AlignedRow) -> dict[str, Fingerprint]:
+    out = {}
+    for side, paragraphs in (("zh", row.zh), ("en", row.en)):
+        fp = fingerprint(paragraphs)
+        if fp:
+            out[side] = fp
+    return out
+
+
+def _similarity(a: Fingerprint, b: Fingerprint) -> float:
+    if min(a.length, b.length) < 0.5 * max(a.length, b.length):
+        return 0.0
+    head = SequenceMatcher(None, a.head, b.head).ratio()
+    tail = SequenceMatcher(None, a.tail, b.tail).ratio()
+    return max(head, tail)
+
+
+def assign(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> tuple[tuple[AlignedRow, ...], AnchorRegistry]:
+    """Give each row its anchor; return the rows and the updated registry (pure)."""
+    sides = [row_sides(r) for r in rows]
+    free = {e.anchor: e for e in registry.entries}
+    chosen: list[str | None] = [None] * len(rows)
+
+    # Pass 1: exact hash of either language side.
+    for i, fp in enumerate(sides):
+        for anchor, entry in free.items():
+            if any(side in entry.sides and entry.sides[side].hash == f.hash for side, f in fp.items()):
+                chosen[i] = anchor
+                break
+        if chosen[i]:
+            del free[chosen[i]]
+
+    # Pass 2: best fuzzy match, strongest pairs first so a weak pair never blocks a strong one.
+    candidates = []
+    for i, fp in enumerate(sides):
+        if chosen[i]:
+            continue
+        for anchor, entry in free.items():
+            score = max((_similarity(f, entry.sides[s]) for s, f in fp.items() if s in entry.sides), default=0.0)
+            if score >= FUZZY_MIN:
+                candidates.append((score, i, anchor))
+    for score, i, anchor in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if chosen[i] is None and anchor in free:
+            chosen[i] = anchor
+            del free[anchor]
+
+    # Pass 3: mint, in document order, so a fresh registry numbers rows p1, p2, ….
+    next_number = registry.next
+    for i in range(len(rows)):
+        if chosen[i] is None:
+            chosen[i] = f"p{next_number}"
+            next_number += 1
+
+    refreshed = {e.anchor: e for e in registry.entries}
+    for anchor, fp in zip(chosen, sides):
+        old = refreshed.get(anchor)
+        merged = dict(old.sides) if old else {}
+        merged.update(fp)
+        refreshed[anchor] = Entry(anchor, merged)
+    ordered = sorted(refreshed.values(), key=lambda e: int(e.anchor[1:]))
+    new_rows = tuple(replace(r, anchor=a) for r, a in zip(rows, chosen))
+    return new_rows, AnchorRegistry(next_number, tuple(ordered))
+
+
+def assign_article(article: Article) -> Article:
+    rows, updated = assign(article.rows, article.registry)
+    return replace(article, rows=rows, registry=updated)
+
+
+# ---------------------------------------------------------------------------
+# Registry file (read at load time, written by the write stage)
+# ---------------------------------------------------------------------------
+HEADER = """\
+# Anchor registry: every anchor ever published for this article, with a fingerprint of
+# the text of each language side of its row. Written by `python build.py`; commit it.
+# Never renumber or reuse an entry: published citations point at these anchors.
+"""
+
+
+def parse_registry(text: str, path: Path) -> AnchorRegistry:
+    node = schema.compose(text, path)
+    data = yaml.safe_load(text) if node is not None else None
+    if data is None:
+        return AnchorRegistry(1, ())
+    problems = []
+    if not isinstance(data, dict) or not isinstance(data.get("next"), int) or not isinstance(data.get("anchors"), dict):
+        raise AnchorError(Problem(path, 1, "expected keys 'next' (number) and 'anchors' (mapping)",
+                                  "restore the file from git; it is written by the build"))
+    entries = []
+    for anchor, sides in data["anchors"].items():
+        line = _line_of(text, f"{anchor}:")
+        if not isinstance(anchor, str) or not ANCHOR_RE.match(anchor):
+            problems.append(Problem(path, line, f"'{anchor}' is not an anchor (p<number>)", "restore it from git"))
+            continue
+        if int(anchor[1:]) >= data["next"]:
+            problems.append(Problem(path, line, f"{anchor} is not below next ({data['next']})",
+                                    "set next above the largest anchor number"))
+        try:
+            fps = {s: Fingerprint(str(v["hash"]), str(v["head"]), str(v["tail"]), int(v["length"]))
+                   for s, v in (sides or {}).items() if s in SIDES}
+        except (TypeError, KeyError, ValueError):
+            problems.append(Problem(path, line, f"{anchor} has a malformed fingerprint", "restore it from git"))
+            continue
+        entries.append(Entry(anchor, fps))
+    if problems:
+        raise AnchorError(problems)
+    return AnchorRegistry(data["next"], tuple(entries))
+
+
+def dump_registry(registry: AnchorRegistry) -> str:
+    data = {"next": registry.next,
+            "anchors": {e.anchor: {s: {"hash": f.hash, "head": f.head, "tail": f.tail, "length": f.length}
+                                   for s, f in sorted(e.sides.items())} for e in registry.entries}}
+    return HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def read_registry(path: Path | None) -> AnchorRegistry:
+    if path is None or not path.is_file():
+        return AnchorRegistry(1, ())
+    return parse_registry(path.read_text(encoding="utf-8"), path)
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith(needle):
+            return number
+    return None

@@ -1,0 +1,137 @@
+"""Stage 1 — load: read ``content/`` into an :class:`Archive` (the input end of the I/O).
+
+Layout::
+
+    content/site.yaml
+    content/articles/<slug>/source.txt        raw capture, byte for byte (never edited)
+    content/articles/<slug>/article.yaml      metadata (schema in site_src.schema)
+    content/articles/<slug>/corrections.yaml  optional editor's fixes
+    content/articles/<slug>/anchors.yaml      anchor registry (written by the build)
+
+Every problem in every file is collected before raising, so one build run shows the
+editor the whole list.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from . import anchors, schema
+from .errors import ContentError, DuizhaoError, Problem
+from .model import Archive, Article, Source
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 file; undecodable bytes are reported with their line and column."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ContentError(Problem(
+            path, line, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column}",
+            "captures are stored as UTF-8; re-import the capture converted from its original encoding")) from None
+
+
+def load_archive(content_dir: Path) -> Archive:
+    content_dir = Path(content_dir)
+    site_path = content_dir / "site.yaml"
+    if not site_path.is_file():
+        raise ContentError(Problem(site_path, None, "missing", "create it (see the README's content schema)"))
+    problems: list[Problem] = []
+    site = None
+    try:
+        site = schema.site_config(read_text(site_path), site_path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+
+    articles: list[Article] = []
+    folders = sorted(p for p in (content_dir / "articles").glob("*") if p.is_dir())
+    if not folders:
+        problems.append(Problem(content_dir / "articles", None, "no article folders",
+                                "add content/articles/<slug>/ with source.txt and article.yaml"))
+    for folder in folders:
+        try:
+            articles.append(load_article(folder))
+        except DuizhaoError as exc:
+            problems.extend(exc.problems)
+    problems.extend(_relation_problems(articles))
+    if problems:
+        raise ContentError(problems)
+    assert site is not None
+    # Newest first: the index lists recent material at the top.
+    articles.sort(key=lambda a: (a.meta.date, a.slug), reverse=True)
+    return Archive(site=site, articles=tuple(articles), content_dir=content_dir)
+
+
+def load_article(folder: Path) -> Article:
+    slug = folder.name
+    problems: list[Problem] = []
+    if not schema.SLUG_RE.match(slug):
+        problems.append(Problem(folder, None, f"folder name '{slug}' is not a readable slug",
+                                "use lowercase words and digits joined by '-', e.g. 2025-03-bloomberg-china-show"))
+    meta_path, source_path = folder / "article.yaml", folder / "source.txt"
+    corrections_path, anchors_path = folder / "corrections.yaml", folder / "anchors.yaml"
+    meta = source = None
+    corrections: tuple = ()
+    for path in (meta_path, source_path):
+        if not path.is_file():
+            problems.append(Problem(path, None, "missing", "every article folder needs article.yaml and source.txt"))
+    try:
+        if meta_path.is_file():
+            meta = schema.article_meta(read_text(meta_path), meta_path, slug)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+    try:
+        if source_path.is_file():
+            text = read_text(source_path)
+            source = Source(source_path, text, hashlib.sha256(source_path.read_bytes()).hexdigest())
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+    try:
+        if corrections_path.is_file():
+            corrections = schema.corrections(read_text(corrections_path), corrections_path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+    registry = None
+    try:
+        registry = anchors.read_registry(anchors_path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ContentError(problems)
+    assert meta is not None and source is not None and registry is not None
+    return Article(meta=meta, source=source, folder=folder, corrections=corrections,
+                   corrections_path=corrections_path if corrections_path.is_file() else None,
+                   anchors_path=anchors_path, registry=registry)
+
+
+def _relation_problems(articles: list[Article]) -> list[Problem]:
+    """Relations must name articles that exist, and English may be borrowed only from
+    an article that carries English."""
+    by_slug = {a.slug: a for a in articles}
+    problems = []
+    for a in articles:
+        for rel in a.meta.relations:
+            target = by_slug.get(rel.slug)
+            where = a.folder / "article.yaml"
+            line = _line_of(where, rel.slug)
+            if target is None:
+                problems.append(Problem(where, line, f"relation {rel.kind} names unknown article '{rel.slug}'",
+                                        f"use one of: {', '.join(sorted(by_slug))}"))
+            elif rel.kind == "english_text_from" and "en" not in target.meta.languages:
+                problems.append(Problem(where, line, f"english_text_from '{rel.slug}', which has no English",
+                                        "point it at an article whose languages include en"))
+            elif rel.slug == a.slug:
+                problems.append(Problem(where, line, "an article cannot relate to itself", "remove that relation"))
+    return problems
+
+
+def _line_of(path: Path, needle: str) -> int | None:
+    """Line where ``needle`` first appears: relation checks run after parsing, so
+    they point the editor at the slug's line by searching for it."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    return None

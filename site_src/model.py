@@ -1,0 +1,243 @@
+"""The small typed objects the pipeline passes from stage to stage.
+
+Stages never mutate these: each returns new objects (``dataclasses.replace``), so a
+stage can be tested alone and the order of stages is visible in ``build.py``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Lang = Literal["zh-Hant", "zh-Hans", "en"]
+ParagraphKind = Literal["p", "heading", "caption", "lede"]
+
+
+# ---------------------------------------------------------------------------
+# Configuration and metadata (validated by site_src.schema)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Editor:
+    name: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    subtitle: str
+    description: str
+    base_url: str
+    editors: tuple[Editor, ...]
+    contact: str
+    language: str = "zh-Hant"
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A person or outlet that speaks in an interview; ``labels`` are the prefixes
+    (``問``, ``EO``, ``KFL`` …) that introduce a turn in either language."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    role: Literal["interviewer", "interviewee"]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    kind: Literal["translation_of", "same_source_as", "refers_to", "english_text_from"]
+    slug: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    slug: str
+    title_zh: str
+    title_en: str
+    outlet_zh: str
+    outlet_en: str
+    byline: str
+    date: str  # ISO date, possibly partial: 2025-03 or 2025-03-20
+    date_note: str
+    url: str
+    kind: Literal["interview", "op-ed", "report"]
+    languages: tuple[Lang, ...]
+    summary: str
+    source_note: str
+    speakers: tuple[Speaker, ...]
+    relations: tuple[Relation, ...]
+    english_original: str  # who published the English text (for credits), "" if none
+
+    def related(self, kind: str) -> tuple[str, ...]:
+        return tuple(r.slug for r in self.relations if r.kind == kind)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An editor's fix for what the cleaner cannot repair (``corrections.yaml``)."""
+
+    find: str
+    replace: str
+    why: str
+    line: int  # line of this entry in corrections.yaml, for error messages
+
+
+# ---------------------------------------------------------------------------
+# Cleaning
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Change:
+    """One logged edit: which rule changed what, where in ``source.txt``."""
+
+    rule: str
+    line: int  # 1-based line of source.txt
+    before: str
+    after: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A spot the cleaner could not repair; shown on the page and in the log."""
+
+    rule: str
+    line: int
+    text: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """A kept line of the capture after cleaning, with its origin in source.txt."""
+
+    number: int  # 1-based line in source.txt
+    text: str
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A block of source lines removed as scrape junk (logged, never silent)."""
+
+    rule: str
+    first: int
+    last: int
+    preview: str
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    lines: tuple[Line, ...]
+    changes: tuple[Change, ...]
+    cuts: tuple[Cut, ...]
+    flags: tuple[Flag, ...]
+    lifted: dict[str, str] = field(default_factory=dict)  # metadata lifted out of the body
+
+
+# ---------------------------------------------------------------------------
+# Segmentation and alignment
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Paragraph:
+    lang: Lang
+    text: str  # the paragraph without its speaker label
+    kind: ParagraphKind = "p"
+    speaker: str | None = None  # Speaker.id
+    label: str | None = None  # the label as written (問, KFL, …)
+    line: int = 0  # source line (of the article that carries it)
+    origin: str = ""  # slug of the article whose capture holds this paragraph
+
+
+@dataclass(frozen=True)
+class AlignedRow:
+    zh: tuple[Paragraph, ...]
+    en: tuple[Paragraph, ...]
+    confidence: float
+    reason: str
+    anchor: str = ""  # set by site_src.anchors
+
+    @property
+    def pattern(self) -> str:
+        return f"{len(self.zh)}-{len(self.en)}"
+
+    @property
+    def speaker(self) -> str | None:
+        for p in self.zh + self.en:
+            if p.speaker:
+                return p.speaker
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Anchor registry (see site_src.anchors for how rows are matched to it)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fingerprint:
+    hash: str
+    head: str
+    tail: str
+    length: int
+
+@dataclass(frozen=True)
+class Entry:
+    anchor: str
+    sides: dict[str, Fingerprint]
+
+@dataclass(frozen=True)
+class AnchorRegistry:
+    next: int
+    entries: tuple[Entry, ...]
+
+    def anchors(self) -> set[str]:
+        return {e.anchor for e in self.entries}
+
+
+# ---------------------------------------------------------------------------
+# The article as it moves through the pipeline
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Article:
+    meta: ArticleMeta
+    source: Source
+    folder: Path
+    corrections: tuple[Correction, ...] = ()
+    corrections_path: Path | None = None
+    anchors_path: Path | None = None
+    registry: AnchorRegistry = AnchorRegistry(1, ())
+    clean: CleanResult | None = None
+    paragraphs: tuple[Paragraph, ...] = ()
+    rows: tuple[AlignedRow, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        return self.meta.slug
+
+    @property
+    def zh(self) -> tuple[Paragraph, ...]:
+        return tuple(p for p in self.paragraphs if p.lang != "en")
+
+    @property
+    def en(self) -> tuple[Paragraph, ...]:
+        return tuple(p for p in self.paragraphs if p.lang == "en")
+
+
+@dataclass(frozen=True)
+class Archive:
+    site: SiteConfig
+    articles: tuple[Article, ...]
+    content_dir: Path
+
+    def get(self, slug: str) -> Article:
+        for a in self.articles:
+            if a.slug == slug:
+                return a
+        raise KeyError(slug)

@@ -1,0 +1,196 @@
+"""Declared schemas for the content's YAML files, validated with line numbers.
+
+PyYAML's ``safe_load`` forgets where each value came from, so a message could only
+say "article.yaml is wrong".  We validate the *composed node tree* instead: every
+node carries its start mark, so each problem names file and line.  All problems of a
+file are collected and reported together (an editor fixes them in one pass).
+
+The schema is data (``Field`` lists below), not code paths, so the README can list
+it and a new key is one line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ContentError, Problem
+from .model import ArticleMeta, Correction, Editor, Relation, SiteConfig, Speaker
+
+LANGS = ("zh-Hant", "zh-Hans", "en")
+KINDS = ("interview", "op-ed", "report")
+RELATION_KINDS = ("translation_of", "same_source_as", "refers_to", "english_text_from")
+ROLES = ("interviewer", "interviewee")
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def compose(text: str, path: Path) -> Node | None:
+    """Parse YAML text into a node tree; a syntax error names file and line."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ContentError(
+            Problem(path, line, f"YAML syntax error: {exc.problem or exc.context}",
+                    "check indentation and quoting on that line (quote text containing ': ' or '#')")
+        ) from None
+
+
+@dataclass
+class _Checker:
+    """Walks nodes, collecting problems instead of stopping at the first."""
+
+    path: Path
+    problems: list[Problem]
+
+    def line(self, node: Node) -> int:
+        return node.start_mark.line + 1
+
+    def fail(self, node: Node | None, problem: str, fix: str) -> None:
+        self.problems.append(Problem(self.path, self.line(node) if node else 1, problem, fix))
+
+    def mapping(self, node: Node | None, what: str, keys: dict[str, bool]) -> dict[str, Node]:
+        """Return key → value node; report unknown keys and missing required ones."""
+        if not isinstance(node, MappingNode):
+            self.fail(node, f"{what} must be a mapping (key: value)", "see the README's content schema")
+            return {}
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key not in keys:
+                known = ", ".join(keys)
+                self.fail(key_node, f"unknown key '{key}' in {what}", f"use one of: {known}")
+            elif key in out:
+                self.fail(key_node, f"duplicate key '{key}' in {what}", "keep only one")
+            else:
+                out[key] = value_node
+        for key, required in keys.items():
+            if required and key not in out:
+                self.fail(node, f"{what} lacks required key '{key}'", f"add '{key}:'")
+        return out
+
+    def text(self, node: Node | None, what: str, *, default: str = "", pattern: re.Pattern | None = None,
+             choices: tuple[str, ...] = ()) -> str:
+        if node is None:
+            return default
+        if not isinstance(node, ScalarNode):
+            self.fail(node, f"{what} must be a single value", "write it on one line or as a quoted string")
+            return default
+        value = node.value if node.tag != "tag:yaml.org,2002:null" else ""
+        if choices and value not in choices:
+            self.fail(node, f"{what} is '{value}'", f"use one of: {', '.join(choices)}")
+        elif pattern and value and not pattern.match(value):
+            self.fail(node, f"{what} '{value}' is malformed", f"expected a value matching {pattern.pattern}")
+        return value
+
+    def items(self, node: Node | None, what: str) -> list[Node]:
+        if node is None:
+            return []
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return []
+        if not isinstance(node, SequenceNode):
+            self.fail(node, f"{what} must be a list", "write one '- item' per line")
+            return []
+        return list(node.value)
+
+    def texts(self, node: Node | None, what: str, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
+        return tuple(self.text(n, f"an item of {what}", choices=choices) for n in self.items(node, what))
+
+
+def _validated(path: Path, node: Node | None, build: Callable[[_Checker, Node | None], Any]) -> Any:
+    checker = _Checker(path, [])
+    result = build(checker, node)
+    if checker.problems:
+        raise ContentError(checker.problems)
+    return result
+
+
+def site_config(text: str, path: Path) -> SiteConfig:
+    def build(c: _Checker, node: Node | None) -> SiteConfig:
+        f = c.mapping(node, "site.yaml", {"title": True, "subtitle": False, "description": True,
+                                          "base_url": True, "language": False, "editors": True,
+                                          "contact": True})
+        editors = []
+        for item in c.items(f.get("editors"), "editors"):
+            e = c.mapping(item, "an editor", {"name": True, "role": False})
+            editors.append(Editor(c.text(e.get("name"), "editor name"), c.text(e.get("role"), "editor role")))
+        base_url = c.text(f.get("base_url"), "base_url")
+        if base_url and not base_url.endswith("/"):
+            c.fail(f["base_url"], "base_url must end with '/'", f"write '{base_url}/'")
+        return SiteConfig(
+            title=c.text(f.get("title"), "title"), subtitle=c.text(f.get("subtitle"), "subtitle"),
+            description=c.text(f.get("description"), "description"), base_url=base_url,
+            editors=tuple(editors), contact=c.text(f.get("contact"), "contact"),
+            language=c.text(f.get("language"), "language", default="zh-Hant", choices=LANGS))
+
+    return _validated(path, compose(text, path), build)
+
+
+def _bilingual(c: _Checker, node: Node | None, what: str, *, need_zh: bool) -> tuple[str, str]:
+    f = c.mapping(node, what, {"zh": need_zh, "en": False})
+    return c.text(f.get("zh"), f"{what}.zh"), c.text(f.get("en"), f"{what}.en")
+
+
+def article_meta(text: str, path: Path, slug: str) -> ArticleMeta:
+    def build(c: _Checker, node: Node | None) -> ArticleMeta:
+        f = c.mapping(node, "article.yaml", {
+            "title": True, "outlet": True, "byline": False, "date": True, "date_note": False,
+            "url": False, "kind": True, "languages": True, "summary": True, "source_note": False,
+            "english_original": False, "speakers": False, "relations": False})
+        title_zh, title_en = _bilingual(c, f.get("title"), "title", need_zh=True)
+        outlet_zh, outlet_en = _bilingual(c, f.get("outlet"), "outlet", need_zh=True)
+        url = c.text(f.get("url"), "url")
+        if url and not url.startswith(("https://", "http://")):
+            c.fail(f["url"], f"url '{url}' is not a web address", "write the full https://… address, or leave it empty")
+        speakers = []
+        for item in c.items(f.get("speakers"), "speakers"):
+            s = c.mapping(item, "a speaker", {"id": True, "name": True, "role": True, "labels": True})
+            zh, en = _bilingual(c, s.get("name"), "speaker name", need_zh=True)
+            labels = c.texts(s.get("labels"), "labels")
+            if not labels and "labels" in s:
+                c.fail(s["labels"], "a speaker needs at least one label", "list the prefixes that start its turns, e.g. [問]")
+            speakers.append(Speaker(id=c.text(s.get("id"), "speaker id", pattern=SLUG_RE), name_zh=zh, name_en=en,
+                                    role=c.text(s.get("role"), "speaker role", choices=ROLES), labels=labels))
+        relations = []
+        rel = c.mapping(f.get("relations"), "relations", {k: False for k in RELATION_KINDS}) \
+            if f.get("relations") is not None else {}
+        for kind, value in rel.items():
+            for item in c.items(value, f"relations.{kind}"):
+                r = c.mapping(item, f"a {kind} relation", {"slug": True, "note": False})
+                relations.append(Relation(kind, c.text(r.get("slug"), "relation slug", pattern=SLUG_RE),
+                                          c.text(r.get("note"), "relation note")))
+        return ArticleMeta(
+            slug=slug, title_zh=title_zh, title_en=title_en, outlet_zh=outlet_zh, outlet_en=outlet_en,
+            byline=c.text(f.get("byline"), "byline"),
+            date=c.text(f.get("date"), "date", pattern=DATE_RE),
+            date_note=c.text(f.get("date_note"), "date_note"), url=url,
+            kind=c.text(f.get("kind"), "kind", choices=KINDS),
+            languages=c.texts(f.get("languages"), "languages", choices=LANGS),
+            summary=c.text(f.get("summary"), "summary"), source_note=c.text(f.get("source_note"), "source_note"),
+            speakers=tuple(speakers), relations=tuple(relations),
+            english_original=c.text(f.get("english_original"), "english_original"))
+
+    return _validated(path, compose(text, path), build)
+
+
+def corrections(text: str, path: Path) -> tuple[Correction, ...]:
+    def build(c: _Checker, node: Node | None) -> tuple[Correction, ...]:
+        out = []
+        for item in c.items(node, "corrections.yaml"):
+            f = c.mapping(item, "a correction", {"find": True, "replace": True, "why": True})
+            find = c.text(f.get("find"), "find")
+            if "find" in f and not find:
+                c.fail(f["find"], "'find' is empty", "quote the exact damaged text to replace")
+            why = c.text(f.get("why"), "why")
+            if "why" in f and not why.strip():
+                c.fail(f["why"], "'why' is empty", "say what was damaged and how the fix was established")
+            out.append(Correction(find, c.text(f.get("replace"), "replace"), why, c.line(item)))
+        return tuple(out)
+
+    return _validated(path, compose(text, path), build)

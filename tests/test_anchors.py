@@ -1,0 +1,99 @@
+"""The anchor registry: anchors survive edits and are never reused."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from site_src.anchors import assign, dump_registry, parse_registry
+from site_src.errors import AnchorError
+from site_src.model import AlignedRow, AnchorRegistry, Paragraph
+
+ZH = [
+    "零一萬物致力於為企業開發AI智能體提供工具。我們基於開源模型,會針對企業的具體應用場景選擇合適的模型。",
+    "我們合作的客戶來自銀行、保險、礦業、能源等傳統行業。與科技公司相比,這些企業在AI應用方面準備不足。",
+    "企業如果缺乏AI專業能力,就必須與AI公司合作,共同制定AI戰略。這類轉型通常由CEO親自主導,而且非常困難。",
+    "當我們與企業合作時,我們會深入參與。他們必須全力投入。我們希望他們聘請一位首席AI官(CAIO)。",
+]
+EN = [
+    "0.1.ai makes tools to develop AI agents for companies. We build on open-source models.",
+    "We work with companies in traditional industries, including banking, insurance, mining and energy.",
+    "Companies that lack AI expertise must partner with an AI company to co-create their AI strategy.",
+    "When we partner with a company, we go in deep. They commit. We want them to hire a chief AI officer.",
+]
+
+
+def rows(zh: list[str], en: list[str] | None = None) -> list[AlignedRow]:
+    en = en if en is not None else [""] * len(zh)
+    return [AlignedRow(zh=(Paragraph("zh-Hant", z),) if z else (), en=(Paragraph("en", e),) if e else (),
+                       confidence=1.0, reason="test") for z, e in zip(zh, en)]
+
+
+def anchored(zh: list[str], en: list[str] | None, registry: AnchorRegistry) -> tuple[dict[str, str], AnchorRegistry]:
+    out, registry = assign(rows(zh, en), registry)
+    return {r.anchor: (r.zh[0].text if r.zh else r.en[0].text) for r in out}, registry
+
+
+def first(zh: list[str], en: list[str] | None = None) -> tuple[dict[str, str], AnchorRegistry]:
+    return anchored(zh, en, AnchorRegistry(1, ()))
+
+
+def test_fresh_registry_numbers_in_document_order() -> None:
+    found, registry = first(ZH, EN)
+    assert list(found) == ["p1", "p2", "p3", "p4"]
+    assert registry.next == 5
+
+
+def test_insert_at_top_keeps_every_anchor() -> None:
+    before, registry = first(ZH, EN)
+    after, registry = anchored(["譯者前言:這是一段新加的導語。"] + ZH, [""] + EN, registry)
+    for anchor, text in before.items():
+        assert after[anchor] == text
+    assert after["p5"].startswith("譯者前言")
+
+
+def test_typo_fix_keeps_anchor() -> None:
+    before, registry = first(ZH)
+    edited = list(ZH)
+    edited[1] = edited[1].replace("礦業", "礦山")
+    after, _ = anchored(edited, None, registry)
+    assert [a for a, t in after.items() if t == edited[1]] == ["p2"]
+
+
+def test_split_paragraph_keeps_anchor_for_first_part() -> None:
+    before, registry = first(ZH)
+    head, tail = ZH[2].split("。", 1)
+    after, registry = anchored(ZH[:2] + [head + "。", tail] + ZH[3:], None, registry)
+    assert after["p3"] == head + "。"
+    assert after["p4"] == ZH[3]
+    assert after["p5"] == tail  # new text, new anchor
+    assert registry.next == 6
+
+
+def test_removed_anchor_is_never_reused() -> None:
+    _, registry = first(ZH)
+    after, registry = anchored(ZH[:3], None, registry)  # p4 removed
+    assert "p4" not in after
+    after, registry = anchored(ZH[:3] + ["全新的段落,與以前的文字毫無關係,編者補充的內容。"], None, registry)
+    assert "p4" not in after and after["p5"].startswith("全新")
+
+
+def test_english_side_alone_identifies_row() -> None:
+    _, registry = first(ZH, EN)
+    # The Chinese of row 2 was re-cleaned beyond recognition; the English still matches.
+    after, _ = anchored([ZH[0], "完全不同的中文文字,重新清理之後。", ZH[2], ZH[3]], EN, registry)
+    assert after["p2"] == "完全不同的中文文字,重新清理之後。"
+
+
+def test_registry_round_trip(tmp_path: Path) -> None:
+    _, registry = first(ZH, EN)
+    text = dump_registry(registry)
+    assert text.startswith("# Anchor registry")
+    assert parse_registry(text, tmp_path / "anchors.yaml") == registry
+
+
+def test_corrupt_registry_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "anchors.yaml"
+    with pytest.raises(AnchorError) as info:
+        parse_registry("next: 2\nanchors:\n  p1: {}\n  p7: {}\n", path)
+    assert str(info.value) == f"{path}:4: p7 is not below next (2) — set next above the largest anchor number"

@@ -1,0 +1,92 @@
+"""Loading and validating content: every problem names file and line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from site_src.errors import ContentError
+from site_src.load import load_archive
+from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, write_archive
+
+
+def problems(content: Path) -> list[str]:
+    with pytest.raises(ContentError) as info:
+        load_archive(content)
+    return [str(p) for p in info.value.problems]
+
+
+def test_fixture_archive_loads(fixture_archive: Path) -> None:
+    archive = load_archive(fixture_archive)
+    assert [a.slug for a in archive.articles] == ["2025-12-test-op-ed", "2025-03-test-interview"]
+    interview = archive.get("2025-03-test-interview")
+    assert interview.meta.languages == ("zh-Hant", "en")
+    assert [s.labels for s in interview.meta.speakers] == [("問", "Q"), ("李開復", "A")]
+    assert interview.source.text == INTERVIEW_SOURCE
+
+
+def test_shipped_content_loads() -> None:
+    archive = load_archive(Path(__file__).resolve().parents[1] / "content")
+    assert len(archive.articles) == 5
+    phoenix = archive.get("2026-02-ft-interview-phoenix")
+    assert phoenix.meta.related("english_text_from") == ("2026-02-ft-interview-netease",)
+    assert archive.get("2025-03-jiemian-interview").meta.related("refers_to") == ("2025-03-bloomberg-china-show",)
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    broken = INTERVIEW_YAML.replace("kind: interview", "kind: [interview")
+    content = write_archive(tmp_path, {"2025-03-x": {"article.yaml": broken, "source.txt": INTERVIEW_SOURCE}})
+    (msg,) = problems(content)
+    assert "2025-03-x/article.yaml:" in msg and "YAML syntax error" in msg
+    line = int(msg.split("article.yaml:")[1].split(":")[0])
+    assert line >= broken.splitlines().index("kind: [interview") + 1
+
+
+def test_all_schema_problems_reported_at_once(tmp_path: Path) -> None:
+    bad = (INTERVIEW_YAML.replace("kind: interview", "kind: podcast")
+           .replace('date: "2025-03-20"', 'date: "20 March"') + "colour: red\n")
+    content = write_archive(tmp_path, {"2025-03-x": {"article.yaml": bad, "source.txt": INTERVIEW_SOURCE}})
+    found = problems(content)
+    lines = bad.splitlines()
+    assert any(f"article.yaml:{lines.index('kind: podcast') + 1}: kind is 'podcast'" in m for m in found)
+    date_line = lines.index('date: "20 March"') + 1
+    assert any(f"article.yaml:{date_line}: date '20 March' is malformed" in m for m in found)
+    assert any("unknown key 'colour'" in m and " — use one of:" in m for m in found)
+    assert len(found) == 3
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML.replace("kind: op-ed\n", ""),
+                                                      "source.txt": OPED_SOURCE}})
+    (msg,) = problems(content)
+    assert "lacks required key 'kind'" in msg
+
+
+def test_undecodable_source_names_line_and_byte(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML}})
+    (content / "articles/2025-12-x/source.txt").write_bytes("第一行\n第二行 ".encode() + b"\xff\xfe tail\n")
+    (msg,) = problems(content)
+    assert "2025-12-x/source.txt:2: not valid UTF-8: byte 0xff at column" in msg
+
+
+def test_unknown_relation_target(tmp_path: Path) -> None:
+    yaml_text = OPED_YAML + "relations:\n  refers_to:\n    - slug: 2025-01-nowhere\n"
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": yaml_text, "source.txt": OPED_SOURCE}})
+    (msg,) = problems(content)
+    assert f"article.yaml:{yaml_text.splitlines().index('    - slug: 2025-01-nowhere') + 1}:" in msg
+    assert "unknown article '2025-01-nowhere'" in msg
+
+
+def test_bad_folder_name_and_missing_source(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"Bad Name": {"article.yaml": OPED_YAML}})
+    found = problems(content)
+    assert any("is not a readable slug" in m for m in found)
+    assert any("source.txt: missing" in m for m in found)
+
+
+def test_corrections_schema(tmp_path: Path) -> None:
+    corrections = "- find: 黃埔軍!;\n  replace: 黃埔軍校”;\n  why: bytes lost\n- find: x\n  replace: y\n"
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML, "source.txt": OPED_SOURCE,
+                                                      "corrections.yaml": corrections}})
+    (msg,) = problems(content)
+    assert "corrections.yaml:4: a correction lacks required key 'why'" in msg

@@ -1,0 +1,75 @@
+"""Stage 2 — clean: from a raw capture to the article's body lines.
+
+Order of the rules, and why:
+
+1. **Extraction** (``extract``) decides which lines are page chrome or header
+   metadata.  It looks at a copy of each line with pinyin readings removed, because
+   the mirror annotated the chrome too (``相關(guān)推薦``).  Junk lines are cut before any
+   repair, so the logs hold no repairs of text that is thrown away.
+2. **Whitespace** first on each kept line, so the later patterns see single spaces.
+3. **GBK mojibake** before pinyin removal: the readings are the evidence that pins
+   a lost byte down, and the ``?yàn)`` fragments are part of the damage; removing
+   readings first would destroy both.
+4. **Pinyin readings** next; after the repair the remaining ones are all insertions.
+5. **Stray HTML**, **ellipsis** and the **inline byline** need the readings gone
+   (a reading could sit inside a tag or next to the byline).
+6. **Corrections** last: editors write them against the text the rules leave.
+
+A line that ends up empty is dropped and logged as a cut; lines are never merged or
+split, so every kept line carries its line number in ``source.txt``.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from ..model import Article, ArticleMeta, Change, CleanResult, Correction, Cut, Flag, Line
+from . import corrections as corrections_rule
+from . import extract, mojibake, textrules
+
+# The in-line rules after the mojibake repair, in the order described above.
+LINE_RULES = (textrules.pinyin_readings, textrules.stray_html, textrules.ellipsis)
+
+
+def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...] = (),
+               corrections_path: Path | None = None) -> CleanResult:
+    raw_lines = text.split("\n")
+    extracted = extract.extract(raw_lines, meta)
+    lifted = dict(extracted.lifted)
+    cuts = list(extracted.cuts)
+    changes: list[Change] = []
+    flags: list[Flag] = []
+    known = mojibake.vocabulary(text)
+    kept: list[Line] = []
+    for number, _ in extracted.kept:
+        line, line_changes = textrules.whitespace(raw_lines[number - 1], number)
+        line, repairs, line_flags = mojibake.repair_line(line, number, known)
+        line_changes += repairs
+        flags += line_flags
+        for rule in LINE_RULES:
+            line, done = rule(line, number)
+            line_changes += done
+        line, done, byline = textrules.inline_byline(line, number)
+        line_changes += done
+        if byline:
+            lifted["byline"] = byline
+        line, done = textrules.whitespace(line, number)
+        line_changes += done
+        changes += line_changes
+        if line:
+            kept.append(Line(number, line))
+        else:
+            cuts.append(Cut("emptied", number, number, raw_lines[number - 1].strip()[:40]))
+    lines, corrected = corrections_rule.apply(tuple(kept), corrections, corrections_path)
+    changes += corrected
+    flags = corrections_rule.settle_flags(flags, corrected)
+    cuts.sort(key=lambda c: c.first)
+    return CleanResult(lines=lines, changes=tuple(changes), cuts=tuple(cuts), flags=tuple(flags), lifted=lifted)
+
+
+def clean_article(article: Article) -> Article:
+    return replace(article, clean=clean_text(article.source.text, article.meta, article.corrections,
+                                              article.corrections_path))
+
+
+__all__ = ["clean_article", "clean_text"]

@@ -52,8 +52,10 @@ def summary_line(article: Article) -> str:
     clean = article.clean
     patterns = Counter(r.pattern for r in article.rows)
     shape = ", ".join(f"{n}×{p}" for p, n in sorted(patterns.items()))
+    open_flags = sum(1 for f in clean.flags if not f.resolved)
     return (f"{article.slug}: {len(article.paragraphs)} paragraphs, {len(article.rows)} rows ({shape}), "
-            f"{len(clean.changes)} cleaning changes, {len(clean.cuts)} junk blocks cut, {len(clean.flags)} flags")
+            f"{len(clean.changes)} cleaning changes, {len(clean.cuts)} junk blocks cut, "
+            f"{len(clean.flags)} flags ({open_flags} unresolved)")
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -107,6 +107,7 @@ class Flag:
     line: int
     text: str
     message: str
+    resolved: bool = False  # an editor's correction has since replaced the damaged text
 
 
 @dataclass(frozen=True)

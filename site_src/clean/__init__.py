@@ -62,7 +62,7 @@ def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...]
             cuts.append(Cut("emptied", number, number, raw_lines[number - 1].strip()[:40]))
     lines, corrected = corrections_rule.apply(tuple(kept), corrections, corrections_path)
     changes += corrected
-    flags = corrections_rule.settle_flags(flags, corrected)
+    flags = corrections_rule.settle_flags(flags, lines, corrected)
     cuts.sort(key=lambda c: c.first)
     return CleanResult(lines=lines, changes=tuple(changes), cuts=tuple(cuts), flags=tuple(flags), lifted=lifted)
 

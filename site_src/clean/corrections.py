@@ -40,9 +40,13 @@ def apply(lines: tuple[Line, ...], corrections: tuple[Correction, ...],
     return lines, changes
 
 
-def settle_flags(flags: list[Flag], changes: list[Change]) -> list[Flag]:
-    """A flag on a line that an editor's correction edited stays in the log, saying
-    so (the flag records the damage as captured; the correction, how it was fixed)."""
+def settle_flags(flags: list[Flag], lines: tuple[Line, ...], changes: list[Change]) -> list[Flag]:
+    """A flag whose damaged text an editor's correction replaced stays in the log,
+    marked resolved (the flag records the damage as captured; the correction, how it
+    was fixed).  Judged per flag, not per line: a line may hold two damaged spots and
+    a correction for only one of them."""
     corrected = {c.line for c in changes if c.rule == RULE}
-    return [replace(f, message=f.message + "; corrected in corrections.yaml") if f.line in corrected else f
+    final = {line.number: line.text for line in lines}
+    return [replace(f, resolved=True, message=f.message + "; corrected in corrections.yaml")
+            if f.line in corrected and f.text not in final.get(f.line, "") else f
             for f in flags]

@@ -1,0 +1,66 @@
+"""A reader in a real browser: side by side on a laptop, stacked on a phone, anchors work."""
+from __future__ import annotations
+
+BLOOMBERG = "articles/2025-03-bloomberg-china-show/"
+
+
+def first_bilingual_row(page):  # type: ignore[no-untyped-def]
+    return page.evaluate("""() => {
+        for (const row of document.querySelectorAll('[id^="p"]')) {
+            if (/^p\\d+$/.test(row.id) && document.getElementById(row.id + '-zh')
+                && document.getElementById(row.id + '-en')) return row.id;
+        }
+        return null; }""")
+
+
+def test_index_and_article_load_cleanly(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("")
+    assert "Kai-Fu Lee" in page.title() or "李開復" in page.content()
+    page.click(f"a[href*='{BLOOMBERG}']")
+    page.wait_for_load_state()
+    assert page.url.endswith(BLOOMBERG) or page.url.endswith(BLOOMBERG + "index.html")
+    assert page.errors == [] and page.foreign == []
+
+
+def test_side_by_side_on_desktop(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page(BLOOMBERG, width=1280)
+    row = first_bilingual_row(page)
+    zh = page.locator(f"#{row}-zh").bounding_box()
+    en = page.locator(f"#{row}-en").bounding_box()
+    assert en["x"] >= zh["x"] + zh["width"] - 1  # English to the right
+    assert abs(en["y"] - zh["y"]) < 40  # on the same line
+
+
+def test_stacked_on_phone(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page(BLOOMBERG, width=390, height=844)
+    row = first_bilingual_row(page)
+    zh = page.locator(f"#{row}-zh").bounding_box()
+    en = page.locator(f"#{row}-en").bounding_box()
+    assert en["y"] >= zh["y"] + zh["height"] - 1  # English below the Chinese
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+
+
+def test_anchor_link_scrolls_to_row(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page(BLOOMBERG)
+    row = first_bilingual_row(page)
+    last = page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)"
+                         ".filter(i => /^p\\d+$/.test(i)).pop()")
+    page.goto(page.url.split("#")[0] + f"#{last}")
+    page.wait_for_timeout(200)
+    box = page.locator(f"#{last}").bounding_box()
+    assert 0 <= box["y"] < 900, box
+    assert row != last
+
+
+def test_pilcrow_reachable_by_keyboard(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page(BLOOMBERG)
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement && document.activeElement.className")
+        if focused and "pilcrow" in focused:
+            break
+    else:
+        raise AssertionError("no ¶ link reached by Tab")
+    assert page.evaluate("getComputedStyle(document.activeElement).opacity") != "0"
+    href = page.evaluate("document.activeElement.getAttribute('href')")
+    assert href.startswith("#p")

@@ -1,0 +1,52 @@
+"""The committed sample archive and its golden build.
+
+    python -m tests.golden      rebuild tests/sample/golden/ after an intended change
+
+``tests/test_golden.py`` builds the sample again and compares every file with the
+golden copy, so any change to cleaning, alignment or the pages shows up as a diff that
+a reviewer reads before regenerating.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parent / "sample"
+CONTENT = SAMPLE / "content"
+GOLDEN = SAMPLE / "golden"
+
+
+def build_sample(workdir: Path) -> Path:
+    """Build a copy of the sample content (the build writes anchor registries into its
+    content folder, and the committed sample must only change through this command)."""
+    from build import build
+
+    content = workdir / "content"
+    shutil.copytree(CONTENT, content)
+    out = workdir / "site"
+    build(content, out)
+    return out
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = build_sample(Path(tmp))
+        # Keep the sample's registries in step with the golden pages that cite them.
+        for registry in (Path(tmp) / "content").rglob("anchors.yaml"):
+            target = CONTENT / registry.relative_to(Path(tmp) / "content")
+            shutil.copyfile(registry, target)
+        if GOLDEN.exists():
+            shutil.rmtree(GOLDEN)
+        shutil.copytree(out, GOLDEN)
+    print(f"wrote {len(files(GOLDEN))} files to {GOLDEN}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The command line: summaries, the path to open, and errors without tracebacks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import INTERVIEW_YAML, INTERVIEW_SOURCE, ROOT, write_archive
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_help_explains_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for word in ("build", "serve", "--content", "--out"):
+        assert word in result.stdout
+
+
+def test_build_prints_summary_and_path(fixture_archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = run("build", "--content", str(fixture_archive), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(l.startswith("2025-03-test-interview: ") and "paragraphs" in l and "rows" in l
+               and "cleaning changes" in l and "flags" in l for l in lines)
+    assert lines[-1].endswith(str(out.resolve() / "index.html"))
+    assert (out / "index.html").is_file()
+
+
+def test_plain_invocation_accepts_out_before_command(fixture_archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = run("--content", str(fixture_archive), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "articles/2025-03-test-interview/index.html").is_file()
+
+
+def test_content_error_is_one_line_per_problem(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-03-x": {"article.yaml": INTERVIEW_YAML.replace("kind: interview", "kind: [x"),
+                                                      "source.txt": INTERVIEW_SOURCE}})
+    out = tmp_path / "site"
+    result = run("--content", str(content), "--out", str(out))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "2025-03-x/article.yaml:" in result.stderr and "YAML syntax error" in result.stderr
+    assert not out.exists()
+
+
+def test_failed_build_keeps_last_good_site(fixture_archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    assert run("--content", str(fixture_archive), "--out", str(out)).returncode == 0
+    before = (out / "index.html").read_bytes()
+    (fixture_archive / "site.yaml").write_text("title: [broken\n", encoding="utf-8")
+    result = run("--content", str(fixture_archive), "--out", str(out))
+    assert result.returncode == 1 and "site.yaml:" in result.stderr
+    assert (out / "index.html").read_bytes() == before
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, site="title: [broken\n")
+    result = run("--debug", "--content", str(content), "--out", str(tmp_path / "site"))
+    assert result.returncode == 1 and "Traceback" in result.stderr

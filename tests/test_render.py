@@ -1,0 +1,413 @@
+"""render_site and article_json over a small synthetic archive built in memory.
+
+Two articles: a bilingual interview (a 1-2 row, a heading, a caption, a flagged
+paragraph, a low-confidence row, an attempted script injection) and a Chinese-only
+op-ed.  Pages are parsed with BeautifulSoup, as a reader's browser would get them.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+from bs4 import BeautifulSoup
+
+from site_src.errors import RenderError
+from site_src.export import article_json
+from site_src.model import (AlignedRow, Archive, Article, ArticleMeta, Change, CleanResult, Correction, Cut,
+                            Editor, Flag, Paragraph, Relation, SiteConfig, Source, Speaker)
+from site_src.render import index_order, mark_flags, render, render_site, source_lines
+
+INTERVIEW = "2025-03-test-interview"
+OPED = "2025-12-test-op-ed"
+EVIL = "<script>alert(1)</script>"
+DAMAGED = "因?yàn)槲覀"
+ORIGINAL_URL = "https://news.example.com/a/123"
+CONTACT = "https://example.org/issues"
+
+
+def site_config() -> SiteConfig:
+    return SiteConfig(title="Test archive", subtitle="測試檔案", description="A fixture archive.",
+                      base_url="https://example.org/archive/", editors=(Editor("Test Editor", "notes"),),
+                      contact=CONTACT)
+
+
+def meta(slug: str, **overrides: object) -> ArticleMeta:
+    fields: dict[str, object] = dict(
+        slug=slug, title_zh="測試訪談", title_en="A test interview", outlet_zh="測試網", outlet_en="Test Net",
+        byline="記者甲", date="2025-03-20", date_note="Read from the text.", url=ORIGINAL_URL, kind="interview",
+        languages=("zh-Hant", "en"), summary="A bilingual fixture.", source_note="Synthetic.",
+        speakers=(Speaker("host", "主持人", "Host", "interviewer", ("問", "Q")),
+                  Speaker("kfl", "李開復", "Kai-Fu Lee", "interviewee", ("答", "A"))),
+        relations=(Relation("refers_to", OPED, "Mentions the op-ed."),),
+        english_original="Test Television")
+    fields.update(overrides)
+    return ArticleMeta(**fields)  # type: ignore[arg-type]
+
+
+def zh(text: str, line: int, **kw: object) -> Paragraph:
+    return Paragraph(lang="zh-Hant", text=text, line=line, origin=INTERVIEW, **kw)  # type: ignore[arg-type]
+
+
+def en(text: str, line: int, **kw: object) -> Paragraph:
+    return Paragraph(lang="en", text=text, line=line, origin=INTERVIEW, **kw)  # type: ignore[arg-type]
+
+
+def interview() -> Article:
+    rows = (
+        AlignedRow((zh("第一部分", 2, kind="heading"),), (en("Part one", 20, kind="heading"),), 0.9, "heading", "p1"),
+        AlignedRow((zh("你好嗎?", 3, speaker="host", label="問"),),
+                   (en("How are you?", 21, speaker="host", label="Q"),), 0.95, "speaker match", "p2"),
+        AlignedRow((zh("很好。" + EVIL, 4, speaker="kfl", label="答"),),
+                   (en("Fine.", 22, speaker="kfl", label="A"), en("Really fine.", 23, speaker="kfl")),
+                   0.8, "length ok", "p3"),
+        AlignedRow((zh("李開復在現場", 5, kind="caption"),), (), 0.8, "no English counterpart", "p4"),
+        AlignedRow((zh("能拿到訂單,就是" + DAMAGED + "開", 6, speaker="kfl"),), (en("We got orders.", 24, speaker="kfl"),),
+                   0.3, "length off", "p5"),
+    )
+    source = "標題\n第一部分\n你好嗎?\n很好。\n李開復在現場\n能拿到訂單\n\r\nEnglish\n"
+    clean = CleanResult(
+        lines=(),
+        changes=(Change("pinyin-residue", 3, "你(nǐ)好", "你好", "pinyin after a character"),
+                 Change("gbk-mojibake", 6, "鍦ㄦ", "在", ""),
+                 Change("correction", 4, "很號", "很好", "typo")),
+        cuts=(Cut("nav-junk", 7, 9, "網易首頁 > 科技"),),
+        flags=(Flag("gbk-mojibake", 6, DAMAGED, "damaged GBK run could not be repaired"),),
+    )
+    return Article(meta=meta(INTERVIEW), source=Source(Path("source.txt"), source, "0" * 64), folder=Path("."),
+                   corrections=(Correction("很號", "很好", "typo in the capture", 1),),
+                   clean=clean, rows=rows)
+
+
+def oped() -> Article:
+    m = meta(OPED, title_zh="测试文章", title_en="", outlet_zh="测试网", outlet_en="", byline="", date="2025-12",
+             url="", kind="op-ed", languages=("zh-Hans",), speakers=(), relations=(), english_original="")
+    rows = tuple(AlignedRow((Paragraph("zh-Hans", t, line=n, origin=OPED),), (), 1.0, "no English text", f"p{n}")
+                 for n, t in ((1, "今年一月,美国股市下跌。"), (2, "中国开源模型进步很快。")))
+    return Article(meta=m, source=Source(Path("source.txt"), "测试文章\n今年一月。", "1" * 64), folder=Path("."),
+                   clean=CleanResult((), (), (), ()), rows=rows)
+
+
+@pytest.fixture(scope="module")
+def archive() -> Archive:
+    return Archive(site=site_config(), articles=(interview(), oped()), content_dir=Path("content"))
+
+
+@pytest.fixture(scope="module")
+def files(archive: Archive) -> dict[str, bytes]:
+    return render_site(archive)
+
+
+def soup(files: dict[str, bytes], rel: str) -> BeautifulSoup:
+    return BeautifulSoup(files[rel].decode("utf-8"), "html.parser")
+
+
+def html_pages(files: dict[str, bytes]) -> list[str]:
+    return sorted(rel for rel in files if rel.endswith(".html"))
+
+
+# ---------------------------------------------------------------------------
+# The set of files
+# ---------------------------------------------------------------------------
+def test_site_has_every_file(files: dict[str, bytes]) -> None:
+    for slug in (INTERVIEW, OPED):
+        for name in ("index.html", "cleaning.html", "source.html", "source.txt"):
+            assert f"articles/{slug}/{name}" in files
+        assert f"data/{slug}.json" in files
+    for rel in ("index.html", "404.html", "assets/style.css", "assets/site.js"):
+        assert files[rel]
+    assert files[".nojekyll"] == b""
+
+
+def test_source_txt_is_byte_for_byte(files: dict[str, bytes], archive: Archive) -> None:
+    for article in archive.articles:
+        assert files[f"articles/{article.slug}/source.txt"] == article.source.text.encode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Article page structure
+# ---------------------------------------------------------------------------
+def test_row_and_side_ids_and_langs(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    row = page.find(id="p3")
+    assert "row" in row["class"]
+    zh_side, en_side = row.find(id="p3-zh"), row.find(id="p3-en")
+    assert zh_side["lang"] == "zh-Hant" and en_side["lang"] == "en"
+    # The 1-2 row: the side's id covers its first paragraph, the second gets -2.
+    second = row.find(id="p3-en-2")
+    assert second.name == "p" and second["lang"] == "en" and "Really fine." in second.get_text()
+    assert not page.find(id="p3-en-1") and not page.find(id="p3-zh-2")
+    for p in page.select(".side p, .side h2, .side figcaption span[lang]"):
+        assert p.get("lang") in ("zh-Hant", "en"), p
+
+
+def test_row_ids_follow_rows_and_are_unique(files: dict[str, bytes], archive: Archive) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    ids = [t["id"] for t in page.find_all(id=True)]
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if re.fullmatch(r"p\d+", i)] == [r.anchor for r in archive.get(INTERVIEW).rows]
+
+
+def test_pilcrows_for_rows_and_sides_are_focusable(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    for target in ("p3", "p3-zh", "p3-en"):
+        link = page.find("a", class_="pilcrow", href=f"#{target}")
+        assert link is not None, target
+        assert link.get_text() == "¶"
+        assert link["aria-label"] == f"Link to paragraph {target}"
+        # An <a href> is in the Tab order unless removed from it.
+        assert link.get("tabindex") in (None, "0")
+    css = files["assets/style.css"].decode()
+    assert re.search(r"\.pilcrow:focus[^{]*\{[^}]*opacity:\s*1", css)
+
+
+def test_chinese_only_article_has_one_column(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{OPED}/index.html")
+    assert "rows--one" in page.find(class_="rows")["class"]
+    assert page.find_all(id=re.compile(r"^p\d+-zh$"))
+    assert not page.find_all(id=re.compile(r"-en"))
+    assert not page.find_all(class_="side--en")
+    bilingual = soup(files, f"articles/{INTERVIEW}/index.html")
+    assert "rows--two" in bilingual.find(class_="rows")["class"]
+
+
+def test_speaker_labels_bold_with_role_and_name(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    question = page.find(id="p2-zh").find("b", class_="speaker")
+    assert question.get_text() == "問"
+    assert "speaker--interviewer" in question["class"] and "Host" in question["title"]
+    answer = page.find(id="p3-en").find("b", class_="speaker")
+    assert answer.get_text() == "A" and "speaker--interviewee" in answer["class"]
+    assert "Kai-Fu Lee" in answer["title"]
+    # The label is shown once, before the text, not repeated on continuation paragraphs.
+    assert not page.find(id="p3-en-2").find("b")
+
+
+def test_heading_and_caption(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    assert "row--heading" in page.find(id="p1")["class"]
+    assert page.find(id="p1-zh").find("h2").get_text(strip=True) == "第一部分"
+    caption = page.find(id="p4-zh").find("figure").find("figcaption")
+    assert "not captured" in caption.get_text() and "李開復在現場" in caption.get_text()
+    assert not page.find(id="p4-en")
+
+
+def test_low_confidence_row_is_marked(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    marker = page.find(id="p5").find(class_="uncertain")
+    assert marker is not None and "length off" in marker["title"] and "0.30" in marker["title"]
+    assert page.find(id="p3").find(class_="uncertain") is None  # confidence 0.8
+
+
+def test_flagged_text_is_marked(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    mark = page.find(id="p5-zh").find("mark", class_="damaged")
+    assert mark.get_text() == DAMAGED
+    assert mark["title"] == "damaged GBK run could not be repaired"
+    assert page.find(id="p5-zh").find("p").get_text() == "能拿到訂單,就是" + DAMAGED + "開"  # nothing lost around it
+
+
+def test_archive_text_is_escaped(files: dict[str, bytes]) -> None:
+    raw = files[f"articles/{INTERVIEW}/index.html"].decode()
+    assert EVIL not in raw
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    assert EVIL in page.find(id="p3-zh").get_text()
+    assert all(s.get("src") for s in page.find_all("script"))  # no inline script came from the text
+
+
+def test_header_credits_and_related(files: dict[str, bytes]) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/index.html")
+    text = page.get_text(" ")
+    for needed in ("測試訪談", "A test interview", "測試網", "Test Net", "記者甲", "2025-03-20", "Read from the text.",
+                   "interview", "Traditional Chinese + English", "A bilingual fixture.", "Synthetic."):
+        assert needed in text, needed
+    credit = page.find(class_="credit").get_text(" ")
+    for needed in ("測試網", "記者甲", ORIGINAL_URL, "Test Television"):
+        assert needed in credit, needed
+    related = page.find(class_="related")
+    link = related.find("a", href=f"../../articles/{OPED}/index.html")
+    assert link.get_text() == "测试文章" and "Mentions the op-ed." in related.get_text()
+    assert page.find("a", href="source.txt") and page.find("a", href="cleaning.html")
+    footer = page.find("footer").get_text(" ")
+    assert "Test archive" in footer and "Test Editor" in footer and CONTACT in footer
+
+
+def test_borrowed_english_is_credited() -> None:
+    """An article whose English comes from another capture says so and links to it."""
+    borrower = interview()
+    borrower = Article(meta=meta("2025-03-borrower", relations=(
+        Relation("english_text_from", INTERVIEW, "The English is at the end of the other capture."),)),
+        source=borrower.source, folder=Path("."), clean=CleanResult((), (), (), ()), rows=borrower.rows[:2])
+    archive = Archive(site_config(), (interview(), borrower), Path("content"))
+    page = soup(render_site(archive), "articles/2025-03-borrower/index.html")
+    borrowed = page.find(class_="borrowed")
+    assert borrowed.find("a", href=f"../../articles/{INTERVIEW}/index.html")
+    assert "not in its capture" in borrowed.get_text()
+    assert "The English is at the end of the other capture." in page.find(class_="related").get_text()
+    assert "English text taken from" in page.find(class_="credit").get_text()
+
+
+# ---------------------------------------------------------------------------
+# Links: relative, and nothing from another host
+# ---------------------------------------------------------------------------
+def test_links_are_relative_except_404(files: dict[str, bytes], archive: Archive) -> None:
+    # The only absolute addresses allowed are links (never loads) out to the original
+    # article and to the editors' contact, marked rel=external.
+    declared = {a.meta.url for a in archive.articles if a.meta.url} | {archive.site.contact}
+    for rel in html_pages(files):
+        if rel == "404.html":
+            continue
+        for tag in soup(files, rel).find_all(href=True) + soup(files, rel).find_all(src=True):
+            ref = tag.get("href") or tag.get("src")
+            if tag.name == "a" and "external" in (tag.get("rel") or []):
+                assert ref in declared, (rel, ref)
+                continue
+            assert not re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.I), (rel, ref)
+            assert not ref.startswith("/"), (rel, ref)
+
+
+def test_nothing_loaded_from_another_host(files: dict[str, bytes]) -> None:
+    for rel in html_pages(files):
+        page = soup(files, rel)
+        for tag in page.find_all(["script", "link", "img", "iframe", "source"]):
+            ref = tag.get("src") or tag.get("href") or ""
+            assert not re.match(r"^([a-z]+:)?//", ref), (rel, ref)
+            assert not ref.startswith("/"), (rel, ref)
+    css = files["assets/style.css"].decode()
+    assert "@import" not in css and "url(" not in css and "@font-face" not in css
+
+
+def test_404_links_through_base_url_and_inlines_style(files: dict[str, bytes]) -> None:
+    page = soup(files, "404.html")
+    assert page.find("a", href="https://example.org/archive/index.html")
+    assert not page.find("link", rel="stylesheet")
+    assert ".pilcrow" in page.find("style").get_text()  # the whole stylesheet, inline
+
+
+def test_relative_links_resolve_to_files(files: dict[str, bytes]) -> None:
+    """Every relative link (ignoring #fragments) points at a file the site contains."""
+    from posixpath import dirname, join, normpath
+    for rel in html_pages(files):
+        if rel == "404.html":
+            continue
+        for tag in soup(files, rel).find_all(["a", "link", "script"]):
+            ref = (tag.get("href") or tag.get("src") or "").split("#")[0]
+            if not ref or "external" in (tag.get("rel") or []):
+                continue
+            assert normpath(join(dirname(rel), ref)) in files, (rel, ref)
+
+
+# ---------------------------------------------------------------------------
+# Index, cleaning log, raw capture
+# ---------------------------------------------------------------------------
+def test_index_lists_articles_newest_first(files: dict[str, bytes]) -> None:
+    page = soup(files, "index.html")
+    links = [a["href"] for a in page.select(".article-card h2 a")]
+    assert links == [f"articles/{OPED}/index.html", f"articles/{INTERVIEW}/index.html"]
+    card = page.select(".article-card")[1].get_text(" ")
+    for needed in ("2025-03-20", "測試網", "interview", "Traditional Chinese + English", "A bilingual fixture."):
+        assert needed in card, needed
+
+
+def test_index_order_breaks_date_ties_by_slug() -> None:
+    a, b, c = interview(), oped(), interview()
+    b = Article(meta=meta("2025-03-aaa", date="2025-03-20"), source=b.source, folder=Path("."))
+    c = Article(meta=meta("2026-01-new", date="2026-01"), source=c.source, folder=Path("."))
+    assert [x.slug for x in index_order([a, b, c])] == ["2026-01-new", "2025-03-aaa", INTERVIEW]
+    assert [x.slug for x in index_order([b, c, a])] == ["2026-01-new", "2025-03-aaa", INTERVIEW]
+
+
+def test_cleaning_page_lists_every_change_cut_flag_and_correction(files: dict[str, bytes], archive: Archive) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/cleaning.html")
+    clean = archive.get(INTERVIEW).clean
+    rows = page.select("tr.change")
+    assert len(rows) == len(clean.changes)
+    for row, change in zip(rows, clean.changes):
+        assert row.find("a")["href"] == f"source.html#L{change.line}"
+        assert row.find("del").get_text() == change.before and row.find("ins").get_text() == change.after
+        assert change.rule in row.get_text() and change.note in row.get_text()
+    cut = page.select_one("tr.cut")
+    assert cut.find("a")["href"] == "source.html#L7" and "7–9" in cut.get_text()
+    assert "網易首頁 > 科技" in cut.get_text()
+    flag = page.select_one("tr.flag")
+    assert flag.find("a")["href"] == "source.html#L6" and DAMAGED in flag.get_text()
+    correction = page.select_one("tr.correction")
+    assert "typo in the capture" in correction.get_text() and "corrections.yaml:1" in correction.get_text()
+
+
+def test_source_page_numbers_every_line(files: dict[str, bytes], archive: Archive) -> None:
+    page = soup(files, f"articles/{INTERVIEW}/source.html")
+    text = archive.get(INTERVIEW).source.text
+    expected = text.split("\n")[:-1]  # the final newline ends line 8; it opens no line 9
+    lines = page.select(".src-line")
+    assert [line["id"] for line in lines] == [f"L{n}" for n in range(1, len(expected) + 1)]
+    assert lines[1].find(class_="src-text").get_text() == "第一部分"
+    assert lines[0].find("a")["href"] == "#L1"
+
+
+def test_source_lines_match_the_cleaners_numbering() -> None:
+    assert [s["number"] for s in source_lines("a\nb")] == [1, 2]
+    assert [s["text"] for s in source_lines("a\n\nb\n")] == ["a", "", "b"]
+    # "\r" and other separators str.splitlines() honours do not start a new line here.
+    assert [s["text"] for s in source_lines("a\rb\u2028c\n")] == ["a\rb\u2028c"]
+
+
+# ---------------------------------------------------------------------------
+# Flag marking
+# ---------------------------------------------------------------------------
+def test_mark_flags_overlaps_and_repeats() -> None:
+    flags = [Flag("r", 1, "bcd", "one"), Flag("r", 1, "cde", "two"), Flag("r", 1, "", "empty"), Flag("r", 1, "x", "x")]
+    segments = mark_flags("abcdefxx", flags)
+    assert [(s["text"], s["flag"]) for s in segments] == [
+        ("a", ""), ("bcd", "one"), ("ef", ""), ("x", "x"), ("x", "x")]
+    assert "".join(s["text"] for s in segments) == "abcdefxx"
+    assert [(s["text"], s["flag"]) for s in mark_flags("plain", flags)] == [("plain", "")]
+
+
+# ---------------------------------------------------------------------------
+# JSON export
+# ---------------------------------------------------------------------------
+def test_json_matches_rows(files: dict[str, bytes], archive: Archive) -> None:
+    article = archive.get(INTERVIEW)
+    doc = json.loads(files[f"data/{INTERVIEW}.json"])
+    assert files[f"data/{INTERVIEW}.json"] == article_json(article)
+    assert doc["slug"] == INTERVIEW and doc["title"] == {"zh": "測試訪談", "en": "A test interview"}
+    assert doc["date"] == "2025-03-20" and doc["languages"] == ["zh-Hant", "en"]
+    assert [r["anchor"] for r in doc["rows"]] == [r.anchor for r in article.rows]
+    for out, row in zip(doc["rows"], article.rows):
+        assert out["zh"] == [p.text for p in row.zh] and out["en"] == [p.text for p in row.en]
+        assert out["pattern"] == row.pattern and out["confidence"] == row.confidence
+        assert out["reason"] == row.reason and out["speaker"] == row.speaker
+    p3 = doc["rows"][2]
+    assert p3["pattern"] == "1-2" and p3["speaker"] == "kfl"
+    assert p3["speaker_zh_label"] == "答" and p3["speaker_en_label"] == "A"
+    assert doc["rows"][0]["zh_kinds"] == ["heading"] and "zh_kinds" not in p3
+    assert "speaker_zh_label" not in doc["rows"][0]
+    assert list(doc) == ["slug", "title", "outlet", "date", "languages", "rows"]
+
+
+def test_json_is_stable_and_readable(archive: Archive) -> None:
+    data = article_json(archive.get(OPED))
+    assert data == article_json(oped())
+    assert "今年一月" in data.decode("utf-8")  # not \u-escaped
+    assert json.loads(data)["rows"][0]["speaker"] is None
+
+
+# ---------------------------------------------------------------------------
+# Templates and stylesheet
+# ---------------------------------------------------------------------------
+def test_template_using_an_unknown_key_fails_the_build() -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"t.html": "{{ site.nope }}"}),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    with pytest.raises(RenderError, match="nope"):
+        render(env, "t.html", {"root": "", "page_title": "", "site": {"title": "x"}})  # type: ignore[typeddict-item]
+
+
+def test_stylesheet_has_layouts_dark_mode_and_print(files: dict[str, bytes]) -> None:
+    css = files["assets/style.css"].decode()
+    assert "grid-template-columns: minmax(0, 1fr) minmax(0, 1fr)" in css  # side by side
+    assert re.search(r"@media \(max-width: [\d.]+rem\)", css)  # stacked on narrow screens
+    assert "@media (prefers-color-scheme: dark)" in css and "@media print" in css

@@ -1,0 +1,121 @@
+"""The built site from the shipped content, parsed as a reader's browser would get it."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from build import build
+from site_src.load import load_archive
+from tests.conftest import CONTENT
+
+PINYIN_RESIDUE = re.compile(r"[\u4e00-\u9fff]\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
+JUNK = ("国产av", "熱議股票", "相關推薦", "相關(guān)推薦", "熱點推薦", "相关内容", "热门资讯", "?.?.?.", "</span>",
+        "分享至", "免責聲明", "Notice: The content above", "特別聲明", "申請入駐", "網易首頁")
+BILINGUAL = ("2026-02-ft-interview-netease", "2025-03-bloomberg-china-show", "2026-02-ft-interview-phoenix")
+CHINESE_ONLY = ("2025-12-ft-op-ed-open-source", "2025-03-jiemian-interview")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+    root = tmp_path_factory.mktemp("built")
+    content = root / "content"
+    shutil.copytree(CONTENT, content)
+    build(content, root / "_site")
+    return root
+
+
+def page(site: Path, rel: str) -> BeautifulSoup:
+    return BeautifulSoup((site / "_site" / rel).read_text(encoding="utf-8"), "html.parser")
+
+
+def all_pages(site: Path) -> list[Path]:
+    return sorted((site / "_site").rglob("*.html"))
+
+
+def test_every_article_has_a_page(site: Path) -> None:
+    index = page(site, "index.html")
+    for slug in BILINGUAL + CHINESE_ONLY:
+        assert index.find("a", href=re.compile(rf"articles/{slug}/")), slug
+        assert (site / "_site/articles" / slug / "index.html").is_file()
+        assert (site / "_site/data" / f"{slug}.json").is_file()
+
+
+def test_no_scrape_residue_visible(site: Path) -> None:
+    for path in all_pages(site):
+        if path.name == "source.html" or path.name == "cleaning.html":
+            continue  # these show the raw capture and the damage on purpose
+        text = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").get_text()
+        assert not PINYIN_RESIDUE.search(text), (path, PINYIN_RESIDUE.search(text).group())
+        for junk in JUNK:
+            assert junk not in text, (path, junk)
+
+
+def test_only_relative_links_and_no_other_host(site: Path) -> None:
+    for path in all_pages(site):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup.find_all(["script", "link", "img", "iframe", "source"]):
+            ref = tag.get("src") or tag.get("href") or ""
+            assert not re.match(r"^(https?:)?//", ref), (path, ref)
+        if path.name == "404.html":
+            continue
+        for a in soup.find_all("a", href=True):
+            assert not a["href"].startswith("/"), (path, a["href"])
+    assert (site / "_site/.nojekyll").exists() and (site / "_site/404.html").exists()
+
+
+@pytest.mark.parametrize("slug", BILINGUAL)
+def test_bilingual_rows_side_by_side(site: Path, slug: str) -> None:
+    soup = page(site, f"articles/{slug}/index.html")
+    rows = [r for r in soup.find_all(id=re.compile(r"^p\d+$"))]
+    both = [r for r in rows if r.find(id=f"{r['id']}-zh") and r.find(id=f"{r['id']}-en")]
+    assert len(both) >= 15, (slug, len(both))
+    for r in both:
+        assert r.find(id=f"{r['id']}-zh").find(lang=re.compile("^zh-"))
+        assert r.find(id=f"{r['id']}-en").find(lang="en") or r.find(id=f"{r['id']}-en").get("lang") == "en"
+
+
+@pytest.mark.parametrize("slug", CHINESE_ONLY)
+def test_chinese_only_has_no_english_column(site: Path, slug: str) -> None:
+    soup = page(site, f"articles/{slug}/index.html")
+    assert soup.find_all(id=re.compile(r"^p\d+-zh$"))
+    assert not soup.find_all(id=re.compile(r"^p\d+-en$"))
+
+
+def test_anchors_unique_and_registered(site: Path) -> None:
+    archive = load_archive(site / "content")  # registries as the build wrote them
+    for article in archive.articles:
+        soup = page(site, f"articles/{article.slug}/index.html")
+        ids = [t["id"] for t in soup.find_all(id=True)]
+        assert len(ids) == len(set(ids)), article.slug
+        rows = [i for i in ids if re.fullmatch(r"p\d+", i)]
+        assert set(rows) <= article.registry.anchors()
+        data = json.loads((site / "_site/data" / f"{article.slug}.json").read_text(encoding="utf-8"))
+        assert [r["anchor"] for r in data["rows"]] == rows
+
+
+def test_committed_registries_are_complete(site: Path) -> None:
+    """Building the shipped content must not mint anchors: every published anchor is committed."""
+    for folder in sorted((site / "content/articles").iterdir()):
+        committed = CONTENT / "articles" / folder.name / "anchors.yaml"
+        assert committed.is_file(), f"{committed} missing: run python build.py and commit it"
+        assert (folder / "anchors.yaml").read_text(encoding="utf-8") == committed.read_text(encoding="utf-8"), \
+            f"{committed} is stale: run python build.py and commit it"
+
+
+def test_raw_capture_published_byte_for_byte(site: Path) -> None:
+    for folder in sorted(CONTENT.glob("articles/*")):
+        published = site / "_site/articles" / folder.name / "source.txt"
+        assert published.read_bytes() == (folder / "source.txt").read_bytes()
+
+
+def test_pages_credit_outlet(site: Path) -> None:
+    archive = load_archive(CONTENT)
+    for article in archive.articles:
+        text = page(site, f"articles/{article.slug}/index.html").get_text()
+        assert article.meta.outlet_zh in text
+        assert archive.site.title in text

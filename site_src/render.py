@@ -26,6 +26,7 @@ from typing import Iterable, TypedDict
 import jinja2
 
 from .errors import Problem, RenderError
+from .clean import RULES
 from .export import article_json
 from .model import (AlignedRow, Archive, Article, ArticleMeta, CleanResult, Flag, Paragraph, Relation,
                     SiteConfig, Speaker)
@@ -154,7 +155,8 @@ class ArticlePage(PageBase):
     # Sizes of the cleaning log, shown beside the link to it.
     change_count: int
     cut_count: int
-    flag_count: int
+    flag_count: int  # damaged spots still visible (no correction yet)
+    corrected_count: int  # damaged spots an editor's correction repaired
 
 
 class ChangeView(TypedDict):
@@ -164,6 +166,13 @@ class ChangeView(TypedDict):
     before: str
     after: str
     note: str
+
+
+class ChangeGroup(TypedDict):
+    rule: str
+    about: str  # what the rule does, for a reader of the log
+    changes: list[ChangeView]
+    open: bool  # shown expanded; long runs of routine residue start collapsed
 
 
 class CutView(TypedDict):
@@ -180,6 +189,7 @@ class FlagView(TypedDict):
     href: str
     text: str
     message: str
+    resolved: bool
 
 
 class CorrectionView(TypedDict):
@@ -192,7 +202,8 @@ class CorrectionView(TypedDict):
 class CleaningPage(PageBase):
     head: ArticleHead
     credit: CreditView
-    changes: list[ChangeView]
+    change_count: int
+    groups: list[ChangeGroup]
     cuts: list[CutView]
     flags: list[FlagView]
     corrections: list[CorrectionView]
@@ -350,7 +361,9 @@ def article_page(archive: Archive, article: Article, site: SiteView) -> ArticleP
         # beside an empty column.
         two_columns=any(row.en for row in article.rows),
         rows=[row_view(row, speakers, flags, article.slug) for row in article.rows],
-        change_count=len(clean.changes), cut_count=len(clean.cuts), flag_count=len(clean.flags),
+        change_count=len(clean.changes), cut_count=len(clean.cuts),
+        flag_count=sum(1 for f in clean.flags if not f.resolved),
+        corrected_count=sum(1 for f in clean.flags if f.resolved),
     )
 
 
@@ -358,7 +371,9 @@ def flags_by_origin(archive: Archive, article: Article) -> dict[str, tuple[Flag,
     """Flags of this article and of every article it borrows paragraphs from, keyed
     by slug: a borrowed English paragraph carries the damage of its own capture."""
     slugs = {article.slug} | {p.origin for row in article.rows for p in row.zh + row.en if p.origin}
-    return {a.slug: clean_result(a).flags for a in archive.articles if a.slug in slugs}
+    # Only damage still in the text is marked; a resolved flag's text is gone anyway.
+    return {a.slug: tuple(f for f in clean_result(a).flags if not f.resolved)
+            for a in archive.articles if a.slug in slugs}
 
 
 def row_view(row: AlignedRow, speakers: dict[str, Speaker], flags: dict[str, tuple[Flag, ...]],
@@ -443,15 +458,31 @@ def cleaning_page(archive: Archive, article: Article, site: SiteView) -> Cleanin
     return CleaningPage(
         root=ARTICLE_ROOT, page_title=f"Cleaning log · {article.meta.title_zh}", site=site,
         head=article_head(article.meta), credit=credit_view(archive, article, ARTICLE_ROOT),
-        changes=[ChangeView(rule=c.rule, line=c.line, href=f"source.html#L{c.line}", before=c.before,
-                            after=c.after, note=c.note) for c in clean.changes],
+        change_count=len(clean.changes),
+        groups=change_groups(clean),
         cuts=[CutView(rule=c.rule, first=c.first, last=c.last, href=f"source.html#L{c.first}",
                       preview=c.preview) for c in clean.cuts],
         flags=[FlagView(rule=f.rule, line=f.line, href=f"source.html#L{f.line}", text=f.text,
-                        message=f.message) for f in clean.flags],
+                        message=f.message, resolved=f.resolved) for f in clean.flags],
         corrections=[CorrectionView(find=c.find, replace=c.replace, why=c.why, line=c.line)
                      for c in article.corrections],
     )
+
+
+COLLAPSE_OVER = 30  # changes; beyond this a group is routine residue, folded by default
+
+
+def change_groups(clean: CleanResult) -> list[ChangeGroup]:
+    """Changes grouped by rule, in the order of ``clean.RULES``: repairs that restore
+    text come before the hundreds of routine pinyin removals, so a reader checking a
+    quotation sees what matters first."""
+    order = {rule: i for i, rule in enumerate(RULES)}
+    groups: dict[str, list[ChangeView]] = {}
+    for c in clean.changes:
+        groups.setdefault(c.rule, []).append(ChangeView(
+            rule=c.rule, line=c.line, href=f"source.html#L{c.line}", before=c.before, after=c.after, note=c.note))
+    return [ChangeGroup(rule=rule, about=RULES.get(rule, ""), changes=views, open=len(views) <= COLLAPSE_OVER)
+            for rule, views in sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))]
 
 
 def source_lines(text: str) -> list[SourceLine]:

@@ -312,6 +312,28 @@ def test_index_lists_articles_newest_first(files: dict[str, bytes]) -> None:
         assert needed in card, needed
 
 
+def test_cleaning_log_puts_repairs_before_routine_residue() -> None:
+    from site_src.model import Change
+    from site_src.render import COLLAPSE_OVER, change_groups
+    clean = CleanResult(lines=(), cuts=(), flags=(), changes=tuple(
+        [Change("pinyin", n, f"網(wǎng){n}", f"網{n}") for n in range(COLLAPSE_OVER + 1)]
+        + [Change("gbk-mojibake", 5, "?!崩铋_", "。”李開"), Change("correction", 21, "黃埔軍!;", "黃埔軍校”;", "why")]))
+    groups = change_groups(clean)
+    assert [g["rule"] for g in groups] == ["correction", "gbk-mojibake", "pinyin"]
+    assert [g["open"] for g in groups] == [True, True, False]
+    assert all(g["about"] for g in groups)
+
+
+def test_every_cleaning_rule_is_described() -> None:
+    from site_src.clean import RULES, clean_article
+    from site_src.load import load_archive
+    from tests.conftest import CONTENT
+    for article in load_archive(CONTENT).articles:
+        clean = clean_article(article).clean
+        for rule in {c.rule for c in clean.changes} | {c.rule for c in clean.cuts}:
+            assert rule in RULES, rule
+
+
 def test_index_order_breaks_date_ties_by_slug() -> None:
     a, b, c = interview(), oped(), interview()
     b = Article(meta=meta("2025-03-aaa", date="2025-03-20"), source=b.source, folder=Path("."))
@@ -323,12 +345,15 @@ def test_index_order_breaks_date_ties_by_slug() -> None:
 def test_cleaning_page_lists_every_change_cut_flag_and_correction(files: dict[str, bytes], archive: Archive) -> None:
     page = soup(files, f"articles/{INTERVIEW}/cleaning.html")
     clean = archive.get(INTERVIEW).clean
-    rows = page.select("tr.change")
-    assert len(rows) == len(clean.changes)
-    for row, change in zip(rows, clean.changes):
-        assert row.find("a")["href"] == f"source.html#L{change.line}"
-        assert row.find("del").get_text() == change.before and row.find("ins").get_text() == change.after
-        assert change.rule in row.get_text() and change.note in row.get_text()
+    assert len(page.select("tr.change")) == len(clean.changes)
+    for rule in {c.rule for c in clean.changes}:
+        group = page.select_one(f"details#rule-{rule}")
+        assert rule in group.find("summary").get_text()
+        changes = [c for c in clean.changes if c.rule == rule]
+        for row, change in zip(group.select("tr.change"), changes):  # log order kept within a rule
+            assert row.find("a")["href"] == f"source.html#L{change.line}"
+            assert row.find("del").get_text() == change.before and row.find("ins").get_text() == change.after
+            assert change.note in row.get_text()
     cut = page.select_one("tr.cut")
     assert cut.find("a")["href"] == "source.html#L7" and "7–9" in cut.get_text()
     assert "網易首頁 > 科技" in cut.get_text()

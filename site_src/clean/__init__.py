@@ -27,6 +27,34 @@ from ..model import Article, ArticleMeta, Change, CleanResult, Correction, Cut, 
 from . import corrections as corrections_rule
 from . import extract, mojibake, textrules
 
+# Every rule name that can appear in a Change or Cut, with what it means to a reader of
+# the cleaning log.  Listed in the order the log presents them: edits that restore
+# text first (they matter most to someone checking a quotation), bulk residue last.
+RULES: dict[str, str] = {
+    "correction": "An editor's fix from corrections.yaml, for damage the rules cannot repair alone.",
+    "gbk-mojibake": "GBK bytes decoded one byte off, re-paired and decoded again.",
+    "inline-byline": "A byline inside the last paragraph, moved to the article's metadata.",
+    "stray-html": "An HTML tag left in the text by the page.",
+    "ellipsis": "An ellipsis whose spaces were mangled into '?.?.?.'.",
+    "whitespace": "Non-breaking and repeated spaces normalised.",
+    "pinyin": "A pinyin reading the mirror inserted after a character.",
+    "header-title": "The title line, shown as the page title instead.",
+    "header-date": "A date line of the page header, moved to metadata.",
+    "header-outlet": "The outlet's name in the page header, moved to metadata.",
+    "header-byline": "A reporter or editor line, moved to metadata.",
+    "header-tag": "A short tag line of the page header.",
+    "header-counter": "A share or comment counter of the page header.",
+    "spam-banner": "A line of spam links injected into the page.",
+    "site-navigation": "The site's breadcrumb navigation.",
+    "share-widget": "The page's share button and counter.",
+    "promo": "A promotional line of the site or the author.",
+    "platform-notice": "The platform's notice about user-uploaded content.",
+    "disclaimer": "The site's investment disclaimer.",
+    "source-line": "A 'source:' line, moved to metadata.",
+    "related-list": "Related, hot or recommended lists and everything after them.",
+    "emptied": "A line left empty once its residue was removed.",
+}
+
 # The in-line rules after the mojibake repair, in the order described above.
 LINE_RULES = (textrules.pinyin_readings, textrules.stray_html, textrules.ellipsis)
 
@@ -72,4 +100,4 @@ def clean_article(article: Article) -> Article:
                                               article.corrections_path))
 
 
-__all__ = ["clean_article", "clean_text"]
+__all__ = ["RULES", "clean_article", "clean_text"]

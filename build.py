@@ -4,6 +4,7 @@
     python build.py                 build content/ into _site/
     python build.py build --content DIR --out DIR
     python build.py serve           build, serve on http://127.0.0.1:8000, rebuild on change
+    python build.py check           validate content; fail if a published anchor would break
 
 Each stage finishes over all articles before the next begins: alignment needs the
 whole set (000 borrows its English from 001), and so will cross-links.
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import Callable
 
 from site_src.align import align_archive
-from site_src.anchors import assign_article
+from site_src.anchors import assign_article, read_registry, unresolved
 from site_src.clean import clean_article
+from site_src.edition import build_date, edition_id
 from site_src.errors import DuizhaoError
 from site_src.load import load_archive
 from site_src.model import Archive, Article
@@ -32,13 +34,18 @@ from site_src.write import write_registries, write_site
 ROOT = Path(__file__).resolve().parent
 
 
-def build(content: Path, out: Path) -> Archive:
-    """The pipeline, one line per stage."""
+def process(content: Path) -> Archive:
+    """The pipeline up to the point where pages could be rendered, one line per stage."""
     archive = load_archive(content)
     archive = each(archive, clean_article)
     archive = each(archive, segment_article)
     archive = replace(archive, articles=align_archive(archive.articles))
     archive = each(archive, assign_article)
+    return replace(archive, edition=edition_id(content, build_date()))
+
+
+def build(content: Path, out: Path) -> Archive:
+    archive = process(content)
     write_site(render_site(archive), out)
     write_registries(archive)
     return archive
@@ -63,6 +70,29 @@ def cmd_build(args: argparse.Namespace) -> int:
     for article in archive.articles:
         print(summary_line(article))
     print(f"Built {len(archive.articles)} articles. Open {Path(args.out).resolve() / 'index.html'}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate content and anchors without writing anything."""
+    archive = process(args.content)
+    failures = 0
+    for article in archive.articles:
+        lost = unresolved(article)
+        registry = article.anchors_path
+        for anchor in lost:
+            print(f"error: {registry}: anchor {anchor} resolves to nothing — restore its text or "
+                  f"give it an alias in the registry", file=sys.stderr)
+        failures += len(lost)
+        minted = sorted(article.registry.anchors() - read_registry(registry).anchors(), key=lambda a: int(a[1:]))
+        if minted:
+            print(f"note: {registry}: this build would publish new anchors {', '.join(minted)} — "
+                  f"run python build.py and commit anchors.yaml")
+    if failures:
+        print(f"check failed: {failures} anchor(s) would break published citations", file=sys.stderr)
+        return 1
+    print(f"check passed: {len(archive.articles)} articles, every registered anchor resolves "
+          f"(edition {archive.edition})")
     return 0
 
 
@@ -105,6 +135,9 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the site (the default command)")
     common(b)
     b.set_defaults(func=cmd_build)
+    c = sub.add_parser("check", help="validate content and anchor registries without writing a site")
+    common(c)
+    c.set_defaults(func=cmd_check)
     s = sub.add_parser("serve", help="build, serve with live reload, rebuild on changes")
     common(s)
     s.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")

@@ -36,10 +36,11 @@ import yaml
 
 from . import schema
 from .errors import AnchorError, Problem
-from .model import AlignedRow, AnchorRegistry, Article, Entry, Fingerprint, Paragraph
+from .model import AlignedRow, Alias, AnchorRegistry, Article, Entry, Fingerprint, Paragraph
 
 EDGE = 24  # characters kept at each end of a side's text
 FUZZY_MIN = 0.75  # head/tail similarity needed to keep an anchor across an edit
+MIN_EDGE = 8  # shortest head/tail taken as evidence that a row absorbed another's text
 ANCHOR_RE = re.compile(r"^p[1-9][0-9]*$")
 SIDES = ("zh", "en")
 
@@ -113,19 +114,54 @@ def assign(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> tuple[tuple[
             next_number += 1
 
     refreshed = {e.anchor: e for e in registry.entries}
-    for anchor, fp in zip(chosen, sides):
+    for position, (anchor, fp) in enumerate(zip(chosen, sides)):
         old = refreshed.get(anchor)
         merged = dict(old.sides) if old else {}
         merged.update(fp)
-        refreshed[anchor] = Entry(anchor, merged)
+        refreshed[anchor] = Entry(anchor, merged, prev=chosen[position - 1] if position else "")
+    texts = {a: {s: normalise("".join(p.text for p in getattr(r, s))) for s in SIDES} for a, r in zip(chosen, rows)}
+    for anchor in free:
+        refreshed[anchor] = replace(refreshed[anchor], alias=_alias_for(refreshed[anchor], texts, refreshed))
     ordered = sorted(refreshed.values(), key=lambda e: int(e.anchor[1:]))
     new_rows = tuple(replace(r, anchor=a) for r, a in zip(rows, chosen))
     return new_rows, AnchorRegistry(next_number, tuple(ordered))
 
 
+def _alias_for(entry: Entry, texts: dict[str, dict[str, str]], entries: dict[str, Entry]) -> Alias | None:
+    """Where a published anchor without a row of its own now leads.
+
+    Merged: a live row contains the start or the end of the entry's text (a merge keeps
+    both paragraphs' words in one row).  Otherwise removed: follow the chain of rows
+    that stood before it until one is live, so the reader lands where the text was."""
+    if not texts:
+        return None
+    for anchor, sides in texts.items():
+        for side, fp in entry.sides.items():
+            body = sides.get(side, "")
+            if body and any(len(edge) >= MIN_EDGE and edge in body for edge in (fp.head, fp.tail)):
+                return Alias(entry.anchor, anchor, "merged")
+    seen = {entry.anchor}
+    prev = entry.prev
+    while prev and prev not in texts and prev not in seen:
+        seen.add(prev)
+        prev = entries[prev].prev if prev in entries else ""
+    return Alias(entry.anchor, prev if prev in texts else next(iter(texts)), "removed")
+
+
+def aliases(registry: AnchorRegistry) -> tuple[Alias, ...]:
+    return tuple(e.alias for e in registry.entries if e.alias is not None)
+
+
 def assign_article(article: Article) -> Article:
     rows, updated = assign(article.rows, article.registry)
-    return replace(article, rows=rows, registry=updated)
+    return replace(article, rows=rows, registry=updated, aliases=aliases(updated))
+
+
+def unresolved(article: Article) -> list[str]:
+    """Registry anchors a reader could follow to nowhere (``build.py check``)."""
+    live = {r.anchor for r in article.rows}
+    return [e.anchor for e in article.registry.entries
+            if e.anchor not in live and (e.alias is None or e.alias.target not in live)]
 
 
 # ---------------------------------------------------------------------------
@@ -156,23 +192,36 @@ def parse_registry(text: str, path: Path) -> AnchorRegistry:
         if int(anchor[1:]) >= data["next"]:
             problems.append(Problem(path, line, f"{anchor} is not below next ({data['next']})",
                                     "set next above the largest anchor number"))
+        sides = sides or {}
         try:
             fps = {s: Fingerprint(str(v["hash"]), str(v["head"]), str(v["tail"]), int(v["length"]))
-                   for s, v in (sides or {}).items() if s in SIDES}
+                   for s, v in sides.items() if s in SIDES}
+            alias = sides.get("alias")
+            alias = Alias(anchor, str(alias["to"]), alias["kind"]) if alias else None
         except (TypeError, KeyError, ValueError):
             problems.append(Problem(path, line, f"{anchor} has a malformed fingerprint", "restore it from git"))
             continue
-        entries.append(Entry(anchor, fps))
+        if alias and alias.kind not in ("merged", "removed"):
+            problems.append(Problem(path, line, f"{anchor} has alias kind '{alias.kind}'", "use merged or removed"))
+            continue
+        entries.append(Entry(anchor, fps, prev=str(sides.get("prev") or ""), alias=alias))
     if problems:
         raise AnchorError(problems)
     return AnchorRegistry(data["next"], tuple(entries))
 
 
 def dump_registry(registry: AnchorRegistry) -> str:
-    data = {"next": registry.next,
-            "anchors": {e.anchor: {s: {"hash": f.hash, "head": f.head, "tail": f.tail, "length": f.length}
-                                   for s, f in sorted(e.sides.items())} for e in registry.entries}}
+    data = {"next": registry.next, "anchors": {e.anchor: _entry_data(e) for e in registry.entries}}
     return HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def _entry_data(entry: Entry) -> dict[str, object]:
+    data: dict[str, object] = {s: {"hash": f.hash, "head": f.head, "tail": f.tail, "length": f.length}
+                               for s, f in sorted(entry.sides.items())}
+    data["prev"] = entry.prev
+    if entry.alias:
+        data["alias"] = {"to": entry.alias.target, "kind": entry.alias.kind}
+    return data
 
 
 def read_registry(path: Path | None) -> AnchorRegistry:

@@ -182,9 +182,23 @@ class Fingerprint:
     length: int
 
 @dataclass(frozen=True)
+class Alias:
+    """A published anchor that no longer has a row of its own, and where it now leads.
+
+    ``merged``: its text now lives inside the row ``target``;
+    ``removed``: its text is gone, ``target`` is the row that stood before it."""
+
+    anchor: str
+    target: str
+    kind: Literal["merged", "removed"]
+
+
+@dataclass(frozen=True)
 class Entry:
     anchor: str
     sides: dict[str, Fingerprint]
+    prev: str = ""  # the row before it when it was last published ("" = first row)
+    alias: Alias | None = None  # set once the anchor has no row of its own
 
 @dataclass(frozen=True)
 class AnchorRegistry:
@@ -214,6 +228,7 @@ class Article:
     corrections_path: Path | None = None
     anchors_path: Path | None = None
     registry: AnchorRegistry = AnchorRegistry(1, ())
+    aliases: tuple[Alias, ...] = ()  # old anchors of this article that lead elsewhere
     clean: CleanResult | None = None
     paragraphs: tuple[Paragraph, ...] = ()
     rows: tuple[AlignedRow, ...] = ()
@@ -236,6 +251,7 @@ class Archive:
     site: SiteConfig
     articles: tuple[Article, ...]
     content_dir: Path
+    edition: str = ""  # "YYYY-MM-DD.<hash>": build date and a short hash of the content
 
     def get(self, slug: str) -> Article:
         for a in self.articles:

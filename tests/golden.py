@@ -8,6 +8,7 @@ a reviewer reads before regenerating.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 SAMPLE = Path(__file__).resolve().parent / "sample"
 CONTENT = SAMPLE / "content"
 GOLDEN = SAMPLE / "golden"
+EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 
 def build_sample(workdir: Path) -> Path:
@@ -26,7 +28,17 @@ def build_sample(workdir: Path) -> Path:
     content = workdir / "content"
     shutil.copytree(CONTENT, content)
     out = workdir / "site"
-    build(content, out)
+    # A fixed build date (reproducible-builds convention), so the edition id in the
+    # golden pages does not change with the day the tests run.
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    try:
+        build(content, out)
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
     return out
 
 

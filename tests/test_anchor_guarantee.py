@@ -1,0 +1,133 @@
+"""The citation guarantee: every anchor published once still leads to its text after the
+content is edited — a typo fixed, a paragraph split, two merged, one inserted at the top,
+and the cleaner re-run with a changed rule."""
+from __future__ import annotations
+
+import shutil
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import pytest
+
+from build import build
+from site_src.anchors import normalise, unresolved
+from site_src.model import Archive
+from tests.conftest import CONTENT
+
+JIEMIAN = "2025-03-jiemian-interview"
+NETEASE = "2026-02-ft-interview-netease"
+
+
+def published(archive: Archive, slug: str) -> dict[str, str]:
+    """anchor → normalised text of the whole row, as a reader citing it saw it."""
+    article = archive.get(slug)
+    return {r.anchor: normalise("".join(p.text for p in r.zh + r.en)) for r in article.rows}
+
+
+def resolve(archive: Archive, slug: str, anchor: str) -> tuple[str, str]:
+    """Follow an anchor the way the page does: its row, or its alias's target row."""
+    article = archive.get(slug)
+    rows = published(archive, slug)
+    if anchor in rows:
+        return "live", rows[anchor]
+    alias = next(a for a in article.aliases if a.anchor == anchor)
+    return alias.kind, rows[alias.target]
+
+
+def still_there(before: str, after: str) -> bool:
+    """The cited text is recognisably in what the anchor now shows: contained in it, or
+    nearly the same (an edit changed a few characters)."""
+    return before in after or after in before or SequenceMatcher(None, before, after).ratio() > 0.8
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    dest = tmp_path / "content"
+    shutil.copytree(CONTENT, dest)
+    return dest
+
+
+def rebuild_and_check(content: Path, tmp_path: Path, slug: str, before: dict[str, str]) -> Archive:
+    after = build(content, tmp_path / "site2")
+    assert unresolved(after.get(slug)) == []
+    for anchor, text in before.items():
+        kind, shown = resolve(after, slug, anchor)
+        assert kind in ("live", "merged"), (anchor, kind)
+        assert still_there(text, shown), (anchor, text[:30], shown[:30])
+    return after
+
+
+def edit_source(content: Path, slug: str, edit) -> None:  # type: ignore[no-untyped-def]
+    path = content / "articles" / slug / "source.txt"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join(edit(lines)), encoding="utf-8")
+
+
+def line_index(lines: list[str], start: str) -> int:
+    return next(i for i, line in enumerate(lines) if line.startswith(start))
+
+
+def test_typo_fix(content: Path, tmp_path: Path) -> None:
+    before = published(build(content, tmp_path / "site"), JIEMIAN)
+    edit_source(content, JIEMIAN, lambda ls: [l.replace("最懂大模型的", "最懂大型模型的") for l in ls])
+    rebuild_and_check(content, tmp_path, JIEMIAN, before)
+
+
+def test_split_paragraph(content: Path, tmp_path: Path) -> None:
+    before = published(build(content, tmp_path / "site"), JIEMIAN)
+
+    def split(lines: list[str]) -> list[str]:
+        i = line_index(lines, "所以短期來")
+        head, tail = lines[i].split(",", 1)
+        return lines[:i] + [head + ",", tail] + lines[i + 1:]
+    after = rebuild_and_check(content, tmp_path, JIEMIAN, before)  # unchanged build first: a no-op
+    edit_source(content, JIEMIAN, split)
+    after = rebuild_and_check(content, tmp_path, JIEMIAN, before)
+    assert len(after.get(JIEMIAN).rows) == len(before) + 1
+
+
+def test_merge_two_paragraphs(content: Path, tmp_path: Path) -> None:
+    archive = build(content, tmp_path / "site")
+    before = published(archive, JIEMIAN)
+
+    def merge(lines: list[str]) -> list[str]:
+        i = line_index(lines, "界面新聞:現")  # a question (line) merged with its answer (next line)
+        return lines[:i] + [lines[i] + lines[i + 1]] + lines[i + 2:]
+    edit_source(content, JIEMIAN, merge)
+    after = rebuild_and_check(content, tmp_path, JIEMIAN, before)
+    assert any(a.kind == "merged" for a in after.get(JIEMIAN).aliases)
+
+
+def test_insert_at_top(content: Path, tmp_path: Path) -> None:
+    before = published(build(content, tmp_path / "site"), JIEMIAN)
+    edit_source(content, JIEMIAN, lambda ls: ls[:2] + ["編者按:這是檔案編者在文首新加的一段說明文字。"] + ls[2:])
+    after = rebuild_and_check(content, tmp_path, JIEMIAN, before)
+    assert len(after.get(JIEMIAN).rows) == len(before) + 1
+
+
+def test_changed_cleaning_rule(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = published(build(content, tmp_path / "site"), NETEASE)
+    from site_src.clean import textrules
+    original = textrules.ellipsis
+
+    def ellipsis_as_character(text: str, line: int):  # type: ignore[no-untyped-def]
+        new, changes = original(text, line)
+        return new.replace(". . .", "…"), changes
+    monkeypatch.setattr(textrules, "ellipsis", ellipsis_as_character)
+    import site_src.clean as clean_package
+    monkeypatch.setattr(clean_package, "LINE_RULES", tuple(
+        ellipsis_as_character if r is original else r for r in clean_package.LINE_RULES))
+    after = rebuild_and_check(content, tmp_path, NETEASE, before)
+    assert any("…" in p.text for p in after.get(NETEASE).en)  # the rule change did take effect
+
+
+def test_removed_paragraph_points_where_it_stood(content: Path, tmp_path: Path) -> None:
+    archive = build(content, tmp_path / "site")
+    rows = archive.get(JIEMIAN).rows
+    victim = next(i for i, r in enumerate(rows) if r.zh and r.zh[0].text.startswith("最懂大模型"))
+    number = rows[victim].zh[0].line  # its line in source.txt (the raw line carries pinyin residue)
+    edit_source(content, JIEMIAN, lambda ls: ls[:number - 1] + ls[number:])
+    after = build(content, tmp_path / "site2")
+    alias = next(a for a in after.get(JIEMIAN).aliases if a.anchor == rows[victim].anchor)
+    assert alias.kind == "removed" and alias.target == rows[victim - 1].anchor
+    assert unresolved(after.get(JIEMIAN)) == []

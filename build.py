@@ -69,6 +69,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     archive = build(args.content, args.out)
     for article in archive.articles:
         print(summary_line(article))
+        for warning in article.warnings:
+            print(f"warning: {warning}")
     print(f"Built {len(archive.articles)} articles. Open {Path(args.out).resolve() / 'index.html'}")
     return 0
 

@@ -76,6 +76,32 @@ class ArticleMeta:
 
 
 @dataclass(frozen=True)
+class AlignmentOverride:
+    """An editor's instruction to the aligner (``alignment.yaml``).
+
+    ``pair``: the named paragraphs form one row; ``alone``: the named paragraph gets a
+    row of its own.  Paragraphs are named by anchor: ``p12-zh``, ``p12-en``, and
+    ``p12-en-2`` for the second English paragraph of row p12."""
+
+    kind: Literal["pair", "alone"]
+    refs: tuple[str, ...]
+    why: str
+    line: int  # of this entry in alignment.yaml
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the build did not stop for but an editor should see (printed by build.py)."""
+
+    path: Path | str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Correction:
     """An editor's fix for what the cleaner cannot repair (``corrections.yaml``)."""
 
@@ -229,6 +255,9 @@ class Article:
     anchors_path: Path | None = None
     registry: AnchorRegistry = AnchorRegistry(1, ())
     aliases: tuple[Alias, ...] = ()  # old anchors of this article that lead elsewhere
+    overrides: tuple[AlignmentOverride, ...] = ()
+    overrides_path: Path | None = None
+    warnings: tuple[Notice, ...] = ()
     clean: CleanResult | None = None
     paragraphs: tuple[Paragraph, ...] = ()
     rows: tuple[AlignedRow, ...] = ()

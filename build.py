@@ -25,6 +25,7 @@ from site_src.anchors import assign_article, read_registry, unresolved
 from site_src.clean import clean_article
 from site_src.edition import build_date, edition_id
 from site_src.errors import DuizhaoError
+from site_src.export import export_data
 from site_src.load import load_archive
 from site_src.model import Archive, Article
 from site_src.render import render_site
@@ -46,7 +47,7 @@ def process(content: Path) -> Archive:
 
 def build(content: Path, out: Path) -> Archive:
     archive = process(content)
-    write_site(render_site(archive), out)
+    write_site(render_site(archive) | export_data(archive), out)
     write_registries(archive)
     return archive
 

@@ -21,18 +21,36 @@ same content gives the same bytes and a diff shows only what changed::
           "confidence": 0.87,                    # alignment confidence, 0..1
           "reason": "…",                         # why the aligner paired them
           "zh_kinds": ["heading"],               # only when some paragraph is not plain prose
-          "en_kinds": ["heading"]                #   (kinds: p, heading, caption, lede)
+          "en_kinds": ["heading"],               #   (kinds: p, heading, caption, lede)
+          "quotes": {"zh": [selector…], "en": [selector…]}   # one per paragraph, see below
         }
       ]
     }
 
 Optional keys are left out rather than set to null so the common row stays short.
+
+Each quote is a W3C Web Annotation ``TextQuoteSelector``: the paragraph's exact text
+with up to ``CONTEXT`` characters before and after it in the same language's text of
+the page (paragraphs joined by a newline), so a citation can be found again in any
+copy of the text, here or elsewhere, even if anchors were lost.
+
+Besides the per-article JSON, the data folder carries (``export_data``):
+
+* ``data/<slug>.tmx`` — TMX 1.4, one ``<tu>`` per row that has both languages (a row
+  with one language is no translation unit), ``tuid`` = the anchor, English as the
+  source language, each side's paragraphs joined by a newline, the row's confidence
+  and reason as ``<prop>``s;
+* ``data/archive.jsonl`` — every row of every article, one JSON object a line, with its
+  article slug and permanent URL, for corpus tools.
 """
 from __future__ import annotations
 
 import json
+from xml.sax.saxutils import escape, quoteattr
 
-from .model import AlignedRow, Article, Paragraph
+from .model import AlignedRow, Archive, Article, Paragraph
+
+CONTEXT = 32  # characters of context on each side of a quote (TextQuoteSelector)
 
 
 def article_json(article: Article) -> bytes:
@@ -47,8 +65,71 @@ def article_json(article: Article) -> bytes:
     borrowed = meta.related("english_text_from")
     if borrowed:
         doc["english_text_from"] = list(borrowed)
-    doc["rows"] = [row_json(row) for row in article.rows]
+    quotes = quote_selectors(article)
+    doc["rows"] = [{**row_json(row), "quotes": quotes[row.anchor]} for row in article.rows]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def quote_selectors(article: Article) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """anchor → {"zh": [selector per paragraph], "en": [...]}, context taken from the
+    page's text of the same language (both sides are quoted independently)."""
+    out: dict[str, dict[str, list[dict[str, str]]]] = {r.anchor: {"zh": [], "en": []} for r in article.rows}
+    for side in ("zh", "en"):
+        placed = [(r.anchor, p) for r in article.rows for p in getattr(r, side)]
+        stream = "\n".join(p.text for _, p in placed)
+        start = 0
+        for anchor, p in placed:
+            end = start + len(p.text)
+            out[anchor][side].append({"type": "TextQuoteSelector", "exact": p.text,
+                                      "prefix": stream[max(0, start - CONTEXT):start],
+                                      "suffix": stream[end:end + CONTEXT]})
+            start = end + 1
+    return out
+
+
+def export_data(archive: Archive) -> dict[str, bytes]:
+    """The data files beside the pages: a TMX per article with both languages, and
+    the whole archive as JSON lines."""
+    files = {f"data/{a.slug}.tmx": article_tmx(a, archive.edition)
+             for a in archive.articles if any(r.zh and r.en for r in a.rows)}
+    files["data/archive.jsonl"] = archive_jsonl(archive)
+    return files
+
+
+def article_tmx(article: Article, edition: str) -> bytes:
+    zh_lang = next((p.lang for r in article.rows for p in r.zh), "zh-Hant")
+    # TMX wants a basic-format UTC date; the edition's date keeps the file reproducible.
+    created = (edition.split(".")[0].replace("-", "") or "19700101") + "T000000Z"
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<!DOCTYPE tmx SYSTEM "tmx14.dtd">',
+             '<tmx version="1.4">',
+             f'  <header creationtool="duizhao" creationtoolversion="1" datatype="plaintext" segtype="paragraph"'
+             f' adminlang="en" srclang="en" o-tmf="duizhao" creationdate="{created}">',
+             f'    <prop type="x-article">{escape(article.slug)}</prop>',
+             f'    <prop type="x-edition">{escape(edition)}</prop>',
+             '  </header>',
+             '  <body>']
+    for row in article.rows:
+        if not (row.zh and row.en):
+            continue
+        lines.append(f'    <tu tuid={quoteattr(row.anchor)}>')
+        lines.append(f'      <prop type="x-confidence">{row.confidence}</prop>')
+        lines.append(f'      <prop type="x-reason">{escape(row.reason)}</prop>')
+        for lang, paragraphs in (("en", row.en), (zh_lang, row.zh)):
+            text = "\n".join(p.text for p in paragraphs)
+            lines.append(f'      <tuv xml:lang="{lang}"><seg>{escape(text)}</seg></tuv>')
+        lines.append('    </tu>')
+    lines += ['  </body>', '</tmx>', '']
+    return "\n".join(lines).encode("utf-8")
+
+
+def archive_jsonl(archive: Archive) -> bytes:
+    lines = []
+    for article in archive.articles:
+        for row in article.rows:
+            lines.append(json.dumps({"slug": article.slug, "url": f"{archive.site.base_url}articles/{article.slug}/#{row.anchor}",
+                                     "edition": archive.edition, **row_json(row)}, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def row_json(row: AlignedRow) -> dict[str, object]:

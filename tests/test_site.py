@@ -119,3 +119,53 @@ def test_pages_credit_outlet(site: Path) -> None:
         text = page(site, f"articles/{article.slug}/index.html").get_text()
         assert article.meta.outlet_zh in text
         assert archive.site.title in text
+
+
+def test_tmx_is_valid_and_matches_json(site: Path) -> None:
+    import xml.etree.ElementTree as ET
+    XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+    for slug in BILINGUAL:
+        data = json.loads((site / "_site/data" / f"{slug}.json").read_text(encoding="utf-8"))
+        tmx = ET.parse(site / "_site/data" / f"{slug}.tmx").getroot()
+        assert tmx.tag == "tmx" and tmx.get("version") == "1.4"
+        header = tmx.find("header")
+        for attr in ("creationtool", "creationtoolversion", "segtype", "o-tmf", "adminlang", "srclang", "datatype"):
+            assert header.get(attr), attr  # required by TMX 1.4
+        assert re.fullmatch(r"\d{8}T\d{6}Z", header.get("creationdate"))
+        both = {r["anchor"]: r for r in data["rows"] if r["zh"] and r["en"]}
+        units = tmx.findall("body/tu")
+        assert [u.get("tuid") for u in units] == list(both)
+        for unit in units:
+            row = both[unit.get("tuid")]
+            segs = {tuv.get(XML_LANG): tuv.findtext("seg") for tuv in unit.findall("tuv")}
+            assert segs["en"] == "\n".join(row["en"])
+            zh_lang = next(k for k in segs if k.startswith("zh-"))
+            assert zh_lang in ("zh-Hant", "zh-Hans") and segs[zh_lang] == "\n".join(row["zh"])
+    assert not (site / "_site/data/2025-03-jiemian-interview.tmx").exists()  # no English, no TMX
+
+
+def test_archive_jsonl_has_every_row(site: Path) -> None:
+    lines = (site / "_site/data/archive.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    total = 0
+    for slug in BILINGUAL + CHINESE_ONLY:
+        data = json.loads((site / "_site/data" / f"{slug}.json").read_text(encoding="utf-8"))
+        mine = [r for r in records if r["slug"] == slug]
+        assert [r["anchor"] for r in mine] == [r["anchor"] for r in data["rows"]]
+        assert all(r["url"].endswith(f"articles/{slug}/#{r['anchor']}") for r in mine)
+        total += len(data["rows"])
+    assert len(records) == total
+
+
+def test_quote_selectors_refind_each_paragraph(site: Path) -> None:
+    data = json.loads((site / "_site/data/2026-02-ft-interview-netease.json").read_text(encoding="utf-8"))
+    for side in ("zh", "en"):
+        stream = "\n".join(t for r in data["rows"] for t in r[side])
+        for row in data["rows"]:
+            assert len(row["quotes"][side]) == len(row[side])
+            for text, quote in zip(row[side], row["quotes"][side]):
+                assert quote["type"] == "TextQuoteSelector" and quote["exact"] == text
+                assert len(quote["prefix"]) <= 32 and len(quote["suffix"]) <= 32
+                assert quote["prefix"] + text + quote["suffix"] in stream
+                # The context makes a repeated text unambiguous in practice: one match.
+                assert stream.count(quote["prefix"] + text + quote["suffix"]) == 1

@@ -15,15 +15,17 @@ import hashlib
 import os
 from pathlib import Path
 
+from .model import AnchorRegistry, Fingerprint
+
 
 def content_hash(content_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in Path(content_dir).rglob("*") if p.is_file()):
         rel = path.relative_to(content_dir).as_posix()
-        if rel.endswith("anchors.yaml"):
-            # The registry is an output of the build as well as an input; hashing it
-            # would give the first build after a content change a different id
-            # from the second.  The texts it fingerprints are hashed already.
+        if rel.endswith("anchors.yaml") or rel == "CHANGELOG.md":
+            # Registries and the changelog are outputs of the build as well as inputs;
+            # hashing them would give the first build after a content change a
+            # different id from the second.  The texts they record are hashed already.
             continue
         digest.update(rel.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:7]
@@ -39,3 +41,72 @@ def build_date(environ: dict[str, str] | None = None) -> dt.date:
 
 def edition_id(content_dir: Path, date: dt.date) -> str:
     return f"{date.isoformat()}.{content_hash(content_dir)}"
+
+
+# ---------------------------------------------------------------------------
+# The changelog: what each edition changed, paragraph by paragraph
+# ---------------------------------------------------------------------------
+CHANGELOG_HEADER = """\
+# Changelog of the archive's text
+
+Written by `python build.py` whenever an edition changes what an anchor shows: anchors
+added, a side's text changed (shown by the start and end of its fingerprint: letters and
+digits only), rows merged into others or removed. Newest edition first. With the
+edition id from a citation and this file (and the content's git history), "¶ p12 as of
+edition X" can be checked.
+"""
+
+
+def registry_changes(old: AnchorRegistry, new: AnchorRegistry) -> list[str]:
+    """One Markdown bullet per change between two registries of one article."""
+    before = {e.anchor: e for e in old.entries}
+    lines = []
+    added = [e.anchor for e in new.entries if e.anchor not in before]
+    if added:
+        lines.append(f"- added {_ranges(added)}")
+    for entry in new.entries:
+        was = before.get(entry.anchor)
+        if was is None:
+            continue
+        for side, fp in sorted(entry.sides.items()):
+            old_fp = was.sides.get(side)
+            if old_fp is not None and old_fp.hash != fp.hash:
+                lines.append(f"- {entry.anchor} {side} changed: 「{_excerpt(old_fp)}」 → 「{_excerpt(fp)}」")
+            elif old_fp is None:
+                lines.append(f"- {entry.anchor} {side} added: 「{_excerpt(fp)}」")
+        if entry.alias != was.alias:
+            if entry.alias is None:
+                lines.append(f"- {entry.anchor} has its own row again")
+            elif entry.alias.kind == "merged":
+                lines.append(f"- {entry.anchor} merged into {entry.alias.target}")
+            else:
+                lines.append(f"- {entry.anchor} removed; it now leads to {entry.alias.target}, the row before it")
+    return lines
+
+
+def changelog(existing: str, edition: str, changes: dict[str, list[str]]) -> str:
+    """The changelog with a section for ``edition`` put first (or ``existing`` unchanged
+    when nothing changed)."""
+    changes = {slug: lines for slug, lines in changes.items() if lines}
+    if not changes:
+        return existing
+    body = existing[len(CHANGELOG_HEADER):] if existing.startswith(CHANGELOG_HEADER) else existing
+    section = [f"\n## Edition {edition}\n"]
+    for slug, lines in sorted(changes.items()):
+        section.append(f"\n### {slug}\n\n" + "\n".join(lines) + "\n")
+    return CHANGELOG_HEADER + "".join(section) + body
+
+
+def _excerpt(fp: Fingerprint) -> str:
+    return fp.head if fp.length <= len(fp.head) else f"{fp.head}…{fp.tail}"
+
+
+def _ranges(anchors: list[str]) -> str:
+    numbers = sorted(int(a[1:]) for a in anchors)
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"p{a}" if a == b else f"p{a}–p{b}" for a, b in spans)

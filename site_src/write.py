@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
-from .anchors import dump_registry
+from .anchors import dump_registry, read_registry
+from .edition import changelog, registry_changes
 from .errors import OutputError, Problem
 from .model import Archive
 
@@ -63,8 +64,10 @@ def _safe_relative(rel: str) -> PurePosixPath:
 
 
 def write_registries(archive: Archive) -> list[Path]:
-    """Write each article's anchor registry if it changed; return the files written."""
+    """Write each article's anchor registry if it changed, and record what changed in
+    ``content/CHANGELOG.md`` under this edition; return the files written."""
     written = []
+    changes: dict[str, list[str]] = {}
     for article in archive.articles:
         if article.anchors_path is None:
             continue
@@ -72,8 +75,19 @@ def write_registries(archive: Archive) -> list[Path]:
         path = article.anchors_path
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        changes[article.slug] = registry_changes(read_registry(path), article.registry)
+        _replace(path, text)
         written.append(path)
+    log_path = archive.content_dir / "CHANGELOG.md"
+    old_log = log_path.read_text(encoding="utf-8") if log_path.is_file() else ""
+    new_log = changelog(old_log, archive.edition, changes)
+    if new_log != old_log:
+        _replace(log_path, new_log)
+        written.append(log_path)
     return written
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -56,9 +56,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = build_sample(Path(tmp))
         # Keep the sample's registries in step with the golden pages that cite them.
-        for registry in (Path(tmp) / "content").rglob("anchors.yaml"):
-            target = CONTENT / registry.relative_to(Path(tmp) / "content")
-            shutil.copyfile(registry, target)
+        for written in [*(Path(tmp) / "content").rglob("anchors.yaml"), Path(tmp) / "content/CHANGELOG.md"]:
+            target = CONTENT / written.relative_to(Path(tmp) / "content")
+            shutil.copyfile(written, target)
         if GOLDEN.exists():
             shutil.rmtree(GOLDEN)
         for name, data in files(out).items():

@@ -70,7 +70,11 @@ def line_index(lines: list[str], start: str) -> int:
 def test_typo_fix(content: Path, tmp_path: Path) -> None:
     before = published(build(content, tmp_path / "site"), JIEMIAN)
     edit_source(content, JIEMIAN, lambda ls: [l.replace("最懂大模型的", "最懂大型模型的") for l in ls])
-    rebuild_and_check(content, tmp_path, JIEMIAN, before)
+    after = rebuild_and_check(content, tmp_path, JIEMIAN, before)
+    anchor = next(r.anchor for r in after.get(JIEMIAN).rows if r.zh and "最懂大型模型" in r.zh[0].text)
+    log = (content / "CHANGELOG.md").read_text(encoding="utf-8")
+    section = log.split("## Edition ")[1]  # newest first
+    assert section.startswith(after.edition) and f"- {anchor} zh changed: 「最懂大模型的應用公司」 → 「最懂大型模型的應用公司」" in section
 
 
 def test_split_paragraph(content: Path, tmp_path: Path) -> None:
@@ -95,7 +99,10 @@ def test_merge_two_paragraphs(content: Path, tmp_path: Path) -> None:
         return lines[:i] + [lines[i] + lines[i + 1]] + lines[i + 2:]
     edit_source(content, JIEMIAN, merge)
     after = rebuild_and_check(content, tmp_path, JIEMIAN, before)
-    assert any(a.kind == "merged" for a in after.get(JIEMIAN).aliases)
+    merged = [a for a in after.get(JIEMIAN).aliases if a.kind == "merged"]
+    assert merged
+    log = (content / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"- {merged[0].anchor} merged into {merged[0].target}" in log.split("## Edition ")[1]
 
 
 def test_insert_at_top(content: Path, tmp_path: Path) -> None:

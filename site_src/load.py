@@ -27,11 +27,34 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ContentError(Problem(
-            path, line, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column}",
-            "captures are stored as UTF-8; re-import the capture converted from its original encoding")) from None
+        raise ContentError(_undecodable(path, data, exc, "UTF-8",
+                                        "save the file as UTF-8")) from None
+
+
+def read_capture(path: Path) -> str:
+    """Read a raw capture, kept byte for byte: UTF-8, or GB18030 as Chinese pages are
+    often saved.  Empty and binary files are refused: a capture is text."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ContentError(Problem(path, None, "the capture is empty", "import the page's text into source.txt"))
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise ContentError(Problem(path, line, "the capture is binary (it contains NUL bytes)",
+                                   "save the page as text, not as a PDF, image or archive"))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ContentError(_undecodable(path, data, utf8_error, "UTF-8 or GB18030",
+                                            "re-import the capture converted from its original encoding")) from None
+
+
+def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError, encodings: str, fix: str) -> Problem:
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return Problem(path, line, f"not valid {encodings}: byte 0x{data[exc.start]:02x} at column {column}", fix)
 
 
 def load_archive(content_dir: Path) -> Archive:
@@ -57,6 +80,7 @@ def load_archive(content_dir: Path) -> Archive:
         except DuizhaoError as exc:
             problems.extend(exc.problems)
     problems.extend(_relation_problems(articles))
+    problems.extend(_duplicate_captures(articles))
     if problems:
         raise ContentError(problems)
     assert site is not None
@@ -85,7 +109,7 @@ def load_article(folder: Path) -> Article:
         problems.extend(exc.problems)
     try:
         if source_path.is_file():
-            text = read_text(source_path)
+            text = read_capture(source_path)
             source = Source(source_path, text, hashlib.sha256(source_path.read_bytes()).hexdigest())
     except DuizhaoError as exc:
         problems.extend(exc.problems)
@@ -105,6 +129,19 @@ def load_article(folder: Path) -> Article:
     return Article(meta=meta, source=source, folder=folder, corrections=corrections,
                    corrections_path=corrections_path if corrections_path.is_file() else None,
                    anchors_path=anchors_path, registry=registry)
+
+
+def _duplicate_captures(articles: list[Article]) -> list[Problem]:
+    """The same capture imported under two slugs would publish the text twice, with
+    two sets of anchors for one source."""
+    seen: dict[str, Article] = {}
+    problems = []
+    for a in articles:
+        first = seen.setdefault(a.source.sha256, a)
+        if first is not a:
+            problems.append(Problem(a.source.path, None, f"the same capture as {first.source.path}",
+                                    "keep one article folder per capture"))
+    return problems
 
 
 def _relation_problems(articles: list[Article]) -> list[Problem]:

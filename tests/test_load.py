@@ -66,7 +66,7 @@ def test_undecodable_source_names_line_and_byte(tmp_path: Path) -> None:
     content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML}})
     (content / "articles/2025-12-x/source.txt").write_bytes("第一行\n第二行 ".encode() + b"\xff\xfe tail\n")
     (msg,) = problems(content)
-    assert "2025-12-x/source.txt:2: not valid UTF-8: byte 0xff at column" in msg
+    assert "2025-12-x/source.txt:2: not valid UTF-8 or GB18030: byte 0xff at column" in msg
 
 
 def test_unknown_relation_target(tmp_path: Path) -> None:
@@ -90,3 +90,36 @@ def test_corrections_schema(tmp_path: Path) -> None:
                                                       "corrections.yaml": corrections}})
     (msg,) = problems(content)
     assert "corrections.yaml:4: a correction lacks required key 'why'" in msg
+
+
+def test_empty_capture(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML, "source.txt": "\n  \n"}})
+    (msg,) = problems(content)
+    assert msg.endswith("2025-12-x/source.txt: the capture is empty — import the page's text into source.txt")
+
+
+def test_binary_capture(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML}})
+    (content / "articles/2025-12-x/source.txt").write_bytes(b"%PDF-1.4\n\x00\x01\x02")
+    (msg,) = problems(content)
+    assert "source.txt:2: the capture is binary" in msg
+
+
+def test_gb18030_capture_is_read(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML}})
+    (content / "articles/2025-12-x/source.txt").write_bytes(OPED_SOURCE.encode("gb18030"))
+    assert load_archive(content).articles[0].source.text == OPED_SOURCE
+
+
+def test_neither_utf8_nor_gb18030(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML}})
+    (content / "articles/2025-12-x/source.txt").write_bytes("第一行\n".encode() + b"abc \xff\xff\n")
+    (msg,) = problems(content)
+    assert "source.txt:2: not valid UTF-8 or GB18030: byte 0xff at column 5" in msg
+
+
+def test_same_capture_twice(tmp_path: Path) -> None:
+    files = {"article.yaml": OPED_YAML, "source.txt": OPED_SOURCE}
+    content = write_archive(tmp_path, {"2025-12-a": files, "2025-12-b": files})
+    (msg,) = problems(content)
+    assert "2025-12-b/source.txt: the same capture as" in msg and "2025-12-a/source.txt" in msg

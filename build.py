@@ -112,8 +112,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = Server()
     for folder in (args.content, ROOT / "templates", ROOT / "site_src"):
         server.watch(str(folder), run)
-    print(f"Serving {args.out} on http://127.0.0.1:{args.port}/ (Ctrl-C to stop)")
-    server.serve(root=str(args.out), host="127.0.0.1", port=args.port, open_url_delay=None)
+    if args.host != "127.0.0.1":
+        print(f"warning: serving on {args.host}: other machines on the network can read this site")
+    print(f"Serving {args.out} on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
+    server.serve(root=str(args.out), host=args.host, port=args.port, open_url_delay=None)
     return 0
 
 
@@ -143,7 +145,10 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
     s = sub.add_parser("serve", help="build, serve with live reload, rebuild on changes")
     common(s)
-    s.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    # Only this machine by default: a preview server has no reason to face the network.
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; say 0.0.0.0 explicitly to expose it)")
     s.set_defaults(func=cmd_serve)
     common(p, top=True)  # so that plain `python build.py --out X` builds
     p.set_defaults(func=cmd_build)

@@ -23,6 +23,14 @@ class Editor:
 
 
 @dataclass(frozen=True)
+class RelatedConfig:
+    """How computed related passages are chosen (``site.yaml`` → ``related``)."""
+
+    per_row: int = 3
+    min_score: float = 2.0
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str
     subtitle: str
@@ -31,6 +39,7 @@ class SiteConfig:
     editors: tuple[Editor, ...]
     contact: str
     language: str = "zh-Hant"
+    related: RelatedConfig = RelatedConfig()
 
 
 @dataclass(frozen=True)
@@ -198,6 +207,79 @@ class AlignedRow:
 
 
 # ---------------------------------------------------------------------------
+# The editorial layer: notes, glossary, cross-links (site_src.annotate)
+# ---------------------------------------------------------------------------
+NoteKind = Literal["note", "translation", "correction", "sic", "context"]
+
+
+@dataclass(frozen=True)
+class Note:
+    """An editor's note on a row or one language side of it (``notes.md``)."""
+
+    anchor: str  # the row, p12
+    side: str  # "" for the whole row, "zh" or "en"
+    kind: NoteKind
+    markdown: str
+    html: str  # rendered and sanitised
+    line: int  # of its heading in notes.md
+    number: int = 0  # 1, 2, … in page order, set by site_src.annotate
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    kind: Literal["person", "company", "organisation", "model", "product", "term"]
+    name_en: str
+    name_hant: str
+    name_hans: str
+    aliases_en: tuple[str, ...]
+    aliases_zh: tuple[str, ...]
+    description: str
+    links: tuple[tuple[str, str], ...]  # (title, url)
+    line: int
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Where an entity is named: the first mention per row and side."""
+
+    entity: str
+    anchor: str
+    side: Literal["zh", "en"]
+    paragraph: int  # index of the paragraph within the row's side
+    start: int
+    end: int
+    text: str  # as written in the paragraph
+
+
+@dataclass(frozen=True)
+class Passage:
+    slug: str
+    anchor: str
+    side: str  # "" (whole row), "zh" or "en"
+
+
+@dataclass(frozen=True)
+class CrossLink:
+    """Passages in different articles that make the same claim (``links.yaml``)."""
+
+    id: str
+    claim: str
+    passages: tuple[Passage, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Related:
+    """A computed pointer from a row to a passage elsewhere sharing entities or figures."""
+
+    anchor: str  # the row it belongs to
+    target: Passage
+    score: float
+    shared: tuple[str, ...]  # entity ids and figures both passages name
+
+
+# ---------------------------------------------------------------------------
 # Anchor registry (see site_src.anchors for how rows are matched to it)
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -258,6 +340,11 @@ class Article:
     overrides: tuple[AlignmentOverride, ...] = ()
     overrides_path: Path | None = None
     warnings: tuple[Notice, ...] = ()
+    notes_text: str = ""  # notes.md as read; parsed by site_src.annotate
+    notes_path: Path | None = None
+    notes: tuple[Note, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    related: tuple[Related, ...] = ()
     clean: CleanResult | None = None
     paragraphs: tuple[Paragraph, ...] = ()
     rows: tuple[AlignedRow, ...] = ()
@@ -281,6 +368,8 @@ class Archive:
     articles: tuple[Article, ...]
     content_dir: Path
     edition: str = ""  # "YYYY-MM-DD.<hash>": build date and a short hash of the content
+    glossary: tuple[Entity, ...] = ()
+    links: tuple[CrossLink, ...] = ()
 
     def get(self, slug: str) -> Article:
         for a in self.articles:

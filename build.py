@@ -5,6 +5,7 @@
     python build.py build --content DIR --out DIR
     python build.py serve           build, serve on http://127.0.0.1:8000, rebuild on change
     python build.py check           validate content; fail if a published anchor would break
+    python build.py report SLUG     list the article's rows the aligner is least sure of
 
 Each stage finishes over all articles before the next begins: alignment needs the
 whole set (000 borrows its English from 001), and so will cross-links.
@@ -20,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from site_src.align import align_archive
+from site_src.align import LOW_CONFIDENCE, align_archive
 from site_src.anchors import assign_article, read_registry, unresolved
 from site_src.clean import clean_article
 from site_src.edition import build_date, edition_id
@@ -99,6 +100,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rows an editor should look at: those the aligner is least sure of."""
+    archive = process(args.content)
+    slugs = [a.slug for a in archive.articles]
+    if args.slug not in slugs:
+        print(f"error: no article '{args.slug}' — choose one of: {', '.join(slugs)}", file=sys.stderr)
+        return 1
+    article = archive.get(args.slug)
+    doubtful = [r for r in article.rows if r.confidence < args.threshold]
+    print(f"{article.slug}: {len(doubtful)} of {len(article.rows)} rows below confidence {args.threshold}")
+    for row in doubtful:
+        zh = " / ".join(p.text for p in row.zh)[:40]
+        en = " / ".join(p.text for p in row.en)[:60]
+        print(f"  {row.anchor:>5}  {row.pattern}  {row.confidence:.3f}  {row.reason}")
+        print(f"         zh: {zh or '—'}")
+        print(f"         en: {en or '—'}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from livereload import Server
 
@@ -143,6 +163,12 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate content and anchor registries without writing a site")
     common(c)
     c.set_defaults(func=cmd_check)
+    r = sub.add_parser("report", help="list an article's rows below an alignment confidence threshold")
+    common(r)
+    r.add_argument("slug", help="the article's folder name")
+    r.add_argument("--threshold", type=float, default=LOW_CONFIDENCE,
+                   help=f"list rows below this confidence (default: {LOW_CONFIDENCE}, the page's doubt marker)")
+    r.set_defaults(func=cmd_report)
     s = sub.add_parser("serve", help="build, serve with live reload, rebuild on changes")
     common(s)
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")

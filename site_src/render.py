@@ -17,26 +17,37 @@ site's top from the page), so the site works from any folder, from ``file://`` a
 under a GitHub Pages project path.  The one exception is ``404.html``, which the
 host serves at whatever depth the missing address had: it links through the
 absolute ``site.base_url`` and carries its stylesheet inline.
+
+Citing: an article page carries what a citation needs once per page, not per
+paragraph: ``<meta name="citation_…">`` tags in its head (what Google Scholar and
+Zotero read), a JSON block ``#cite-data`` (permanent address, archive, edition,
+outlet, date, authors, speakers) and a JSON block ``#anchor-aliases`` (published
+anchors that now lead to another row).  ``site.js`` builds the citation from these,
+the row's ``data-speaker`` and the quoted text as the page shows it at copy time.
+The JSON goes through Jinja's ``tojson``, which escapes ``<``, ``>``, ``&`` and
+``'``, so no text from the archive can close the ``<script>`` element.  Permanent
+addresses are absolute (``site.base_url``): they are text to copy, never loaded.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable, TypedDict
 
 import jinja2
 
+from .align import LOW_CONFIDENCE  # below it a row is shown as uncertain; `report` lists the same rows
+from .annotate import fold
 from .errors import Problem, RenderError
 from .clean import RULES
 from .export import article_json
-from .model import (AlignedRow, Archive, Article, ArticleMeta, CleanResult, Flag, Paragraph, Relation,
+from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, Flag, Paragraph, Relation,
                     SiteConfig, Speaker)
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Copied verbatim into assets/ (templates/static/<name> -> assets/<name>).
 STATIC_FILES = ("style.css", "site.js", "favicon.svg")
-# Below this an alignment is shown as uncertain (see AlignedRow.confidence).
-LOW_CONFIDENCE = 0.5
 
 LANGUAGE_NAMES = {"zh-Hant": "Traditional Chinese", "zh-Hans": "Simplified Chinese", "en": "English"}
 RELATION_TITLES = {
@@ -108,6 +119,7 @@ class SideView(TypedDict):
 class RowView(TypedDict):
     anchor: str
     pattern: str
+    speaker: str  # Speaker.id of the row's turn, "" when none: site.js names the speaker in a citation
     zh: SideView | None
     en: SideView | None
     heading: bool  # every paragraph of the row is a heading
@@ -140,6 +152,41 @@ class PageBase(TypedDict):
     root: str  # prefix leading from the page back to the site's top folder
     page_title: str
     site: SiteView
+    edition: str  # Archive.edition, shown in the footer; "" when the build named none
+
+
+class MetaTag(TypedDict):
+    name: str
+    content: str
+
+
+class SpeakerCite(TypedDict):
+    name: str  # as a citation prints it: the English name, else the Chinese one
+    name_zh: str
+
+
+class CiteData(TypedDict):
+    """The page's ``#cite-data`` JSON: everything a citation of one of its paragraphs
+    needs apart from the anchor, the speaker id and the quoted text."""
+
+    url: str  # the article's permanent address; site.js appends "#<anchor>"
+    slug: str
+    archive: str
+    edition: str
+    title_zh: str
+    title_en: str
+    outlet_zh: str
+    outlet_en: str
+    date: str  # ISO, possibly partial
+    date_parts: list[int]  # [2025, 3] for "2025-03": CSL-JSON's "issued"
+    kind: str
+    authors: list[str]  # from the byline, for paragraphs no speaker says
+    speakers: dict[str, SpeakerCite]  # by Speaker.id
+
+
+class AliasView(TypedDict):
+    target: str
+    kind: str  # "merged" | "removed"
 
 
 class IndexPage(PageBase):
@@ -148,6 +195,9 @@ class IndexPage(PageBase):
 
 class ArticlePage(PageBase):
     head: ArticleHead
+    citation_meta: list[MetaTag]  # <meta> tags for the page's <head>, in order
+    cite: CiteData
+    aliases: dict[str, AliasView]  # old anchor → where it leads now, in anchor order
     credit: CreditView
     related: list[RelatedView]
     two_columns: bool
@@ -233,7 +283,7 @@ def render_site(archive: Archive) -> dict[str, bytes]:
     site = site_view(archive.site)
     files: dict[str, bytes] = {
         "index.html": render(env, "index.html", index_page(archive, site)),
-        "404.html": render(env, "404.html", not_found_page(archive.site, site)),
+        "404.html": render(env, "404.html", not_found_page(archive, site)),
         # Without it GitHub Pages runs Jekyll over the site: slow, and it would drop
         # any file whose name starts with "_".
         ".nojekyll": b"",
@@ -251,7 +301,7 @@ def render_site(archive: Archive) -> dict[str, bytes]:
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # for every template, whatever its name
         undefined=jinja2.StrictUndefined,
@@ -259,6 +309,12 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # ``tojson`` still escapes <, >, & and ' (that is what makes it safe inside
+    # <script>); Chinese is left readable.  Keys keep the order the builders give them
+    # (fixed by the TypedDicts and by ``alias_views``), not sorted as text, which
+    # would put p10 before p2.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+    return env
 
 
 def render(env: jinja2.Environment, template: str, context: PageBase) -> bytes:
@@ -336,7 +392,7 @@ def index_order(articles: Iterable[Article]) -> list[Article]:
 
 def index_page(archive: Archive, site: SiteView) -> IndexPage:
     return IndexPage(
-        root="", page_title=archive.site.title, site=site,
+        root="", page_title=archive.site.title, site=site, edition=archive.edition,
         articles=[ArticleSummary(href=f"articles/{a.slug}/index.html", head=article_head(a.meta))
                   for a in index_order(archive.articles)],
     )
@@ -352,9 +408,14 @@ def article_page(archive: Archive, article: Article, site: SiteView) -> ArticleP
     clean = clean_result(article)
     speakers = {s.id: s for s in article.meta.speakers}
     flags = flags_by_origin(archive, article)
+    authors = byline_authors(article.meta.byline, archive)
     return ArticlePage(
         root=ARTICLE_ROOT, page_title=f"{article.meta.title_zh} · {archive.site.title}", site=site,
+        edition=archive.edition,
         head=article_head(article.meta),
+        citation_meta=citation_meta(archive.site, article.meta, authors),
+        cite=cite_data(archive, article, authors),
+        aliases=alias_views(article.aliases),
         credit=credit_view(archive, article, ARTICLE_ROOT),
         related=[related_view(archive, r, ARTICLE_ROOT) for r in article.meta.relations],
         # One column when no row carries English, so a Chinese-only text is not set
@@ -382,7 +443,7 @@ def row_view(row: AlignedRow, speakers: dict[str, Speaker], flags: dict[str, tup
     heading = bool(paragraphs) and all(p.kind == "heading" for p in paragraphs)
     speaker = speakers.get(row.speaker or "")
     return RowView(
-        anchor=row.anchor, pattern=row.pattern,
+        anchor=row.anchor, pattern=row.pattern, speaker=speaker.id if speaker else "",
         zh=side_view(row.anchor, "zh", row.zh, speakers, flags, slug),
         en=side_view(row.anchor, "en", row.en, speakers, flags, slug),
         heading=heading,
@@ -451,12 +512,97 @@ def mark_flags(text: str, flags: Iterable[Flag]) -> list[Segment]:
 
 
 # ---------------------------------------------------------------------------
+# Citing: head metadata, the page's citation data, anchor aliases
+# ---------------------------------------------------------------------------
+# Bylines name editors beside the reporter ("伍洋宇(記者)、劉方遠(編輯)"); an editor is
+# not an author of the piece.  Roles are compared folded to Simplified.
+EDITOR_ROLES = frozenset({"编辑", "责编", "责任编辑"})
+BYLINE_SEPARATORS = re.compile(r"\s*[、,，;；/]\s*")
+BYLINE_ROLE = re.compile(r"^(?P<name>.+?)\s*[(（](?P<role>[^)）]*)[)）]$")
+
+
+def base_url(site: SiteConfig) -> str:
+    return site.base_url if site.base_url.endswith("/") else site.base_url + "/"
+
+
+def permanent_url(site: SiteConfig, slug: str) -> str:
+    """The article's address as a citation gives it; an anchor is appended to it."""
+    return f"{base_url(site)}articles/{slug}/"
+
+
+def byline_authors(byline: str, archive: Archive) -> list[str]:
+    """The people a byline credits as authors, editors left out.
+
+    A name that is an interviewee's Chinese name (in either script: the op-ed's byline
+    is 李开复, the interviews spell him 李開復) is given as that speaker's English name,
+    the form under which his work is catalogued.  Articles are searched in slug order,
+    so the choice never depends on the order of folders on disk."""
+    english: dict[str, str] = {}
+    for article in sorted(archive.articles, key=lambda a: a.slug):
+        for speaker in article.meta.speakers:
+            if speaker.role == "interviewee" and speaker.name_zh and speaker.name_en:
+                english.setdefault(fold(speaker.name_zh), speaker.name_en)
+    authors: list[str] = []
+    for part in BYLINE_SEPARATORS.split(byline.strip()):
+        match = BYLINE_ROLE.match(part)
+        name, role = (match["name"], match["role"]) if match else (part, "")
+        if not name or fold(role.strip()) in EDITOR_ROLES:
+            continue
+        authors.append(english.get(fold(name), name))
+    return authors
+
+
+def date_parts(date: str) -> list[int]:
+    """``2025-03-20`` → [2025, 3, 20]; a partial date gives fewer parts."""
+    return [int(part) for part in date.split("-") if part.isdigit()]
+
+
+def citation_meta(site: SiteConfig, meta: ArticleMeta, authors: list[str]) -> list[MetaTag]:
+    """The Highwire ``citation_*`` tags Google Scholar asks for, then Dublin Core."""
+    url = permanent_url(site, meta.slug)
+    tags = [MetaTag(name="citation_title", content=meta.title_zh)]
+    tags += [MetaTag(name="citation_author", content=name) for name in authors]
+    tags += [
+        # Scholar's format is YYYY/MM/DD, and it accepts the year or year/month alone.
+        MetaTag(name="citation_publication_date", content=meta.date.replace("-", "/")),
+        MetaTag(name="citation_publisher", content=meta.outlet_zh),
+    ]
+    tags += [MetaTag(name="citation_language", content=lang) for lang in meta.languages]
+    tags += [
+        MetaTag(name="citation_public_url", content=url),
+        MetaTag(name="citation_abstract_html_url", content=url),
+        MetaTag(name="DC.title", content=meta.title_zh),
+        MetaTag(name="DC.date", content=meta.date),
+        MetaTag(name="DC.publisher", content=meta.outlet_zh),
+    ]
+    return tags
+
+
+def cite_data(archive: Archive, article: Article, authors: list[str]) -> CiteData:
+    meta = article.meta
+    return CiteData(
+        url=permanent_url(archive.site, meta.slug), slug=meta.slug,
+        archive=archive.site.title, edition=archive.edition,
+        title_zh=meta.title_zh, title_en=meta.title_en, outlet_zh=meta.outlet_zh, outlet_en=meta.outlet_en,
+        date=meta.date, date_parts=date_parts(meta.date), kind=meta.kind, authors=authors,
+        speakers={s.id: SpeakerCite(name=s.name_en or s.name_zh, name_zh=s.name_zh) for s in meta.speakers},
+    )
+
+
+def alias_views(aliases: Iterable[Alias]) -> dict[str, AliasView]:
+    # Anchor order (p2 before p10: shorter first, then as text) so the JSON block is
+    # the same bytes whatever order the registry listed them in.
+    ordered = sorted(aliases, key=lambda a: (len(a.anchor), a.anchor))
+    return {a.anchor: AliasView(target=a.target, kind=a.kind) for a in ordered}
+
+
+# ---------------------------------------------------------------------------
 # Cleaning log and raw capture
 # ---------------------------------------------------------------------------
 def cleaning_page(archive: Archive, article: Article, site: SiteView) -> CleaningPage:
     clean = clean_result(article)
     return CleaningPage(
-        root=ARTICLE_ROOT, page_title=f"Cleaning log · {article.meta.title_zh}", site=site,
+        root=ARTICLE_ROOT, page_title=f"Cleaning log · {article.meta.title_zh}", site=site, edition=archive.edition,
         head=article_head(article.meta), credit=credit_view(archive, article, ARTICLE_ROOT),
         change_count=len(clean.changes),
         groups=change_groups(clean),
@@ -497,13 +643,13 @@ def source_lines(text: str) -> list[SourceLine]:
 
 def source_page(archive: Archive, article: Article, site: SiteView) -> SourcePage:
     return SourcePage(
-        root=ARTICLE_ROOT, page_title=f"Raw capture · {article.meta.title_zh}", site=site,
+        root=ARTICLE_ROOT, page_title=f"Raw capture · {article.meta.title_zh}", site=site, edition=archive.edition,
         head=article_head(article.meta), credit=credit_view(archive, article, ARTICLE_ROOT),
         lines=source_lines(article.source.text),
     )
 
 
-def not_found_page(config: SiteConfig, site: SiteView) -> NotFoundPage:
+def not_found_page(archive: Archive, site: SiteView) -> NotFoundPage:
     # Served at any depth, so its links go through the absolute base URL.
-    base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
-    return NotFoundPage(root=base, page_title=f"Page not found · {config.title}", site=site)
+    return NotFoundPage(root=base_url(archive.site), page_title=f"Page not found · {archive.site.title}",
+                        site=site, edition=archive.edition)

@@ -16,9 +16,9 @@ from bs4 import BeautifulSoup
 
 from site_src.errors import RenderError
 from site_src.export import article_json
-from site_src.model import (AlignedRow, Archive, Article, ArticleMeta, Change, CleanResult, Correction, Cut,
+from site_src.model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Change, CleanResult, Correction, Cut,
                             Editor, Flag, Paragraph, Relation, SiteConfig, Source, Speaker)
-from site_src.render import index_order, mark_flags, render, render_site, source_lines
+from site_src.render import byline_authors, date_parts, index_order, mark_flags, render, render_site, source_lines
 
 INTERVIEW = "2025-03-test-interview"
 OPED = "2025-12-test-op-ed"
@@ -215,7 +215,8 @@ def test_archive_text_is_escaped(files: dict[str, bytes]) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
     page = soup(files, f"articles/{INTERVIEW}/index.html")
     assert EVIL in page.find(id="p3-zh").get_text()
-    assert all(s.get("src") for s in page.find_all("script"))  # no inline script came from the text
+    # No inline script came from the text: every script is a file or inert JSON data.
+    assert all(s.get("src") or s.get("type") == "application/json" for s in page.find_all("script"))
 
 
 def test_header_credits_and_related(files: dict[str, bytes]) -> None:
@@ -436,3 +437,169 @@ def test_stylesheet_has_layouts_dark_mode_and_print(files: dict[str, bytes]) -> 
     assert "grid-template-columns: minmax(0, 1fr) minmax(0, 1fr)" in css  # side by side
     assert re.search(r"@media \(max-width: [\d.]+rem\)", css)  # stacked on narrow screens
     assert "@media (prefers-color-scheme: dark)" in css and "@media print" in css
+
+
+# ---------------------------------------------------------------------------
+# Citing: head metadata, cite controls and data, aliases, edition
+# ---------------------------------------------------------------------------
+EDITION = "2026-11-23.3fa2c1b"
+HOSTILE_TITLE = '"<script>alert(2)</script>'
+PERMANENT = f"https://example.org/archive/articles/{INTERVIEW}/"
+
+
+@pytest.fixture(scope="module")
+def cited() -> dict[str, bytes]:
+    """The fixture archive with an edition, two aliases (registry order p10, p7) and an
+    op-ed whose title tries to break out of an attribute and of the JSON block."""
+    article = interview()
+    article = Article(meta=article.meta, source=article.source, folder=Path("."), clean=article.clean,
+                      rows=article.rows, aliases=(Alias("p10", "p3", "merged"), Alias("p7", "p2", "removed")))
+    op_ed = oped()
+    op_ed = Article(meta=meta(OPED, title_zh=HOSTILE_TITLE, byline="李开复", date="2025-12", languages=("zh-Hans",),
+                              speakers=(), relations=()),
+                    source=op_ed.source, folder=Path("."), clean=op_ed.clean, rows=op_ed.rows)
+    return render_site(Archive(site_config(), (article, op_ed), Path("content"), edition=EDITION))
+
+
+def metas(page: BeautifulSoup) -> list[tuple[str, str]]:
+    return [(m["name"], m["content"]) for m in page.head.find_all("meta", attrs={"name": True})
+            if m["name"].startswith(("citation_", "DC."))]
+
+
+def json_block(page: BeautifulSoup, element_id: str) -> object:
+    block = page.find("script", id=element_id)
+    assert block is not None and block["type"] == "application/json", element_id
+    return json.loads(block.string)
+
+
+def test_head_carries_citation_metadata(cited: dict[str, bytes]) -> None:
+    page = soup(cited, f"articles/{INTERVIEW}/index.html")
+    assert metas(page) == [
+        ("citation_title", "測試訪談"),
+        ("citation_author", "記者甲"),
+        ("citation_publication_date", "2025/03/20"),
+        ("citation_publisher", "測試網"),
+        ("citation_language", "zh-Hant"),
+        ("citation_language", "en"),
+        ("citation_public_url", PERMANENT),
+        ("citation_abstract_html_url", PERMANENT),
+        ("DC.title", "測試訪談"),
+        ("DC.date", "2025-03-20"),
+        ("DC.publisher", "測試網"),
+    ]
+    # Only the article page is the citable work.
+    assert not metas(soup(cited, f"articles/{INTERVIEW}/cleaning.html"))
+    assert not metas(soup(cited, "index.html"))
+
+
+def test_head_metadata_partial_date_and_interviewee_byline(cited: dict[str, bytes]) -> None:
+    tags = dict(metas(soup(cited, f"articles/{OPED}/index.html")))
+    assert tags["citation_publication_date"] == "2025/12" and tags["DC.date"] == "2025-12"
+    # The op-ed's byline 李开复 (Simplified) is the interviewee 李開復 of the other article.
+    assert tags["citation_author"] == "Kai-Fu Lee"
+
+
+def test_head_metadata_is_escaped(cited: dict[str, bytes]) -> None:
+    raw = cited[f"articles/{OPED}/index.html"].decode()
+    head = raw.split("</head>")[0]
+    assert HOSTILE_TITLE not in raw and "<script>alert(2)" not in raw
+    assert '<meta name="citation_title" content="&#34;&lt;script&gt;alert(2)&lt;/script&gt;">' in head
+    assert dict(metas(soup(cited, f"articles/{OPED}/index.html")))["citation_title"] == HOSTILE_TITLE
+
+
+def test_byline_authors() -> None:
+    archive = Archive(site_config(), (interview(),), Path("content"))
+    assert byline_authors("伍洋宇(記者)、劉方遠(編輯)", archive) == ["伍洋宇"]  # the editor is no author
+    assert byline_authors("甲（记者）, 乙（责任编辑）", archive) == ["甲"]
+    assert byline_authors("李開復", archive) == ["Kai-Fu Lee"]
+    assert byline_authors("李开复", archive) == ["Kai-Fu Lee"]
+    assert byline_authors("主持人", archive) == ["主持人"]  # an interviewer keeps the byline's form
+    assert byline_authors("", archive) == []
+
+
+def test_date_parts() -> None:
+    assert date_parts("2025-03-20") == [2025, 3, 20]
+    assert date_parts("2025-03") == [2025, 3]
+    assert date_parts("2026") == [2026]
+
+
+def test_cite_control_per_side(cited: dict[str, bytes]) -> None:
+    page = soup(cited, f"articles/{INTERVIEW}/index.html")
+    sides = page.select(".side")
+    assert len(sides) == 9
+    for side in sides:
+        buttons = side.find_all("button", class_="cite-button", recursive=False)
+        assert len(buttons) == 1, side["id"]
+        button = buttons[0]
+        assert button["type"] == "button" and button["data-cite"] == side["id"]
+        assert button["aria-haspopup"] == "menu" and button["aria-expanded"] == "false"
+        assert button["aria-controls"] == "cite-menu" and side["id"] in button["aria-label"]
+        # The ¶ link stays a real link beside it.
+        assert side.find("a", class_="pilcrow", href=f"#{side['id']}")
+    menu = page.find(id="cite-menu")
+    assert menu["role"] == "menu" and menu.has_attr("hidden")
+    assert [b["data-copy"] for b in menu.find_all("button", role="menuitem")] == ["link", "citation", "bibtex", "csl"]
+    assert [b.get_text() for b in menu.find_all("button")] == [
+        "Copy link", "Copy citation", "Copy BibTeX", "Copy CSL-JSON"]
+    status = page.find(id="cite-status")
+    assert status["role"] == "status" and status["aria-live"] == "polite"
+    # Speaker ids on the rows that have one, for the citation's "who".
+    assert page.find(id="p3")["data-speaker"] == "kfl" and page.find(id="p2")["data-speaker"] == "host"
+    assert not page.find(id="p4").has_attr("data-speaker")
+
+
+def test_cite_data_block(cited: dict[str, bytes]) -> None:
+    data = json_block(soup(cited, f"articles/{INTERVIEW}/index.html"), "cite-data")
+    assert data == {
+        "url": PERMANENT, "slug": INTERVIEW, "archive": "Test archive", "edition": EDITION,
+        "title_zh": "測試訪談", "title_en": "A test interview", "outlet_zh": "測試網", "outlet_en": "Test Net",
+        "date": "2025-03-20", "date_parts": [2025, 3, 20], "kind": "interview", "authors": ["記者甲"],
+        "speakers": {"host": {"name": "Host", "name_zh": "主持人"}, "kfl": {"name": "Kai-Fu Lee", "name_zh": "李開復"}},
+    }
+    # Once per page: the quoted text is read from the page, never copied into data.
+    raw = cited[f"articles/{INTERVIEW}/index.html"].decode()
+    assert raw.count('id="cite-data"') == 1 and raw.count("How are you?") == 1
+
+
+def test_json_blocks_cannot_close_their_script(cited: dict[str, bytes]) -> None:
+    raw = cited[f"articles/{OPED}/index.html"].decode()
+    block = raw.split('<script type="application/json" id="cite-data">')[1].split("</script>")[0]
+    assert "<" not in block and ">" not in block  # escaped as \u003c, \u003e
+    assert json.loads(block)["title_zh"] == HOSTILE_TITLE
+
+
+def test_alias_block_in_anchor_order(cited: dict[str, bytes]) -> None:
+    raw = cited[f"articles/{INTERVIEW}/index.html"].decode()
+    aliases = json_block(soup(cited, f"articles/{INTERVIEW}/index.html"), "anchor-aliases")
+    assert aliases == {"p7": {"target": "p2", "kind": "removed"}, "p10": {"target": "p3", "kind": "merged"}}
+    # p7 before p10 although the registry listed p10 first and "p10" < "p7" as text.
+    assert raw.index('"p7"') < raw.index('"p10"')
+    assert json_block(soup(cited, f"articles/{OPED}/index.html"), "anchor-aliases") == {}
+
+
+def test_edition_in_every_footer(cited: dict[str, bytes], files: dict[str, bytes]) -> None:
+    for rel in html_pages(cited):
+        footer = soup(cited, rel).find("footer")
+        assert footer.find(class_="edition").get_text(" ", strip=True) == f"Edition {EDITION}", rel
+    for rel in html_pages(files):  # an archive without an edition id shows none
+        assert soup(files, rel).find(class_="edition") is None, rel
+
+
+def media_block(css: str, query: str) -> str:
+    start = css.index(query)
+    depth, pos = 0, css.index("{", start)
+    for pos in range(pos, len(css)):
+        depth += {"{": 1, "}": -1}.get(css[pos], 0)
+        if depth == 0:
+            break
+    return css[start:pos]
+
+
+def test_print_stylesheet(files: dict[str, bytes]) -> None:
+    printed = media_block(files["assets/style.css"].decode(), "@media print")
+    hidden = re.search(r"([^{}]*)\{\s*display:\s*none", printed).group(1)
+    for selector in (".cite-button", ".cite-menu", ".cite-status", ".alias-notice", ".pilcrow"):
+        assert selector in hidden, selector
+    assert 'content: " <" attr(href) ">"' in printed  # external link addresses printed
+    assert "content: attr(id)" in printed  # each row's anchor in the margin
+    assert "grid-template-columns: minmax(0, 1fr) minmax(0, 1fr)" in printed  # both languages kept

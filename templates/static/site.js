@@ -1,9 +1,74 @@
 // duizhao: small conveniences only; every page works without this script.
 //
-// Clicking a ¶ link still jumps to its paragraph (the browser does that); this also
-// copies the paragraph's full address, so it can be pasted into a citation.
+// * Clicking a ¶ link still jumps to its paragraph (the browser does that); this also
+//   copies the paragraph's full address, so it can be pasted into a citation.
+// * Article pages: the ❝ button beside each language side opens a menu that copies a
+//   link, a plain-text citation, BibTeX or CSL-JSON for that side.  What does not
+//   change from paragraph to paragraph comes from the page's #cite-data JSON; the
+//   quotation is read from the page when it is copied, so it is the text as shown.
+// * Following #p12, #p12-zh or #p12-en-2 highlights the target and the other language
+//   of its row.  A published anchor that no longer has a row (listed in
+//   #anchor-aliases) leads to the row that took its place, with a notice saying so.
+//   location.hash is only ever read, never written, so a text fragment (#:~:text=)
+//   is left to the browser.
 (function () {
   "use strict";
+
+  var ANCHOR = /^(p\d+)(?:-(zh|en)(?:-(\d+))?)?$/;
+  // Parts of a paragraph that are interface or label, not the quoted words.
+  var NOT_QUOTED = ".speaker, .missing, .pilcrow, .cite-button, .visually-hidden, [data-cite-skip]";
+  var STATUS_MS = 3000;
+
+  document.documentElement.classList.add("js");
+
+  function own(object, key) {
+    return Object.prototype.hasOwnProperty.call(object, key);
+  }
+
+  function readJSON(id) {
+    var element = document.getElementById(id);
+    if (!element) return null;
+    try {
+      return JSON.parse(element.textContent);
+    } catch (error) {
+      return null; // a damaged block only costs the feature, never the page
+    }
+  }
+
+  var cite = readJSON("cite-data");
+  var aliases = readJSON("anchor-aliases") || {};
+  var menu = document.getElementById("cite-menu");
+  var status = document.getElementById("cite-status");
+
+  // ---- Clipboard -----------------------------------------------------------
+  function fallbackCopy(text) {
+    // For browsers without the async clipboard (plain http, older engines): select
+    // the text in an off-screen textarea and ask for the legacy copy command.
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "copy-buffer";
+      document.body.appendChild(area);
+      area.select();
+      var copied = false;
+      try {
+        copied = document.execCommand("copy");
+      } catch (error) {
+        copied = false;
+      }
+      document.body.removeChild(area);
+      if (copied) resolve(); else reject(new Error("copy refused"));
+    });
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return fallbackCopy(text); });
+    }
+    return fallbackCopy(text);
+  }
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a.pilcrow") : null;
     if (!link || !navigator.clipboard || !window.isSecureContext) return;
@@ -15,4 +80,308 @@
       // Clipboard refused (permissions): the jump to the paragraph already happened.
     });
   });
+
+  // ---- Citations -------------------------------------------------------------
+  function quotedText(side) {
+    var parts = [];
+    side.querySelectorAll(".para").forEach(function (para) {
+      var copy = para.cloneNode(true);
+      copy.querySelectorAll(NOT_QUOTED).forEach(function (element) { element.remove(); });
+      var text = copy.textContent.replace(/\s+/g, " ").trim();
+      if (text) parts.push(text);
+    });
+    return parts.join(" ");
+  }
+
+  function both(zh, en, open, close) {
+    return zh && en ? zh + " " + open + en + close : zh || en;
+  }
+
+  // Everything one citation says, gathered once so the four formats agree.
+  function citationOf(sideId) {
+    var side = document.getElementById(sideId);
+    var row = side.closest(".row");
+    var speakerId = row ? row.getAttribute("data-speaker") || "" : "";
+    var people = own(cite.speakers, speakerId)
+      ? [cite.speakers[speakerId]]
+      : cite.authors.map(function (name) { return { name: name, name_zh: "" }; });
+    var lang = side.getAttribute("lang") || "";
+    return {
+      anchor: sideId,
+      url: cite.url + "#" + sideId,
+      quote: quotedText(side),
+      lang: lang,
+      names: people.map(function (p) { return p.name; }),
+      displayNames: people.map(function (p) {
+        return p.name_zh && p.name_zh !== p.name ? p.name + " (" + p.name_zh + ")" : p.name;
+      }),
+      title: both(cite.title_zh, cite.title_en, "[", "]"),
+      outlet: both(cite.outlet_zh, cite.outlet_en, "(", ")"),
+      date: cite.date,
+      archive: cite.archive,
+      edition: cite.edition
+    };
+  }
+
+  // Quotation marks of the quoted side's language.
+  function quoted(c) {
+    return c.lang === "en" ? "“" + c.quote + "”" : "「" + c.quote + "」";
+  }
+
+  function plainCitation(c) {
+    var quote = quoted(c);
+    var who = c.displayNames.length ? c.displayNames.join(", ") + ": " : "";
+    var archive = c.archive + (c.edition ? ", edition " + c.edition : "");
+    return who + quote + " In: " + c.title + ". " + c.outlet + ", " + c.date + ", ¶ " + c.anchor + ". "
+      + archive + ". " + c.url;
+  }
+
+  function tex(text) {
+    var map = { "\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "&": "\\&", "%": "\\%", "$": "\\$",
+                "#": "\\#", "_": "\\_", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}" };
+    return text.replace(/[\\{}&%$#_~^]/g, function (ch) { return map[ch]; });
+  }
+
+  function bibtex(c) {
+    var parts = cite.date_parts;
+    var fields = [];
+    // Double braces keep a name whole: BibTeX would otherwise reorder "Kai-Fu Lee".
+    if (c.names.length) {
+      fields.push(["author", c.names.map(function (n) { return "{" + tex(n) + "}"; }).join(" and ")]);
+    }
+    fields.push(["title", tex(c.title) + ", ¶ " + c.anchor]);
+    fields.push(["howpublished", tex(c.outlet)]);
+    if (parts.length) fields.push(["year", String(parts[0])]);
+    if (parts.length > 1) fields.push(["month", String(parts[1])]);
+    fields.push(["date", c.date]);
+    fields.push(["language", c.lang]);
+    fields.push(["note", "Quoted: " + tex(quoted(c)) + ". " + tex(c.archive)
+      + (c.edition ? ", edition " + tex(c.edition) : "")]);
+    fields.push(["url", c.url]); // verbatim: the url field is not TeX-escaped
+    var key = "duizhao:" + cite.slug + ":" + c.anchor;
+    return "@misc{" + key + ",\n" + fields.map(function (f) {
+      return "  " + f[0] + " = {" + f[1] + "}";
+    }).join(",\n") + "\n}\n";
+  }
+
+  function cslJSON(c) {
+    var item = {
+      id: "duizhao:" + cite.slug + ":" + c.anchor,
+      type: cite.kind === "interview" ? "interview" : "article-newspaper",
+      title: c.title,
+      author: c.names.map(function (n) { return { literal: n }; }),
+      "container-title": c.outlet,
+      issued: { "date-parts": [cite.date_parts] },
+      language: c.lang,
+      URL: c.url,
+      archive: c.archive,
+      archive_location: "¶ " + c.anchor,
+      note: "Quoted: " + quoted(c)
+    };
+    if (c.edition) item.version = c.edition;
+    return JSON.stringify([item], null, 2);
+  }
+
+  var FORMATS = {
+    link: { label: "link", make: function (c) { return c.url; } },
+    citation: { label: "citation", make: plainCitation },
+    bibtex: { label: "BibTeX", make: bibtex },
+    csl: { label: "CSL-JSON", make: cslJSON }
+  };
+
+  // ---- The cite menu ---------------------------------------------------------
+  var opener = null; // the cite button whose menu is open
+  var statusTimer = 0;
+
+  function menuItems() {
+    return Array.prototype.slice.call(menu.querySelectorAll("[role=menuitem]"));
+  }
+
+  function openMenu(button, focusLast) {
+    closeMenu(false);
+    opener = button;
+    button.setAttribute("aria-expanded", "true");
+    menu.hidden = false;
+    var box = button.getBoundingClientRect();
+    var maxLeft = document.documentElement.clientWidth - menu.offsetWidth - 8;
+    menu.style.top = (box.bottom + window.scrollY + 4) + "px";
+    menu.style.left = (Math.max(8, Math.min(box.left, maxLeft)) + window.scrollX) + "px";
+    var items = menuItems();
+    items[focusLast ? items.length - 1 : 0].focus();
+  }
+
+  function closeMenu(refocus) {
+    if (!opener) return;
+    var button = opener;
+    opener = null;
+    menu.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (refocus) button.focus();
+  }
+
+  function announce(message) {
+    window.clearTimeout(statusTimer);
+    status.textContent = message;
+    status.classList.add("shown");
+    statusTimer = window.setTimeout(function () {
+      status.classList.remove("shown");
+      status.textContent = "";
+    }, STATUS_MS);
+  }
+
+  function copyFormat(kind, button) {
+    var format = FORMATS[kind];
+    var sideId = button.getAttribute("data-cite");
+    var text = format.make(citationOf(sideId));
+    closeMenu(true);
+    copyText(text).then(function () {
+      announce("Copied " + format.label + " for ¶ " + sideId);
+    }, function () {
+      announce("Could not copy: the browser refused access to the clipboard");
+    }).then(function () { button.focus(); }); // the fallback's textarea took the focus
+  }
+
+  function moveFocus(step) {
+    var items = menuItems();
+    var at = items.indexOf(document.activeElement);
+    items[(at + step + items.length) % items.length].focus();
+  }
+
+  if (cite && menu && status) {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest(".cite-button");
+      if (button) {
+        if (opener === button) closeMenu(true); else openMenu(button, false);
+        return;
+      }
+      var item = event.target.closest("#cite-menu [role=menuitem]");
+      if (item && opener) {
+        copyFormat(item.getAttribute("data-copy"), opener);
+        return;
+      }
+      if (!event.target.closest("#cite-menu")) closeMenu(false);
+    });
+
+    document.addEventListener("keydown", function (event) {
+      var button = event.target.closest ? event.target.closest(".cite-button") : null;
+      if (button && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+        event.preventDefault();
+        openMenu(button, event.key === "ArrowUp");
+        return;
+      }
+      if (!opener) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closeMenu(true);
+      } else if (menu.contains(event.target)) {
+        if (event.key === "ArrowDown") { event.preventDefault(); moveFocus(1); }
+        else if (event.key === "ArrowUp") { event.preventDefault(); moveFocus(-1); }
+        else if (event.key === "Home") { event.preventDefault(); menuItems()[0].focus(); }
+        else if (event.key === "End") { event.preventDefault(); menuItems()[menuItems().length - 1].focus(); }
+        else if (event.key === "Tab") { event.preventDefault(); closeMenu(true); }
+      }
+    });
+  }
+
+  // ---- Targets and aliases ---------------------------------------------------
+  function clearHighlight() {
+    document.querySelectorAll(".is-target, .is-partner").forEach(function (element) {
+      element.classList.remove("is-target", "is-partner");
+    });
+  }
+
+  // The target, and every other language side of its row as its partner.
+  function highlight(target) {
+    clearHighlight();
+    target.classList.add("is-target");
+    var row = target.closest(".row");
+    if (!row || row === target) return;
+    row.querySelectorAll(".side").forEach(function (side) {
+      if (!side.contains(target)) side.classList.add("is-partner");
+    });
+  }
+
+  function removeNotice() {
+    var old = document.getElementById("alias-notice");
+    if (old) old.remove();
+  }
+
+  function showNotice(anchor, alias, row) {
+    removeNotice();
+    var notice = document.createElement("div");
+    notice.id = "alias-notice";
+    notice.className = "alias-notice";
+    notice.setAttribute("role", "status");
+    notice.lang = "en";
+    var text = document.createElement("p");
+    text.textContent = alias.kind === "merged"
+      ? "¶ " + anchor + " was merged into ¶ " + alias.target + " in a later edition."
+      : "¶ " + anchor + " was removed; it stood here.";
+    var dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "alias-dismiss";
+    dismiss.setAttribute("aria-label", "Dismiss this notice");
+    dismiss.textContent = "×";
+    dismiss.addEventListener("click", removeNotice);
+    notice.appendChild(text);
+    notice.appendChild(dismiss);
+    // A merged anchor's text is in the row; a removed one stood just after its target.
+    row.parentNode.insertBefore(notice, alias.kind === "merged" ? row : row.nextSibling);
+    return notice;
+  }
+
+  // The element for an alias's target, keeping the side (and paragraph) asked for
+  // when the target row has it, else the nearest thing it has.
+  function aliasTarget(target, side, number) {
+    var ids = [];
+    if (side && number) ids.push(target + "-" + side + "-" + number);
+    if (side) ids.push(target + "-" + side);
+    ids.push(target);
+    for (var i = 0; i < ids.length; i++) {
+      var element = document.getElementById(ids[i]);
+      if (element) return element;
+    }
+    return null;
+  }
+
+  function fragmentId() {
+    try {
+      return decodeURIComponent(window.location.hash.slice(1));
+    } catch (error) {
+      return ""; // a malformed %-escape names nothing we know
+    }
+  }
+
+  // A text fragment (#:~:text=…) is the browser's to resolve; Chromium hides the
+  // directive from location.hash, but not from the navigation entry's URL.
+  function arrivedWithTextFragment() {
+    var entries = window.performance && performance.getEntriesByType
+      ? performance.getEntriesByType("navigation") : [];
+    var url = entries.length ? entries[0].name : window.location.href;
+    return url.indexOf(":~:") !== -1 || window.location.href.indexOf(":~:") !== -1;
+  }
+
+  function follow() {
+    var id = fragmentId();
+    removeNotice();
+    if (!id) { clearHighlight(); return; }
+    var element = document.getElementById(id);
+    if (element) {
+      // The browser has scrolled there already; :target styles it, this adds the partner.
+      if (element.closest(".rows")) highlight(element); else clearHighlight();
+      return;
+    }
+    var match = ANCHOR.exec(id);
+    if (!match || !own(aliases, match[1])) { clearHighlight(); return; }
+    var alias = aliases[match[1]];
+    var target = aliasTarget(alias.target, match[2], match[3]);
+    if (!target) return;
+    highlight(target);
+    var row = target.closest(".row") || target;
+    var notice = showNotice(match[1], alias, row);
+    (alias.kind === "merged" ? notice : row).scrollIntoView({ block: "start" });
+  }
+
+  if (!arrivedWithTextFragment()) follow();
+  window.addEventListener("hashchange", follow);
 })();

@@ -86,3 +86,13 @@ def test_check_notes_anchors_to_mint(fixture_archive: Path) -> None:
     assert result.returncode == 0
     assert "would publish new anchors p1, p2" in result.stdout
     assert not (fixture_archive / "articles/2025-03-test-interview/anchors.yaml").exists()  # nothing written
+
+
+def test_report_lists_doubtful_rows(shipped_content: Path) -> None:
+    result = run("report", "2025-03-bloomberg-china-show", "--threshold", "0.99", "--content", str(shipped_content))
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("2025-03-bloomberg-china-show: ") and "rows below confidence 0.99" in first
+    assert "zh: " in result.stdout and "en: " in result.stdout
+    unknown = run("report", "no-such-article", "--content", str(shipped_content))
+    assert unknown.returncode == 1 and "choose one of:" in unknown.stderr

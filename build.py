@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Callable
 
 from site_src.align import LOW_CONFIDENCE, align_archive
+from site_src.annotate import annotate_archive
 from site_src.anchors import assign_article, read_registry, unresolved
 from site_src.clean import clean_article
 from site_src.edition import build_date, edition_id
 from site_src.errors import DuizhaoError
 from site_src.export import export_data
 from site_src.load import load_archive
+from site_src.overrides import apply_overrides
 from site_src.model import Archive, Article
 from site_src.render import render_site
 from site_src.segment import segment_article
@@ -42,7 +44,11 @@ def process(content: Path) -> Archive:
     archive = each(archive, clean_article)
     archive = each(archive, segment_article)
     archive = replace(archive, articles=align_archive(archive.articles))
+    # Overrides come before anchors: they need the registry as loaded to name rows,
+    # and assign_article replaces it with the updated one.
+    archive = each(archive, apply_overrides)
     archive = each(archive, assign_article)
+    archive = annotate_archive(archive)
     return replace(archive, edition=edition_id(content, build_date()))
 
 
@@ -64,7 +70,8 @@ def summary_line(article: Article) -> str:
     open_flags = sum(1 for f in clean.flags if not f.resolved)
     return (f"{article.slug}: {len(article.paragraphs)} paragraphs, {len(article.rows)} rows ({shape}), "
             f"{len(clean.changes)} cleaning changes, {len(clean.cuts)} junk blocks cut, "
-            f"{len(clean.flags)} flags ({open_flags} unresolved)")
+            f"{len(clean.flags)} flags ({open_flags} unresolved), {len(article.notes)} notes, "
+            f"{len(article.mentions)} glossary mentions")
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -36,7 +36,7 @@ from yaml.nodes import Node
 
 from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem
-from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Passage, Related,
+from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Notice, Passage, Related,
                     RelatedConfig)
 from .schema import SLUG_RE, compose
 from .schema import _Checker as Checker  # noqa: PLC2701  (made public once schema.py settles)
@@ -280,8 +280,9 @@ def annotate_archive(archive: Archive) -> Archive:
     articles = []
     for article in archive.articles:
         mentions = find_mentions(article.rows, archive.glossary)
-        notes = _check_notes(article, problems)
-        articles.append(replace(article, mentions=mentions, notes=notes))
+        warnings: list[Notice] = []
+        notes = _check_notes(article, problems, warnings)
+        articles.append(replace(article, mentions=mentions, notes=notes, warnings=article.warnings + tuple(warnings)))
     problems += _check_links(archive, articles)
     if problems:
         raise ContentError(problems)
@@ -289,15 +290,24 @@ def annotate_archive(archive: Archive) -> Archive:
     return replace(archive, articles=tuple(replace(a, related=related.get(a.slug, ())) for a in articles))
 
 
-def _check_notes(article: Article, problems: list[Problem]) -> tuple[Note, ...]:
+def _check_notes(article: Article, problems: list[Problem], warnings: list[Notice]) -> tuple[Note, ...]:
     """Notes must address an existing row (and a side that row has); they are
     numbered in page order."""
     if not article.notes:
         return ()
     order = {r.anchor: i for i, r in enumerate(article.rows)}
     sides = {r.anchor: {"zh": bool(r.zh), "en": bool(r.en)} for r in article.rows}
+    moved = {a.anchor: a.target for a in article.aliases}
     ok = []
     for note in article.notes:
+        if note.anchor not in order and note.anchor in moved:
+            # A note on a row that was since merged or removed follows the anchor's alias,
+            # as a reader's link would; the editor is told to update notes.md.
+            warnings.append(Notice(article.notes_path or "notes.md", note.line,
+                                   f"note addresses {note.anchor}, which now leads to {moved[note.anchor]} — "
+                                   f"fix: move the note to {moved[note.anchor]}"))
+            target = moved[note.anchor]
+            note = replace(note, anchor=target, side=note.side if note.side and sides[target][note.side] else "")
         if note.anchor not in order:
             problems.append(Problem(article.notes_path or "notes.md", note.line,
                                     f"note addresses {note.anchor}, which is not a row of {article.slug}",
@@ -314,6 +324,10 @@ def _check_notes(article: Article, problems: list[Problem]) -> tuple[Note, ...]:
 
 def _check_links(archive: Archive, articles: Sequence[Article]) -> list[Problem]:
     rows = {a.slug: {r.anchor: r for r in a.rows} for a in articles}
+    # A passage named by an anchor that was since merged or removed follows its alias.
+    for a in articles:
+        for alias in a.aliases:
+            rows[a.slug].setdefault(alias.anchor, rows[a.slug][alias.target])
     where = archive.content_dir / "links.yaml"
     problems = []
     for link in archive.links:

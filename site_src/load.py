@@ -7,6 +7,7 @@ Layout::
     content/articles/<slug>/article.yaml      metadata (schema in site_src.schema)
     content/articles/<slug>/corrections.yaml  optional editor's fixes
     content/articles/<slug>/anchors.yaml      anchor registry (written by the build)
+    content/articles/<slug>/alignment.yaml    optional editor's pins for the aligner
 
 Every problem in every file is collected before raising, so one build run shows the
 editor the whole list.
@@ -16,9 +17,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from . import anchors, schema
+from . import anchors, annotate, schema
 from .errors import ContentError, DuizhaoError, Problem
-from .model import Archive, Article, Source
+from .model import Archive, Article, CrossLink, Entity, Source
 
 
 def read_text(path: Path) -> str:
@@ -86,7 +87,29 @@ def load_archive(content_dir: Path) -> Archive:
     assert site is not None
     # Newest first: the index lists recent material at the top.
     articles.sort(key=lambda a: (a.meta.date, a.slug), reverse=True)
-    return Archive(site=site, articles=tuple(articles), content_dir=content_dir)
+    glossary, links = _editorial(content_dir)
+    return Archive(site=site, articles=tuple(articles), content_dir=content_dir, glossary=glossary, links=links)
+
+
+def _editorial(content_dir: Path) -> tuple[tuple[Entity, ...], tuple[CrossLink, ...]]:
+    """The archive-wide editorial files, both optional."""
+    problems: list[Problem] = []
+    glossary: tuple[Entity, ...] = ()
+    links: tuple[CrossLink, ...] = ()
+    glossary_path, links_path = content_dir / "glossary.yaml", content_dir / "links.yaml"
+    try:
+        if glossary_path.is_file():
+            glossary = annotate.parse_glossary(read_text(glossary_path), glossary_path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+    try:
+        if links_path.is_file():
+            links = annotate.parse_links(read_text(links_path), links_path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ContentError(problems)
+    return glossary, links
 
 
 def load_article(folder: Path) -> Article:
@@ -97,8 +120,17 @@ def load_article(folder: Path) -> Article:
                                 "use lowercase words and digits joined by '-', e.g. 2025-03-bloomberg-china-show"))
     meta_path, source_path = folder / "article.yaml", folder / "source.txt"
     corrections_path, anchors_path = folder / "corrections.yaml", folder / "anchors.yaml"
+    overrides_path = folder / "alignment.yaml"
+    notes_path = folder / "notes.md"
+    notes: tuple = ()
+    try:
+        if notes_path.is_file():
+            notes = annotate.parse_notes(read_text(notes_path), notes_path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
     meta = source = None
     corrections: tuple = ()
+    overrides: tuple = ()
     for path in (meta_path, source_path):
         if not path.is_file():
             problems.append(Problem(path, None, "missing", "every article folder needs article.yaml and source.txt"))
@@ -118,6 +150,11 @@ def load_article(folder: Path) -> Article:
             corrections = schema.corrections(read_text(corrections_path), corrections_path)
     except DuizhaoError as exc:
         problems.extend(exc.problems)
+    try:
+        if overrides_path.is_file():
+            overrides = schema.alignment_overrides(read_text(overrides_path), overrides_path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
     registry = None
     try:
         registry = anchors.read_registry(anchors_path)
@@ -128,7 +165,9 @@ def load_article(folder: Path) -> Article:
     assert meta is not None and source is not None and registry is not None
     return Article(meta=meta, source=source, folder=folder, corrections=corrections,
                    corrections_path=corrections_path if corrections_path.is_file() else None,
-                   anchors_path=anchors_path, registry=registry)
+                   anchors_path=anchors_path, registry=registry, overrides=overrides,
+                   overrides_path=overrides_path if overrides_path.is_file() else None,
+                   notes=notes, notes_path=notes_path if notes_path.is_file() else None)
 
 
 def _duplicate_captures(articles: list[Article]) -> list[Problem]:

@@ -340,7 +340,6 @@ class Article:
     overrides: tuple[AlignmentOverride, ...] = ()
     overrides_path: Path | None = None
     warnings: tuple[Notice, ...] = ()
-    notes_text: str = ""  # notes.md as read; parsed by site_src.annotate
     notes_path: Path | None = None
     notes: tuple[Note, ...] = ()
     mentions: tuple[Mention, ...] = ()

@@ -19,7 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ContentError, Problem
-from .model import ArticleMeta, Correction, Editor, Relation, SiteConfig, Speaker
+from .model import AlignmentOverride, ArticleMeta, Correction, Editor, Relation, SiteConfig, Speaker
 
 LANGS = ("zh-Hant", "zh-Hans", "en")
 KINDS = ("interview", "op-ed", "report")
@@ -27,6 +27,8 @@ RELATION_KINDS = ("translation_of", "same_source_as", "refers_to", "english_text
 ROLES = ("interviewer", "interviewee")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# A paragraph named by its row's anchor and side: p12-zh, p12-en, p12-en-2 (the second).
+PARAGRAPH_REF_RE = re.compile(r"^p[1-9][0-9]*-(zh|en)(-([2-9]|[1-9][0-9]+))?$")
 
 
 def compose(text: str, path: Path) -> Node | None:
@@ -191,6 +193,46 @@ def corrections(text: str, path: Path) -> tuple[Correction, ...]:
             if "why" in f and not why.strip():
                 c.fail(f["why"], "'why' is empty", "say what was damaged and how the fix was established")
             out.append(Correction(find, c.text(f.get("replace"), "replace"), why, c.line(item)))
+        return tuple(out)
+
+    return _validated(path, compose(text, path), build)
+
+
+def alignment_overrides(text: str, path: Path) -> tuple[AlignmentOverride, ...]:
+    """``alignment.yaml``: a list of ``pair: [refs]`` or ``alone: ref`` entries, each with
+    a ``why``.  Only the form is checked here; whether the refs still name paragraphs
+    of the article is decided at build time (``site_src.overrides``), where a stale
+    entry is a warning, not an error."""
+    def ref(c: _Checker, node: Node) -> str:
+        value = c.text(node, "a paragraph")
+        if value and not PARAGRAPH_REF_RE.match(value):
+            c.fail(node, f"'{value}' does not name a paragraph",
+                   "write the row's anchor and side: p12-zh, p12-en, or p12-en-2 for the second one")
+        return value
+
+    def build(c: _Checker, node: Node | None) -> tuple[AlignmentOverride, ...]:
+        out = []
+        for item in c.items(node, "alignment.yaml"):
+            f = c.mapping(item, "an override", {"pair": False, "alone": False, "why": True})
+            why = c.text(f.get("why"), "why")
+            if "why" in f and not why.strip():
+                c.fail(f["why"], "'why' is empty", "say what the aligner got wrong and how you know")
+            if ("pair" in f) == ("alone" in f):
+                c.fail(item, "an override needs exactly one of 'pair' or 'alone'",
+                       "write 'pair: [p12-zh, p12-en]' or 'alone: p12-zh'")
+                continue
+            if "alone" in f:
+                out.append(AlignmentOverride("alone", (ref(c, f["alone"]),), why, c.line(item)))
+                continue
+            refs = tuple(ref(c, n) for n in c.items(f["pair"], "pair"))
+            well_formed = [r for r in refs if PARAGRAPH_REF_RE.match(r)]
+            if len(set(refs)) < len(refs):
+                c.fail(f["pair"], "a paragraph is named twice in 'pair'", "name each paragraph once")
+            # A malformed ref is reported above and says nothing about its side.
+            if len(well_formed) == len(refs) and {r.split("-")[1] for r in refs} != {"zh", "en"}:
+                c.fail(f["pair"], "a pair must name at least one Chinese and one English paragraph",
+                       "add the other side (p12-zh with p12-en), or use 'alone:' for a paragraph on its own")
+            out.append(AlignmentOverride("pair", refs, why, c.line(item)))
         return tuple(out)
 
     return _validated(path, compose(text, path), build)

@@ -13,10 +13,10 @@ from types import MappingProxyType
 
 import pytest
 
-from site_src.align import align_archive, align_pair
+from site_src.align import LOW_CONFIDENCE, Pins, align_archive, align_pair
 from site_src.align.lexicon import chinese_keys, glossary
 from site_src.align.numbers import en_numbers, zh_numbers
-from site_src.align.programme import band, locks, pair_scores, programme
+from site_src.align.programme import band, confidence, locks, pair_scores, programme
 from site_src.align.score import bead_terms, evidence
 from site_src.load import load_article
 from site_src.model import Line, Paragraph
@@ -151,6 +151,105 @@ def test_merges_stay_inside_one_turn():
     e = Paragraph("en", "What is the question? " + "The answer is this. " * 5, speaker="host", label="Q")
     rows = align_pair([q, a], [e])
     assert all(len(row.zh) == 1 for row in rows)
+
+
+# --- pins (an editor's alignment.yaml) ---------------------------------------------
+@pytest.fixture(scope="module")
+def netease(aligned):
+    article = aligned["2026-02-ft-interview-netease"]
+    return article.zh, article.en
+
+
+def spans(rows):
+    """Each row as (Chinese lines, English lines)."""
+    return [(tuple(p.line for p in r.zh), tuple(p.line for p in r.en)) for r in rows]
+
+
+def test_no_pins_is_the_default_alignment(netease):
+    zh, en = netease
+    assert align_pair(zh, en, Pins()) == align_pair(zh, en)
+
+
+def test_pinned_bead_is_taken_whole(netease):
+    """Gold: zh 57 and 59 render en 135 and 137 together; the aligner makes two 1-1 rows."""
+    zh, en = netease
+    z = [p.line for p in zh].index(57)
+    e = [p.line for p in en].index(135)
+    assert ((57,), (135,)) in spans(align_pair(zh, en))
+    pinned = spans(align_pair(zh, en, Pins(beads=((z, z + 2, e, e + 2),))))
+    assert ((57, 59), (135, 137)) in pinned
+    assert all(57 not in zl and 135 not in el for zl, el in pinned if (zl, el) != ((57, 59), (135, 137)))
+
+
+def test_pinned_bead_may_join_turns():
+    """The aligner merges only within a turn; an editor's pin may join a question to its answer."""
+    q = Paragraph("zh-Hant", "問題是什麼?", speaker="host", label="問")
+    a = Paragraph("zh-Hant", "答案是這樣。" * 5, speaker="kfl", label="李開復")
+    e = Paragraph("en", "What is the question? " + "The answer is this. " * 5, speaker="host", label="Q")
+    assert [r.pattern for r in align_pair([q, a], [e], Pins(beads=((0, 2, 0, 1),)))] == ["2-1"]
+
+
+def test_paragraph_pinned_alone_takes_no_partner(netease):
+    zh, en = netease
+    e = [p.line for p in en].index(129)  # the second English paragraph of a 1-2 row
+    assert ((51,), (127, 129)) in spans(align_pair(zh, en))
+    rows = spans(align_pair(zh, en, Pins(alone_en=frozenset({e}))))
+    assert ((), (129,)) in rows
+    z = [p.line for p in zh].index(51)
+    rows = spans(align_pair(zh, en, Pins(alone_zh=frozenset({z}))))
+    assert ((51,), ()) in rows
+
+
+def test_pins_inside_the_band_find_what_the_full_search_finds(netease):
+    """A pin far from the aligner's own path must still lie inside the band: with pins the
+    banded result equals the programme over the whole grid."""
+    zh, en = netease
+    ev = evidence(zh, en)
+    ones = pair_scores(ev)
+    # Pair a Chinese paragraph with an English one five rows further on: crosses locks.
+    pins = Pins(beads=((20, 21, 25, 26),), alone_zh=frozenset({5}))
+    narrow = band(len(zh), len(en), pins.locks(locks(ones)))
+    full = band(len(zh), len(en), ())
+    beads = programme(ev, narrow, ones, pins)
+    assert beads == programme(ev, full, ones, pins)
+    assert (20, 21, 25, 26) in beads and not any(b[0] <= 5 < b[1] and b[2] < b[3] for b in beads)
+
+
+def test_pins_drop_locks_that_cross_them():
+    pins = Pins(beads=((4, 5, 2, 3),), alone_en=frozenset({7}))
+    # (1, 1) is before the pin, (3, 4) crosses it, (6, 7) is on a paragraph pinned alone.
+    assert pins.locks([(1, 1), (3, 4), (6, 7), (8, 8)]) == ((1, 1), (4, 2), (8, 8))
+
+
+def test_doubt_marks_a_skipped_turn_but_not_an_introduction(netease, aligned):
+    zh, en = netease
+    skipped_turn = next(r for r in align_pair(zh, en, Pins(alone_en=frozenset({[p.line for p in en].index(129)})))
+                        if not r.zh)
+    introduction = next(r for r in aligned["2026-02-ft-interview-netease"].rows if r.zh[0].line == 10)
+    assert skipped_turn.confidence < LOW_CONFIDENCE <= introduction.confidence
+
+
+def test_low_confidence_threshold():
+    """Of the 1-1 candidates near a dev gold link, few below LOW_CONFIDENCE are right and
+    most above 0.9 are (see the comment at ``LOW_CONFIDENCE``)."""
+    articles = align_score.aligned()
+    below, above, sure = [], [], []
+    for path in GOLD:
+        gold = align_score.load_gold(path)
+        zh, en = articles[gold.zh_article].zh, articles[gold.en_article].en
+        zn, en_names = align_score.paragraph_ids(zh), align_score.paragraph_ids(en)
+        links = set().union(*(s.links for s in gold.sections if s.split == "dev"))
+        ones = pair_scores(evidence(zh, en))
+        column = {en_names[id(e)]: j for j, e in enumerate(en)}
+        for i, z in enumerate(zh):
+            partners = [column[e] for name, e in links if name == zn[id(z)]]
+            for j in range(max(0, min(partners, default=0) - 3), min(len(en), max(partners, default=-4) + 4)):
+                c, right = confidence(ones[i][j]), (zn[id(z)], en_names[id(en[j])]) in links
+                (below if 0.3 <= c < LOW_CONFIDENCE else above if LOW_CONFIDENCE <= c < 0.9
+                 else sure if c >= 0.9 else []).append(right)
+    assert sum(below) / len(below) < 0.25
+    assert sum(above) / len(above) > 0.4
+    assert sum(sure) / len(sure) > 0.95
 
 
 # --- accuracy against the gold ----------------------------------------------------

@@ -117,3 +117,25 @@ def test_related_passages_prefer_rare_shared_items() -> None:
     assert [(r.target.slug, r.target.anchor) for r in top] == [("b", "p2"), ("b", "p3")]
     assert set(top[0].shared) == {"deepseek", "new-quality-productivity", "2%"}
     assert all(r.target.slug != "a" for r in related["a"])  # never within the same article
+
+
+def test_note_on_a_merged_row_follows_the_alias() -> None:
+    from dataclasses import replace
+
+    from site_src.annotate import annotate_archive
+    from site_src.model import Alias, Archive, SiteConfig
+    meta = ArticleMeta(slug="a", title_zh="t", title_en="", outlet_zh="o", outlet_en="", byline="", date="2025",
+                       date_note="", url="", kind="interview", languages=("zh-Hant", "en"), summary="", source_note="",
+                       speakers=(), relations=(), english_original="")
+    notes = parse_notes("## p2-en sic\nA slip.\n\n## p9 note\nNowhere.\n", Path("notes.md"))
+    article = Article(meta=meta, source=Source(Path("s"), "", ""), folder=Path("."), notes=notes,
+                      rows=(row("p1", zh="一", en="one"),), aliases=(Alias("p2", "p1", "merged"),))
+    site = SiteConfig(title="x", subtitle="", description="", base_url="https://e.org/", editors=(), contact="")
+    archive = Archive(site=site, articles=(article,), content_dir=Path("."))
+    with pytest.raises(ContentError) as info:
+        annotate_archive(archive)
+    assert str(info.value).startswith("notes.md:4: note addresses p9, which is not a row of a")
+    fixed = replace(archive, articles=(replace(article, notes=notes[:1]),))
+    (out,) = annotate_archive(fixed).articles
+    assert [(n.anchor, n.side, n.number) for n in out.notes] == [("p1", "en", 1)]
+    assert [str(w) for w in out.warnings] == ["notes.md:1: note addresses p2, which now leads to p1 — fix: move the note to p1"]

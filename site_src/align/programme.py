@@ -7,10 +7,17 @@ dynamic programme only inside a band: the rectangles between consecutive locks,
 widened by ``SLACK`` paragraphs so a merge may still take a locked paragraph in.  A
 lock decides where the band runs, never a row: inside the band the programme is free.
 With no locks the band is the whole grid.
+
+An editor's pins (``Pins``, from ``alignment.yaml`` via ``site_src.overrides``) are
+hard constraints: a pinned bead is the only step out of its corner and no other bead
+may cross it, so every path passes through it; it also becomes a lock, so the band
+holds it.  A paragraph pinned alone may only take a 1-0 or 0-1 bead.
 """
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 from ..model import AlignedRow, Paragraph
@@ -23,6 +30,54 @@ PATTERNS = ((1, 1), (2, 1), (1, 2), (3, 1), (2, 2), (1, 0), (0, 1))
 LOCK_SCORE = 3.0  # a 1-1 pair must score this much to be locked ...
 LOCK_MARGIN = 2.0  # ... and beat every rival in its row and column by this much
 SLACK = 3  # paragraphs the band extends past a lock on each side
+
+
+Bead = tuple[int, int, int, int]  # (i0, i1, j0, j1): Chinese i0..i1-1 with English j0..j1-1
+
+
+@dataclass(frozen=True)
+class Pins:
+    """Hard constraints on the programme.  ``beads`` must be in order on both sides and
+    must not overlap (``site_src.overrides`` checks that before building a ``Pins``);
+    ``alone_zh``/``alone_en`` hold paragraphs that may only stand alone."""
+
+    beads: tuple[Bead, ...] = ()
+    alone_zh: frozenset[int] = frozenset()
+    alone_en: frozenset[int] = frozenset()
+
+    @functools.cached_property
+    def starts(self) -> dict[tuple[int, int], Bead]:
+        """Pinned beads by the grid point they start from."""
+        return {(b[0], b[2]): b for b in self.beads}
+
+    def __bool__(self) -> bool:
+        return bool(self.beads or self.alone_zh or self.alone_en)
+
+    def moves(self, i: int, j: int) -> tuple[tuple[int, int], ...]:
+        """The steps allowed out of grid point (i, j)."""
+        pinned = self.starts.get((i, j))
+        if pinned:
+            return ((pinned[1] - i, pinned[3] - j),)
+        return tuple((di, dj) for di, dj in PATTERNS if self._permits(i, i + di, j, j + dj))
+
+    def _permits(self, i0: int, i1: int, j0: int, j1: int) -> bool:
+        if i1 > i0 and j1 > j0 and (any(k in self.alone_zh for k in range(i0, i1))
+                                    or any(k in self.alone_en for k in range(j0, j1))):
+            return False
+        # Entirely before or entirely after every pinned bead (pinned starts are handled
+        # in ``moves``), so no path can go round one.
+        return all((i1 <= b0 and j1 <= c0) or (i0 >= b1 and j0 >= c1) for b0, b1, c0, c1 in self.beads)
+
+    def locks(self, found: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+        """Locks for the band: both ends of every pinned bead, and those ``found`` locks
+        that agree with the pins (a lock on a paragraph pinned alone, or one crossing a
+        pinned bead, would steer the band away from the only allowed paths)."""
+        kept = [(i, j) for i, j in found if self._permits(i, i + 1, j, j + 1)]
+        ends = [corner for b in self.beads for corner in ((b[0], b[2]), (b[1] - 1, b[3] - 1))]
+        return tuple(sorted(set(kept + ends)))  # a one-paragraph-a-side pin starts and ends on one lock
+
+
+NO_PINS = Pins()
 
 
 def pair_scores(ev: Evidence) -> tuple[tuple[float, ...], ...]:
@@ -74,8 +129,8 @@ def band(n: int, m: int, locked: Sequence[tuple[int, int]]) -> tuple[tuple[int, 
 
 
 def programme(ev: Evidence, allowed: Sequence[tuple[int, int]],
-              ones: Sequence[Sequence[float]]) -> list[tuple[int, int, int, int]]:
-    """Best monotone bead sequence inside ``allowed``; returns beads as (i0, i1, j0, j1).
+              ones: Sequence[Sequence[float]], pins: Pins = NO_PINS) -> list[Bead]:
+    """Best monotone bead sequence inside ``allowed`` that satisfies ``pins``.
 
     ``ones`` holds the 1-1 scores already computed for the locks, so only merges are
     scored here."""
@@ -84,6 +139,7 @@ def programme(ev: Evidence, allowed: Sequence[tuple[int, int]],
     back: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     best[0][0] = 0.0
     zr, er = ev.zh_run, ev.en_run
+    moves = pins.moves if pins else None  # without pins every cell offers PATTERNS
     for i in range(n + 1):
         lo, hi = allowed[i]
         row = best[i]
@@ -91,12 +147,15 @@ def programme(ev: Evidence, allowed: Sequence[tuple[int, int]],
             here = row[j]
             if here == -math.inf:
                 continue
-            for di, dj in PATTERNS:
+            pinned = moves is not None and (i, j) in pins.starts
+            for di, dj in PATTERNS if moves is None else moves(i, j):
                 ni, nj = i + di, j + dj
                 if ni > n or nj > m or not allowed[ni][0] <= nj <= allowed[ni][1]:
                     continue
                 if di and dj:
-                    if di > zr[i] or dj > er[j]:
+                    # An editor may pin any shape, across turns: only the aligner's own
+                    # merges are limited to one turn.
+                    if not pinned and (di > zr[i] or dj > er[j]):
                         continue
                     score = ones[i][j] if di == dj == 1 else bead_terms(ev, i, ni, j, nj).total
                 else:
@@ -135,9 +194,13 @@ def _row(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> AlignedRow:
                       reason="no English counterpart" if z else "no Chinese counterpart")
 
 
-def align_pair(zh: Sequence[Paragraph], en: Sequence[Paragraph]) -> tuple[AlignedRow, ...]:
-    """Best monotone alignment of two paragraph lists (see the package docstring)."""
+def align_pair(zh: Sequence[Paragraph], en: Sequence[Paragraph],
+               pins: Pins = NO_PINS) -> tuple[AlignedRow, ...]:
+    """Best monotone alignment of two paragraph lists (see the package docstring),
+    under an editor's ``pins`` if any.  Rows keep their scored confidence and reason:
+    saying that a row was pinned is the caller's business (``site_src.overrides``)."""
     ev = evidence(zh, en)
     ones = pair_scores(ev)
-    allowed = band(len(zh), len(en), locks(ones) if zh and en else ())
-    return tuple(_row(ev, *bead) for bead in programme(ev, allowed, ones))
+    found = locks(ones) if zh and en else ()
+    allowed = band(len(zh), len(en), pins.locks(found) if pins else found)
+    return tuple(_row(ev, *bead) for bead in programme(ev, allowed, ones, pins))

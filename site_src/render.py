@@ -54,6 +54,7 @@ from .annotate import fold
 from .errors import Problem, RenderError
 from .clean import RULES
 from .export import article_json
+from .parallel import parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
@@ -188,6 +189,8 @@ class RowView(TypedDict):
     notes: list[NoteView]  # in number order
     also: list[CrossLinkView]
     related_passages: list[RelatedPassageView]  # computed; shown on demand
+    parallel: list[PassageLink]  # the same passage in another translation of the same English
+    compare: str  # this row in the three-way reading, "" when the article has none
 
 
 class ArticleHead(TypedDict):
@@ -251,12 +254,40 @@ class AliasView(TypedDict):
     kind: str  # "merged" | "removed"
 
 
+class CompareColumn(TypedDict):
+    slug: str
+    title: str
+    title_lang: str
+    outlet: str
+    href: str  # the translation's article page
+
+
+class CompareCell(TypedDict):
+    anchor: str
+    href: str  # the row on its article page
+    lang: str
+    paragraphs: list[str]
+
+
+class CompareBand(TypedDict):
+    en: list[str]
+    cells: list[list[CompareCell]]  # one list per column, in column order
+
+
+class ComparePage(PageBase):
+    head: ArticleHead  # of the article carrying the English
+    credit: CreditView
+    columns: list[CompareColumn]
+    bands: list[CompareBand]
+
+
 class IndexPage(PageBase):
     articles: list[ArticleSummary]
 
 
 class ArticlePage(PageBase):
     head: ArticleHead
+    compare_href: str  # the three-way reading of its English and all its translations, or ""
     citation_meta: list[MetaTag]  # <meta> tags for the page's <head>, in order
     cite: CiteData
     aliases: dict[str, AliasView]  # old anchor → where it leads now, in anchor order
@@ -417,6 +448,9 @@ def render_site(archive: Archive) -> dict[str, bytes]:
         files[base + "source.html"] = render(env, "source.html", source_page(archive, article, site))
         files[base + "source.txt"] = article.source.text.encode("utf-8")
         files[f"data/{article.slug}.json"] = article_json(article)
+    for source, translations in translation_groups(archive):
+        files[f"articles/{source}/compare.html"] = render(env, "compare.html",
+                                                          compare_page(archive, source, translations, site))
     if archive.glossary:
         files["entities/index.html"] = render(env, "entities.html", entities_index_page(archive, site))
         for entity in archive.glossary:
@@ -542,6 +576,7 @@ def article_page(archive: Archive, article: Article, site: SiteView) -> ArticleP
         citation_meta=citation_meta(archive.site, article.meta, authors),
         cite=cite_data(archive, article, authors),
         aliases=alias_views(article.aliases),
+        compare_href=editorial.compare,
         credit=credit_view(archive, article, ARTICLE_ROOT),
         related=[related_view(archive, r, ARTICLE_ROOT) for r in article.meta.relations],
         # One column when no row carries English, so a Chinese-only text is not set
@@ -553,6 +588,31 @@ def article_page(archive: Archive, article: Article, site: SiteView) -> ArticleP
         flag_count=sum(1 for f in clean.flags if not f.resolved),
         corrected_count=sum(1 for f in clean.flags if f.resolved),
     )
+
+
+def compare_href(archive: Archive, article: Article) -> str:
+    for source, translations in translation_groups(archive):
+        if article in translations:
+            return f"{ARTICLE_ROOT}articles/{source}/compare.html"
+    return ""
+
+
+def compare_page(archive: Archive, source: str, translations: tuple[Article, ...], site: SiteView) -> ComparePage:
+    """The English original with every Chinese translation beside it, band by band
+    (see ``site_src.parallel.three_way``)."""
+    carrier = archive.get(source)
+    columns = [CompareColumn(slug=a.slug, title=a.meta.title_zh, title_lang=chinese_variety(a.meta),
+                             outlet=a.meta.outlet_en or a.meta.outlet_zh, href=f"../{a.slug}/index.html")
+               for a in translations]
+    bands = [CompareBand(en=[p.text for p in band.en],
+                         cells=[[CompareCell(anchor=row.anchor, href=f"../{a.slug}/index.html#{row.anchor}-zh",
+                                             lang=chinese_variety(a.meta), paragraphs=[p.text for p in row.zh])
+                                 for row in band.rows.get(a.slug, ()) if row.zh]
+                                for a in translations])
+             for band in three_way(carrier.en, translations)]
+    return ComparePage(root=ARTICLE_ROOT, page_title=f"Translations compared · {carrier.meta.title_zh}", site=site,
+                       edition=archive.edition, head=article_head(carrier.meta),
+                       credit=credit_view(archive, carrier, ARTICLE_ROOT), columns=columns, bands=bands)
 
 
 def flags_by_origin(archive: Archive, article: Article) -> dict[str, tuple[Flag, ...]]:
@@ -573,6 +633,8 @@ class Editorial:
     notes: dict[str, tuple[Note, ...]]  # by row anchor, in number order
     also: dict[str, list[CrossLinkView]]  # by row anchor
     related: dict[str, list[RelatedPassageView]]  # by row anchor
+    parallel: dict[str, list[PassageLink]]  # by row anchor: the same passage in other translations
+    compare: str  # the three-way page of the article's English, "" when none
 
 
 def editorial_for(archive: Archive, article: Article) -> Editorial:
@@ -591,8 +653,11 @@ def editorial_for(archive: Archive, article: Article) -> Editorial:
     related: dict[str, list[RelatedPassageView]] = defaultdict(list)
     for r in article.related:
         related[r.anchor].append(related_passage_view(archive, r, entities, article.slug))
+    parallel = {anchor: [passage_link(archive, p, article.slug) for p in passages]
+                for anchor, passages in parallel_rows(archive).get(article.slug, {}).items()}
     return Editorial(entities=entities, mentions={k: tuple(v) for k, v in mentions.items()},
-                     notes={k: tuple(v) for k, v in notes.items()}, also=dict(also), related=dict(related))
+                     notes={k: tuple(v) for k, v in notes.items()}, also=dict(also), related=dict(related),
+                     parallel=parallel, compare=compare_href(archive, article))
 
 
 def passage_id(passage: Passage) -> str:
@@ -648,6 +713,8 @@ def row_view(row: AlignedRow, speakers: dict[str, Speaker], flags: dict[str, tup
         notes=[note_view(n) for n in notes],
         also=editorial.also.get(row.anchor, []),
         related_passages=editorial.related.get(row.anchor, []),
+        parallel=editorial.parallel.get(row.anchor, []),
+        compare=f"{editorial.compare}#{slug}-{row.anchor}" if editorial.compare and row.zh else "",
     )
 
 

@@ -169,3 +169,26 @@ def test_quote_selectors_refind_each_paragraph(site: Path) -> None:
                 assert quote["prefix"] + text + quote["suffix"] in stream
                 # The context makes a repeated text unambiguous in practice: one match.
                 assert stream.count(quote["prefix"] + text + quote["suffix"]) == 1
+
+
+def test_three_way_reading_of_the_ft_interview(site: Path) -> None:
+    compare = page(site, "articles/2026-02-ft-interview-netease/compare.html")
+    heads = [th.get("data-column") for th in compare.select("table.compare thead th")]
+    assert heads == ["en", "2026-02-ft-interview-netease", "2026-02-ft-interview-phoenix"]
+    netease = page(site, "articles/2026-02-ft-interview-netease/index.html")
+    phoenix = page(site, "articles/2026-02-ft-interview-phoenix/index.html")
+    for article in (netease, phoenix):
+        assert article.find("a", href="../../articles/2026-02-ft-interview-netease/compare.html")
+    # Every cell links to a row that exists on its translation's page, and every
+    # Chinese row of both translations appears once.
+    for slug, soup in (("2026-02-ft-interview-netease", netease), ("2026-02-ft-interview-phoenix", phoenix)):
+        cells = compare.select(f'td[data-column="{slug}"] .compare-cell')
+        anchors = [c["id"].removeprefix(slug + "-") for c in cells]
+        rows = [r["id"] for r in soup.find_all(id=re.compile(r"^p\d+-zh$"))]
+        assert [f"{a}-zh" for a in anchors] == rows
+    # From a row of one translation to the same passage in the other.
+    question = next(r for r in phoenix.find_all(id=re.compile(r"^p\d+$"))
+                    if r.find(id=f"{r['id']}-zh") and "另外那99家" in r.find(id=f"{r['id']}-zh").get_text())
+    other = question.select_one(".parallel a[href*='2026-02-ft-interview-netease/index.html#']")
+    target = other["href"].split("#")[1]
+    assert "另外99家" in netease.find(id=target).get_text()

@@ -436,3 +436,20 @@
   if (!arrivedWithTextFragment()) follow();
   window.addEventListener("hashchange", follow);
 })();
+
+/* Three-way reading: checkboxes show or hide a translation's column.  Without the
+   script every column stays visible (the fieldset is hidden until the script runs). */
+(function () {
+  var toggle = document.querySelector('.compare-toggle');
+  if (!toggle) return;
+  toggle.hidden = false;
+  toggle.addEventListener('change', function (event) {
+    var box = event.target;
+    if (!box.matches('input[data-column]')) return;
+    var cells = document.querySelectorAll('.compare [data-column="' + box.getAttribute('data-column') + '"]');
+    for (var i = 0; i < cells.length; i++) {
+      if (box.checked) cells[i].removeAttribute('data-hidden');
+      else cells[i].setAttribute('data-hidden', '');
+    }
+  });
+})();

@@ -64,3 +64,15 @@ def test_pilcrow_reachable_by_keyboard(open_page) -> None:  # type: ignore[no-un
     assert page.evaluate("getComputedStyle(document.activeElement).opacity") != "0"
     href = page.evaluate("document.activeElement.getAttribute('href')")
     assert href.startswith("#p")
+
+
+def test_three_way_columns_toggle(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("articles/2026-02-ft-interview-netease/compare.html")
+    phoenix = 'td[data-column="2026-02-ft-interview-phoenix"]'
+    assert page.locator(phoenix).first.is_visible()
+    page.locator('input[data-column="2026-02-ft-interview-phoenix"]').uncheck()
+    assert not page.locator(phoenix).first.is_visible()
+    assert page.locator('td[data-column="en"]').first.is_visible()
+    page.locator('input[data-column="2026-02-ft-interview-phoenix"]').check()
+    assert page.locator(phoenix).first.is_visible()
+    assert page.errors == [] and page.foreign == []

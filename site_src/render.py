@@ -653,7 +653,9 @@ def editorial_for(archive: Archive, article: Article) -> Editorial:
     related: dict[str, list[RelatedPassageView]] = defaultdict(list)
     for r in article.related:
         related[r.anchor].append(related_passage_view(archive, r, entities, article.slug))
-    parallel = {anchor: [passage_link(archive, p, article.slug) for p in passages]
+    # The other translation is named by its outlet: the rows already say which passage.
+    parallel = {anchor: [PassageLink(passage_link(archive, p, article.slug), title=archive.get(p.slug).meta.outlet_zh)
+                         for p in passages]
                 for anchor, passages in parallel_rows(archive).get(article.slug, {}).items()}
     return Editorial(entities=entities, mentions={k: tuple(v) for k, v in mentions.items()},
                      notes={k: tuple(v) for k, v in notes.items()}, also=dict(also), related=dict(related),

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from . import anchors, annotate, schema
 from .errors import ContentError, DuizhaoError, Problem
-from .model import Archive, Article, CrossLink, Entity, Source
+from .model import AnchorRegistry, Archive, Article, Source
+
+T = TypeVar("T")
 
 
 def read_text(path: Path) -> str:
@@ -82,34 +85,14 @@ def load_archive(content_dir: Path) -> Archive:
             problems.extend(exc.problems)
     problems.extend(_relation_problems(articles))
     problems.extend(_duplicate_captures(articles))
+    glossary = _optional(content_dir / "glossary.yaml", annotate.parse_glossary, problems, ())
+    links = _optional(content_dir / "links.yaml", annotate.parse_links, problems, ())
     if problems:
         raise ContentError(problems)
     assert site is not None
     # Newest first: the index lists recent material at the top.
     articles.sort(key=lambda a: (a.meta.date, a.slug), reverse=True)
-    glossary, links = _editorial(content_dir)
     return Archive(site=site, articles=tuple(articles), content_dir=content_dir, glossary=glossary, links=links)
-
-
-def _editorial(content_dir: Path) -> tuple[tuple[Entity, ...], tuple[CrossLink, ...]]:
-    """The archive-wide editorial files, both optional."""
-    problems: list[Problem] = []
-    glossary: tuple[Entity, ...] = ()
-    links: tuple[CrossLink, ...] = ()
-    glossary_path, links_path = content_dir / "glossary.yaml", content_dir / "links.yaml"
-    try:
-        if glossary_path.is_file():
-            glossary = annotate.parse_glossary(read_text(glossary_path), glossary_path)
-    except DuizhaoError as exc:
-        problems.extend(exc.problems)
-    try:
-        if links_path.is_file():
-            links = annotate.parse_links(read_text(links_path), links_path)
-    except DuizhaoError as exc:
-        problems.extend(exc.problems)
-    if problems:
-        raise ContentError(problems)
-    return glossary, links
 
 
 def load_article(folder: Path) -> Article:
@@ -120,54 +103,42 @@ def load_article(folder: Path) -> Article:
                                 "use lowercase words and digits joined by '-', e.g. 2025-03-bloomberg-china-show"))
     meta_path, source_path = folder / "article.yaml", folder / "source.txt"
     corrections_path, anchors_path = folder / "corrections.yaml", folder / "anchors.yaml"
-    overrides_path = folder / "alignment.yaml"
-    notes_path = folder / "notes.md"
-    notes: tuple = ()
-    try:
-        if notes_path.is_file():
-            notes = annotate.parse_notes(read_text(notes_path), notes_path)
-    except DuizhaoError as exc:
-        problems.extend(exc.problems)
-    meta = source = None
-    corrections: tuple = ()
-    overrides: tuple = ()
+    overrides_path, notes_path = folder / "alignment.yaml", folder / "notes.md"
     for path in (meta_path, source_path):
         if not path.is_file():
             problems.append(Problem(path, None, "missing", "every article folder needs article.yaml and source.txt"))
-    try:
-        if meta_path.is_file():
-            meta = schema.article_meta(read_text(meta_path), meta_path, slug)
-    except DuizhaoError as exc:
-        problems.extend(exc.problems)
+    meta = _optional(meta_path, lambda text, path: schema.article_meta(text, path, slug), problems, None)
+    source = None
     try:
         if source_path.is_file():
             text = read_capture(source_path)
             source = Source(source_path, text, hashlib.sha256(source_path.read_bytes()).hexdigest())
     except DuizhaoError as exc:
         problems.extend(exc.problems)
-    try:
-        if corrections_path.is_file():
-            corrections = schema.corrections(read_text(corrections_path), corrections_path)
-    except DuizhaoError as exc:
-        problems.extend(exc.problems)
-    try:
-        if overrides_path.is_file():
-            overrides = schema.alignment_overrides(read_text(overrides_path), overrides_path)
-    except DuizhaoError as exc:
-        problems.extend(exc.problems)
-    registry = None
-    try:
-        registry = anchors.read_registry(anchors_path)
-    except DuizhaoError as exc:
-        problems.extend(exc.problems)
+    corrections = _optional(corrections_path, schema.corrections, problems, ())
+    overrides = _optional(overrides_path, schema.alignment_overrides, problems, ())
+    notes = _optional(notes_path, annotate.parse_notes, problems, ())
+    registry = _optional(anchors_path, anchors.parse_registry, problems, AnchorRegistry(1, ()))
     if problems:
         raise ContentError(problems)
-    assert meta is not None and source is not None and registry is not None
+    assert meta is not None and source is not None
     return Article(meta=meta, source=source, folder=folder, corrections=corrections,
                    corrections_path=corrections_path if corrections_path.is_file() else None,
                    anchors_path=anchors_path, registry=registry, overrides=overrides,
                    overrides_path=overrides_path if overrides_path.is_file() else None,
                    notes=notes, notes_path=notes_path if notes_path.is_file() else None)
+
+
+def _optional(path: Path, parse: Callable[[str, Path], T], problems: list[Problem], default: T) -> T:
+    """Parse a file if it exists; its problems join the others instead of stopping the
+    load, so one run reports everything wrong with the content."""
+    if not path.is_file():
+        return default
+    try:
+        return parse(read_text(path), path)
+    except DuizhaoError as exc:
+        problems.extend(exc.problems)
+        return default
 
 
 def _duplicate_captures(articles: list[Article]) -> list[Problem]:

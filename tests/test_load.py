@@ -123,3 +123,13 @@ def test_same_capture_twice(tmp_path: Path) -> None:
     content = write_archive(tmp_path, {"2025-12-a": files, "2025-12-b": files})
     (msg,) = problems(content)
     assert "2025-12-b/source.txt: the same capture as" in msg and "2025-12-a/source.txt" in msg
+
+
+def test_glossary_and_article_problems_reported_together(tmp_path: Path) -> None:
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML.replace("kind: op-ed", "kind: poem"),
+                                                      "source.txt": OPED_SOURCE}})
+    (content / "glossary.yaml").write_text("- id: Bad Id\n  kind: company\n  name: {en: X}\n  description: x\n",
+                                           encoding="utf-8")
+    found = problems(content)
+    assert any("article.yaml" in m and "kind is 'poem'" in m for m in found)
+    assert any("glossary.yaml:1: id 'Bad Id' is malformed" in m for m in found)

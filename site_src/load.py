@@ -112,7 +112,8 @@ def load_article(folder: Path) -> Article:
     try:
         if source_path.is_file():
             text = read_capture(source_path)
-            source = Source(source_path, text, hashlib.sha256(source_path.read_bytes()).hexdigest())
+            raw = source_path.read_bytes()
+            source = Source(source_path, text, hashlib.sha256(raw).hexdigest(), raw)
     except DuizhaoError as exc:
         problems.extend(exc.problems)
     corrections = _optional(corrections_path, schema.corrections, problems, ())

@@ -325,6 +325,7 @@ class Source:
     path: Path
     text: str
     sha256: str
+    raw: bytes = b""  # the file's bytes (a GB18030 capture is published as it came)
 
 
 @dataclass(frozen=True)

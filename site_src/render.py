@@ -446,7 +446,8 @@ def render_site(archive: Archive) -> dict[str, bytes]:
         files[base + "index.html"] = render(env, "article.html", article_page(archive, article, site))
         files[base + "cleaning.html"] = render(env, "cleaning.html", cleaning_page(archive, article, site))
         files[base + "source.html"] = render(env, "source.html", source_page(archive, article, site))
-        files[base + "source.txt"] = article.source.text.encode("utf-8")
+        # Byte for byte as captured; objects built without the bytes (tests) publish the text.
+        files[base + "source.txt"] = article.source.raw or article.source.text.encode("utf-8")
         files[f"data/{article.slug}.json"] = article_json(article)
     for source, translations in translation_groups(archive):
         files[f"articles/{source}/compare.html"] = render(env, "compare.html",

@@ -96,3 +96,13 @@ def test_report_lists_doubtful_rows(shipped_content: Path) -> None:
     assert "zh: " in result.stdout and "en: " in result.stdout
     unknown = run("report", "no-such-article", "--content", str(shipped_content))
     assert unknown.returncode == 1 and "choose one of:" in unknown.stderr
+
+
+def test_gb18030_capture_published_byte_for_byte(tmp_path: Path) -> None:
+    from tests.conftest import OPED_SOURCE, OPED_YAML
+    content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML}})
+    raw = OPED_SOURCE.encode("gb18030")
+    (content / "articles/2025-12-x/source.txt").write_bytes(raw)
+    out = tmp_path / "site"
+    assert run("--content", str(content), "--out", str(out)).returncode == 0
+    assert (out / "articles/2025-12-x/source.txt").read_bytes() == raw

@@ -47,7 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TypedDict
 
+import functools
+
 import jinja2
+import opencc
 
 from .align import LOW_CONFIDENCE  # below it a row is shown as uncertain; `report` lists the same rows
 from .annotate import fold
@@ -140,6 +143,12 @@ class NoteView(TypedDict):
     target: str  # what the note addresses and its back-link leads to: p12, p12-zh
 
 
+class ScriptVersion(TypedDict):
+    script: str  # "hant" or "hans"
+    lang: str  # zh-Hant / zh-Hans
+    segments: list[Segment]
+
+
 class ParagraphView(TypedDict):
     id: str  # "" for a side's first paragraph: the side's own id addresses it
     lang: str
@@ -148,6 +157,9 @@ class ParagraphView(TypedDict):
     speaker_role: str  # interviewer / interviewee / "" when no speaker is declared
     speaker_name: str
     segments: list[Segment]
+    # The Chinese text in each script where that differs from the text as published,
+    # for the reader's Traditional/Simplified choice (switched by CSS, no reload).
+    scripts: list[ScriptVersion]
     notes: list[NoteRef]  # markers after the text: only on a side's last paragraph
 
 
@@ -747,9 +759,36 @@ def paragraph_view(p: Paragraph, element_id: str, speaker: Speaker | None, flags
         id=element_id, lang=p.lang, kind=p.kind, label=p.label or "",
         speaker_role=speaker.role if speaker else "",
         speaker_name=speaker_name(speaker) if speaker else "",
-        segments=mark_text(p.text, flags, links),
+        segments=(segments := mark_text(p.text, flags, links)),
+        scripts=script_versions(p.lang, segments),
         notes=notes,
     )
+
+
+# OpenCC configurations for the reader's choice of script: character conversions only
+# (s2t, t2s), not the regional vocabulary variants (s2twp would turn 軟件 into 軟體),
+# because the reader asked for another script, not for another wording.
+SCRIPT_CONFIGS = {"hant": ("s2t", "zh-Hant"), "hans": ("t2s", "zh-Hans")}
+
+
+@functools.lru_cache(maxsize=None)
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def script_versions(lang: str, segments: list[Segment]) -> list[ScriptVersion]:
+    """The paragraph in Traditional and in Simplified, each only where it differs from
+    the published text: a Traditional capture with stray Simplified characters (003)
+    gets both, so either choice shows it consistently."""
+    if lang == "en":
+        return []
+    out = []
+    for script, (config, target) in SCRIPT_CONFIGS.items():
+        converted = [Segment(text=_converter(config).convert(s["text"]), flag=s["flag"], entity=s["entity"],
+                             entity_name=s["entity_name"]) for s in segments]
+        if [c["text"] for c in converted] != [s["text"] for s in segments]:
+            out.append(ScriptVersion(script=script, lang=target, segments=converted))
+    return out
 
 
 def speaker_name(speaker: Speaker) -> str:

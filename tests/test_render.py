@@ -104,7 +104,13 @@ def files(archive: Archive) -> dict[str, bytes]:
 
 
 def soup(files: dict[str, bytes], rel: str) -> BeautifulSoup:
-    return BeautifulSoup(files[rel].decode("utf-8"), "html.parser")
+    """The page as published, without the alternate-script copies of Chinese text
+    (``.sc-hant``/``.sc-hans``, shown only when a reader picks a script): the tests
+    here are about the text as captured; the copies are tested on their own."""
+    page = BeautifulSoup(files[rel].decode("utf-8"), "html.parser")
+    for copy in page.select(".sc-hant, .sc-hans"):
+        copy.decompose()
+    return page
 
 
 def html_pages(files: dict[str, bytes]) -> list[str]:
@@ -218,8 +224,11 @@ def test_archive_text_is_escaped(files: dict[str, bytes]) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
     page = soup(files, f"articles/{INTERVIEW}/index.html")
     assert EVIL in page.find(id="p3-zh").get_text()
-    # No inline script came from the text: every script is a file or inert JSON data.
-    assert all(s.get("src") or s.get("type") == "application/json" for s in page.find_all("script"))
+    # No inline script came from the text: every script is a file, inert JSON data, or
+    # the fixed snippet in <head> that applies the reader's script choice before paint.
+    inline = [s for s in page.find_all("script") if not s.get("src") and s.get("type") != "application/json"]
+    assert [s.parent.name for s in inline] == ["head"]
+    assert inline[0].string.startswith('try{var s=localStorage.getItem("duizhao-script")')
 
 
 def test_header_credits_and_related(files: dict[str, bytes]) -> None:
@@ -877,3 +886,16 @@ def test_editorial_links_resolve_and_external_ones_are_declared(annotated: dict[
             continue
         for a in soup(annotated, rel).find_all("a", href=re.compile(r"^[a-z]+:")):
             assert a["href"] in declared and "external" in a["rel"], (rel, a["href"])
+
+
+def test_script_versions_only_where_they_differ() -> None:
+    from site_src.render import Segment, script_versions
+
+    def segs(*texts: str) -> list[Segment]:
+        return [Segment(text=t, flag="", entity="", entity_name="") for t in texts]
+    mixed = script_versions("zh-Hant", segs("平臺背后的", "行業思考"))  # 003: 后 is a stray Simplified form
+    assert [(v["script"], v["lang"], [s["text"] for s in v["segments"]]) for v in mixed] == [
+        ("hant", "zh-Hant", ["平臺背後的", "行業思考"]), ("hans", "zh-Hans", ["平台背后的", "行业思考"])]
+    pure = script_versions("zh-Hant", segs("開源"))
+    assert [v["script"] for v in pure] == ["hans"]  # already Traditional: no second copy
+    assert script_versions("en", segs("open source")) == []

@@ -85,11 +85,20 @@
   });
 
   // ---- Citations -------------------------------------------------------------
+  // The versions of the Chinese text not shown in the reader's chosen script: a
+  // citation quotes what the reader sees.
+  function hiddenScripts() {
+    var script = document.documentElement.getAttribute("data-script");
+    if (script === "hant") return ".sc-orig.to-hant, .sc-hans";
+    if (script === "hans") return ".sc-orig.to-hans, .sc-hant";
+    return ".sc-hant, .sc-hans";
+  }
+
   function quotedText(side) {
     var parts = [];
     side.querySelectorAll(".para").forEach(function (para) {
       var copy = para.cloneNode(true);
-      copy.querySelectorAll(NOT_QUOTED).forEach(function (element) { element.remove(); });
+      copy.querySelectorAll(NOT_QUOTED + ", " + hiddenScripts()).forEach(function (element) { element.remove(); });
       var text = copy.textContent.replace(/\s+/g, " ").trim();
       if (text) parts.push(text);
     });
@@ -452,4 +461,29 @@
       else cells[i].setAttribute('data-hidden', '');
     }
   });
+})();
+
+/* The reader's choice of Chinese script, remembered across pages (localStorage).  The
+   inline script in <head> applies it before paint; this wires the buttons. */
+(function () {
+  var group = document.querySelector(".script-toggle");
+  if (!group) return;
+  group.hidden = false;
+  var root = document.documentElement;
+  function show() {
+    var current = root.getAttribute("data-script") || "";
+    group.querySelectorAll("button").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-script") === current));
+    });
+  }
+  group.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-script]");
+    if (!button) return;
+    var script = button.getAttribute("data-script");
+    if (script) root.setAttribute("data-script", script); else root.removeAttribute("data-script");
+    try { if (script) localStorage.setItem("duizhao-script", script); else localStorage.removeItem("duizhao-script"); }
+    catch (e) { /* private mode: the choice lasts for this page only */ }
+    show();
+  });
+  show();
 })();

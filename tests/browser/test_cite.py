@@ -145,7 +145,7 @@ def test_copy_link_bibtex_and_csl_json(open_url, article_url) -> None:  # type: 
 def test_citation_quotes_the_text_as_shown_now(open_url, article_url) -> None:  # type: ignore[no-untyped-def]
     """A later change of the shown text (a Traditional/Simplified switch) is what is quoted."""
     page = open_url(article_url)
-    page.evaluate("""() => { const p = document.querySelector('#p1-zh .para');
+    page.evaluate("""() => { const p = document.querySelector('#p1-zh .para .sc-orig');
                              p.lastChild.textContent = p.lastChild.textContent.replace('運營成本為', '运营成本为'); }""")
     copy_with_keyboard(page, "p1-zh", 1)
     text = clipboard(page)
@@ -237,4 +237,18 @@ def test_citation_on_the_real_site(open_url, site_url) -> None:  # type: ignore[
     text = clipboard(page)
     assert f"{data['url']}#{side}" in text and "Kai-Fu Lee" in text and data["edition"] in text
     assert page.inner_text(f"#{side} .para").split(" ", 1)[1][:30] in text  # the label is left out
+    clean_run(page)
+
+
+def test_citation_quotes_the_chosen_script(open_url, site_url) -> None:  # type: ignore[no-untyped-def]
+    page = open_url(site_url + "articles/2025-03-bloomberg-china-show/index.html")
+    side = page.evaluate("[...document.querySelectorAll('.side--zh')].find(s => s.querySelector('.sc-hans')).id")
+    page.click(".script-toggle button[data-script='hans']")
+    copy_with_keyboard(page, side, 1)
+    def squeeze(s: str) -> str:
+        return "".join(s.split())
+    shown = squeeze(page.inner_text(f"#{side} .sc-hans"))
+    text = squeeze(clipboard(page))
+    original = squeeze(page.evaluate(f"document.querySelector('#{side} .sc-orig').textContent"))
+    assert shown in text and original != shown and original not in text  # one script, the shown one
     clean_run(page)

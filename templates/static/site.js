@@ -442,7 +442,39 @@
     (alias.kind === "merged" ? notice : row).scrollIntoView({ block: "start" });
   }
 
-  if (!arrivedWithTextFragment()) follow();
+  // A text fragment quoted in one script (say Simplified) must still find its
+  // paragraph when this reader shows another.  The browser has already tried the
+  // visible text; if the quoted words are only in a hidden script version, show that
+  // script for this visit (not remembered) and bring the paragraph into view.
+  function textDirective() {
+    var entries = window.performance && performance.getEntriesByType
+      ? performance.getEntriesByType("navigation") : [];
+    var url = entries.length ? entries[0].name : window.location.href;
+    var match = /:~:text=([^&]*)/.exec(url);
+    if (!match) return "";
+    // prefix-,start,end,-suffix: the start is the first part that is not a prefix.
+    var parts = match[1].split(",").filter(function (part) { return part.slice(-1) !== "-" && part[0] !== "-"; });
+    try { return parts.length ? decodeURIComponent(parts[0]) : ""; } catch (e) { return ""; }
+  }
+
+  function resolveAcrossScripts() {
+    var words = textDirective();
+    if (!words || document.body.innerText.indexOf(words) !== -1) return;
+    var versions = document.querySelectorAll(".sc-orig, .sc-hant, .sc-hans");
+    for (var i = 0; i < versions.length; i++) {
+      if (versions[i].textContent.indexOf(words) === -1) continue;
+      var script = versions[i].classList.contains("sc-hant") ? "hant"
+        : versions[i].classList.contains("sc-hans") ? "hans" : "";
+      var root = document.documentElement;
+      if (script) root.setAttribute("data-script", script); else root.removeAttribute("data-script");
+      var side = versions[i].closest(".side") || versions[i];
+      highlight(side);
+      side.scrollIntoView({ block: "start" });
+      return;
+    }
+  }
+
+  if (!arrivedWithTextFragment()) follow(); else resolveAcrossScripts();
   window.addEventListener("hashchange", follow);
 })();
 

@@ -94,3 +94,18 @@ def test_script_toggle_switches_remembers_and_quotes(open_page) -> None:  # type
     page.click(".script-toggle button[data-script='']")
     assert page.evaluate("document.documentElement.getAttribute('data-script')") is None
     assert page.errors == []
+
+
+def test_text_fragment_in_the_other_script_finds_its_paragraph(open_page) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import quote
+    # Quoted from the Simplified view; the page opens in the script as captured.
+    words = "万智企业大模型一站式平台背后的行业思考"
+    page = open_page(BLOOMBERG + "#:~:text=" + quote(words), width=1280, height=600)
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.getAttribute('data-script')") == "hans"
+    target = page.locator(".is-target")
+    assert words in target.inner_text()
+    box = target.bounding_box()
+    assert 0 <= box["y"] < 600
+    assert page.evaluate("localStorage.getItem('duizhao-script')") is None  # not remembered
+    assert page.errors == []

@@ -19,7 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ContentError, Problem
-from .model import AlignmentOverride, ArticleMeta, Correction, Editor, Relation, SiteConfig, Speaker
+from .model import AlignmentOverride, ArticleMeta, Correction, Editor, RelatedConfig, Relation, SiteConfig, Speaker
 
 LANGS = ("zh-Hant", "zh-Hans", "en")
 KINDS = ("interview", "op-ed", "report")
@@ -28,6 +28,8 @@ ROLES = ("interviewer", "interviewee")
 # libyaml's loader when PyYAML was built with it: same nodes and marks, ten times faster
 # (the anchor registries are the largest YAML files).
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+COUNT_RE = re.compile(r"^[0-9]+$")
+NUMBER_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # A paragraph named by its row's anchor and side: p12-zh, p12-en, p12-en-2 (the second).
@@ -120,7 +122,7 @@ def site_config(text: str, path: Path) -> SiteConfig:
     def build(c: _Checker, node: Node | None) -> SiteConfig:
         f = c.mapping(node, "site.yaml", {"title": True, "subtitle": False, "description": True,
                                           "base_url": True, "language": False, "editors": True,
-                                          "contact": True})
+                                          "contact": True, "related": False})
         editors = []
         for item in c.items(f.get("editors"), "editors"):
             e = c.mapping(item, "an editor", {"name": True, "role": False})
@@ -128,11 +130,19 @@ def site_config(text: str, path: Path) -> SiteConfig:
         base_url = c.text(f.get("base_url"), "base_url")
         if base_url and not base_url.endswith("/"):
             c.fail(f["base_url"], "base_url must end with '/'", f"write '{base_url}/'")
+        related = RelatedConfig()
+        if "related" in f:
+            r = c.mapping(f["related"], "related", {"per_row": False, "min_score": False})
+            per_row = c.text(r.get("per_row"), "related.per_row", default=str(related.per_row), pattern=COUNT_RE)
+            min_score = c.text(r.get("min_score"), "related.min_score", default=str(related.min_score),
+                               pattern=NUMBER_RE)
+            if COUNT_RE.match(per_row) and NUMBER_RE.match(min_score):
+                related = RelatedConfig(int(per_row), float(min_score))
         return SiteConfig(
             title=c.text(f.get("title"), "title"), subtitle=c.text(f.get("subtitle"), "subtitle"),
             description=c.text(f.get("description"), "description"), base_url=base_url,
             editors=tuple(editors), contact=c.text(f.get("contact"), "contact"),
-            language=c.text(f.get("language"), "language", default="zh-Hant", choices=LANGS))
+            language=c.text(f.get("language"), "language", default="zh-Hant", choices=LANGS), related=related)
 
     return _validated(path, compose(text, path), build)
 

@@ -139,3 +139,22 @@ def test_note_on_a_merged_row_follows_the_alias() -> None:
     (out,) = annotate_archive(fixed).articles
     assert [(n.anchor, n.side, n.number) for n in out.notes] == [("p1", "en", 1)]
     assert [str(w) for w in out.warnings] == ["notes.md:1: note addresses p2, which now leads to p1 — fix: move the note to p1"]
+
+
+def test_cross_link_to_a_missing_anchor_stops_the_build(tmp_path: Path) -> None:
+    import shutil
+
+    from build import process
+    from tests.conftest import CONTENT
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    links = content / "links.yaml"
+    links.write_text(links.read_text(encoding="utf-8") + "- id: nowhere\n  claim: x\n  passages:\n"
+                     "    - 2025-03-jiemian-interview#p999\n    - 2025-03-bloomberg-china-show#p1-en\n",
+                     encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        process(content)
+    message = str(info.value)
+    line = len(links.read_text(encoding="utf-8").splitlines()) - 4
+    assert f"links.yaml:{line}: cross-link 'nowhere' names 2025-03-jiemian-interview#p999, which is not a row" in message
+    assert "cross-link 'nowhere' names the en side of 2025-03-bloomberg-china-show#p1, which has none" in message

@@ -133,3 +133,12 @@ def test_glossary_and_article_problems_reported_together(tmp_path: Path) -> None
     found = problems(content)
     assert any("article.yaml" in m and "kind is 'poem'" in m for m in found)
     assert any("glossary.yaml:1: id 'Bad Id' is malformed" in m for m in found)
+
+
+def test_related_tuning_in_site_yaml(tmp_path: Path) -> None:
+    from tests.conftest import SITE_YAML
+    content = write_archive(tmp_path, site=SITE_YAML + "related:\n  per_row: 5\n  min_score: 1.5\n")
+    assert (load_archive(content).site.related.per_row, load_archive(content).site.related.min_score) == (5, 1.5)
+    bad = write_archive(tmp_path / "bad", site=SITE_YAML + "related:\n  per_row: many\n")
+    (msg,) = problems(bad)
+    assert "site.yaml:8: related.per_row 'many' is malformed" in msg

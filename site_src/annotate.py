@@ -38,9 +38,7 @@ from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem
 from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Notice, Passage, Related,
                     RelatedConfig)
-from .schema import SLUG_RE, compose
-from .schema import _Checker as Checker  # noqa: PLC2701  (made public once schema.py settles)
-from .schema import _validated as validated
+from .schema import SLUG_RE, Checker, compose, validated
 
 NOTE_KINDS = ("note", "translation", "correction", "sic", "context")
 ENTITY_KINDS = ("person", "company", "organisation", "model", "product", "term")

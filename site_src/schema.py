@@ -50,7 +50,7 @@ def compose(text: str, path: Path) -> Node | None:
 
 
 @dataclass
-class _Checker:
+class Checker:
     """Walks nodes, collecting problems instead of stopping at the first."""
 
     path: Path
@@ -110,8 +110,8 @@ class _Checker:
         return tuple(self.text(n, f"an item of {what}", choices=choices) for n in self.items(node, what))
 
 
-def _validated(path: Path, node: Node | None, build: Callable[[_Checker, Node | None], Any]) -> Any:
-    checker = _Checker(path, [])
+def validated(path: Path, node: Node | None, build: Callable[[Checker, Node | None], Any]) -> Any:
+    checker = Checker(path, [])
     result = build(checker, node)
     if checker.problems:
         raise ContentError(checker.problems)
@@ -119,7 +119,7 @@ def _validated(path: Path, node: Node | None, build: Callable[[_Checker, Node | 
 
 
 def site_config(text: str, path: Path) -> SiteConfig:
-    def build(c: _Checker, node: Node | None) -> SiteConfig:
+    def build(c: Checker, node: Node | None) -> SiteConfig:
         f = c.mapping(node, "site.yaml", {"title": True, "subtitle": False, "description": True,
                                           "base_url": True, "language": False, "editors": True,
                                           "contact": True, "related": False})
@@ -144,16 +144,16 @@ def site_config(text: str, path: Path) -> SiteConfig:
             editors=tuple(editors), contact=c.text(f.get("contact"), "contact"),
             language=c.text(f.get("language"), "language", default="zh-Hant", choices=LANGS), related=related)
 
-    return _validated(path, compose(text, path), build)
+    return validated(path, compose(text, path), build)
 
 
-def _bilingual(c: _Checker, node: Node | None, what: str, *, need_zh: bool) -> tuple[str, str]:
+def _bilingual(c: Checker, node: Node | None, what: str, *, need_zh: bool) -> tuple[str, str]:
     f = c.mapping(node, what, {"zh": need_zh, "en": False})
     return c.text(f.get("zh"), f"{what}.zh"), c.text(f.get("en"), f"{what}.en")
 
 
 def article_meta(text: str, path: Path, slug: str) -> ArticleMeta:
-    def build(c: _Checker, node: Node | None) -> ArticleMeta:
+    def build(c: Checker, node: Node | None) -> ArticleMeta:
         f = c.mapping(node, "article.yaml", {
             "title": True, "outlet": True, "byline": False, "date": True, "date_note": False,
             "url": False, "kind": True, "languages": True, "summary": True, "source_note": False,
@@ -191,11 +191,11 @@ def article_meta(text: str, path: Path, slug: str) -> ArticleMeta:
             speakers=tuple(speakers), relations=tuple(relations),
             english_original=c.text(f.get("english_original"), "english_original"))
 
-    return _validated(path, compose(text, path), build)
+    return validated(path, compose(text, path), build)
 
 
 def corrections(text: str, path: Path) -> tuple[Correction, ...]:
-    def build(c: _Checker, node: Node | None) -> tuple[Correction, ...]:
+    def build(c: Checker, node: Node | None) -> tuple[Correction, ...]:
         out = []
         for item in c.items(node, "corrections.yaml"):
             f = c.mapping(item, "a correction", {"find": True, "replace": True, "why": True})
@@ -208,7 +208,7 @@ def corrections(text: str, path: Path) -> tuple[Correction, ...]:
             out.append(Correction(find, c.text(f.get("replace"), "replace"), why, c.line(item)))
         return tuple(out)
 
-    return _validated(path, compose(text, path), build)
+    return validated(path, compose(text, path), build)
 
 
 def alignment_overrides(text: str, path: Path) -> tuple[AlignmentOverride, ...]:
@@ -216,14 +216,14 @@ def alignment_overrides(text: str, path: Path) -> tuple[AlignmentOverride, ...]:
     a ``why``.  Only the form is checked here; whether the refs still name paragraphs
     of the article is decided at build time (``site_src.overrides``), where a stale
     entry is a warning, not an error."""
-    def ref(c: _Checker, node: Node) -> str:
+    def ref(c: Checker, node: Node) -> str:
         value = c.text(node, "a paragraph")
         if value and not PARAGRAPH_REF_RE.match(value):
             c.fail(node, f"'{value}' does not name a paragraph",
                    "write the row's anchor and side: p12-zh, p12-en, or p12-en-2 for the second one")
         return value
 
-    def build(c: _Checker, node: Node | None) -> tuple[AlignmentOverride, ...]:
+    def build(c: Checker, node: Node | None) -> tuple[AlignmentOverride, ...]:
         out = []
         for item in c.items(node, "alignment.yaml"):
             f = c.mapping(item, "an override", {"pair": False, "alone": False, "why": True})
@@ -248,4 +248,4 @@ def alignment_overrides(text: str, path: Path) -> tuple[AlignmentOverride, ...]:
             out.append(AlignmentOverride("pair", refs, why, c.line(item)))
         return tuple(out)
 
-    return _validated(path, compose(text, path), build)
+    return validated(path, compose(text, path), build)

@@ -23,7 +23,7 @@ from typing import Callable
 
 from site_src.align import LOW_CONFIDENCE, align_archive
 from site_src.annotate import annotate_archive
-from site_src.anchors import assign_article, read_registry, unresolved
+from site_src.anchors import assign_article, unresolved
 from site_src.clean import clean_article
 from site_src.edition import build_date, edition_id
 from site_src.errors import DuizhaoError
@@ -95,7 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"error: {registry}: anchor {anchor} resolves to nothing — restore its text or "
                   f"give it an alias in the registry", file=sys.stderr)
         failures += len(lost)
-        minted = sorted(article.registry.anchors() - read_registry(registry).anchors(), key=lambda a: int(a[1:]))
+        minted = sorted(article.registry.anchors() - article.published.anchors(), key=lambda a: int(a[1:]))
         if minted:
             print(f"note: {registry}: this build would publish new anchors {', '.join(minted)} — "
                   f"run python build.py and commit anchors.yaml")

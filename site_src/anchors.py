@@ -224,12 +224,6 @@ def _entry_data(entry: Entry) -> dict[str, object]:
     return data
 
 
-def read_registry(path: Path | None) -> AnchorRegistry:
-    if path is None or not path.is_file():
-        return AnchorRegistry(1, ())
-    return parse_registry(path.read_text(encoding="utf-8"), path)
-
-
 def _line_of(text: str, needle: str) -> int | None:
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip().startswith(needle):

@@ -125,7 +125,7 @@ def load_article(folder: Path) -> Article:
     assert meta is not None and source is not None
     return Article(meta=meta, source=source, folder=folder, corrections=corrections,
                    corrections_path=corrections_path if corrections_path.is_file() else None,
-                   anchors_path=anchors_path, registry=registry, overrides=overrides,
+                   anchors_path=anchors_path, registry=registry, published=registry, overrides=overrides,
                    overrides_path=overrides_path if overrides_path.is_file() else None,
                    notes=notes, notes_path=notes_path if notes_path.is_file() else None)
 
@@ -164,7 +164,7 @@ def _relation_problems(articles: list[Article]) -> list[Problem]:
         for rel in a.meta.relations:
             target = by_slug.get(rel.slug)
             where = a.folder / "article.yaml"
-            line = _line_of(where, rel.slug)
+            line = rel.line or None
             if target is None:
                 problems.append(Problem(where, line, f"relation {rel.kind} names unknown article '{rel.slug}'",
                                         f"use one of: {', '.join(sorted(by_slug))}"))
@@ -174,12 +174,3 @@ def _relation_problems(articles: list[Article]) -> list[Problem]:
             elif rel.slug == a.slug:
                 problems.append(Problem(where, line, "an article cannot relate to itself", "remove that relation"))
     return problems
-
-
-def _line_of(path: Path, needle: str) -> int | None:
-    """Line where ``needle`` first appears: relation checks run after parsing, so
-    they point the editor at the slug's line by searching for it."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if needle in line:
-            return number
-    return None

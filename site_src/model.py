@@ -59,6 +59,7 @@ class Relation:
     kind: Literal["translation_of", "same_source_as", "refers_to", "english_text_from"]
     slug: str
     note: str = ""
+    line: int = 0  # of the entry in article.yaml, for messages about it
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,7 @@ class Article:
     corrections_path: Path | None = None
     anchors_path: Path | None = None
     registry: AnchorRegistry = AnchorRegistry(1, ())
+    published: AnchorRegistry = AnchorRegistry(1, ())  # the registry as loaded, before this build
     aliases: tuple[Alias, ...] = ()  # old anchors of this article that lead elsewhere
     overrides: tuple[AlignmentOverride, ...] = ()
     overrides_path: Path | None = None

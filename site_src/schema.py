@@ -179,7 +179,7 @@ def article_meta(text: str, path: Path, slug: str) -> ArticleMeta:
             for item in c.items(value, f"relations.{kind}"):
                 r = c.mapping(item, f"a {kind} relation", {"slug": True, "note": False})
                 relations.append(Relation(kind, c.text(r.get("slug"), "relation slug", pattern=SLUG_RE),
-                                          c.text(r.get("note"), "relation note")))
+                                          c.text(r.get("note"), "relation note"), c.line(item)))
         return ArticleMeta(
             slug=slug, title_zh=title_zh, title_en=title_en, outlet_zh=outlet_zh, outlet_en=outlet_en,
             byline=c.text(f.get("byline"), "byline"),

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Mapping
 
-from .anchors import dump_registry, read_registry
+from .anchors import dump_registry
 from .edition import changelog, registry_changes
 from .errors import OutputError, Problem
 from .model import Archive
@@ -75,7 +75,7 @@ def write_registries(archive: Archive) -> list[Path]:
         path = article.anchors_path
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
-        changes[article.slug] = registry_changes(read_registry(path), article.registry)
+        changes[article.slug] = registry_changes(article.published, article.registry)
         _replace(path, text)
         written.append(path)
     log_path = archive.content_dir / "CHANGELOG.md"

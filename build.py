@@ -13,50 +13,53 @@ whole set (000 borrows its English from 001), and so will cross-links.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import traceback
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from site_src.align import LOW_CONFIDENCE, align_archive
+from site_src.align import LOW_CONFIDENCE
 from site_src.annotate import annotate_archive
 from site_src.anchors import assign_article, unresolved
-from site_src.clean import clean_article
-from site_src.edition import build_date, edition_id
+from site_src.cache import NO_CACHE, Cache, open_cache
+from site_src.edition import PREVIEW, build_date, edition_id
 from site_src.errors import DuizhaoError
 from site_src.export import export_data
 from site_src.load import load_archive
-from site_src.overrides import apply_overrides
 from site_src.model import Archive, Article
-from site_src.render import render_site
-from site_src.segment import segment_article
+from site_src.prepare import prepare_archive
+from site_src.render import iter_site
 from site_src.write import write_registries, write_site
 
 ROOT = Path(__file__).resolve().parent
 
 
-def process(content: Path) -> Archive:
+def process(content: Path, cache: Cache = NO_CACHE) -> Archive:
     """The pipeline up to the point where pages could be rendered, one line per stage."""
     archive = load_archive(content)
-    archive = each(archive, clean_article)
-    archive = each(archive, segment_article)
-    archive = replace(archive, articles=align_archive(archive.articles))
-    # Overrides come before anchors: they need the registry as loaded to name rows,
-    # and assign_article replaces it with the updated one.
-    archive = each(archive, apply_overrides)
+    # clean → segment → align → overrides, per article: from the cache where its files
+    # are unchanged, the rest on every core.  Overrides come before anchors: they need
+    # the registry as loaded to name rows, and assign_article replaces it.
+    archive = prepare_archive(archive, cache)
     archive = each(archive, assign_article)
     archive = annotate_archive(archive)
     return replace(archive, edition=edition_id(content, build_date()))
 
 
-def build(content: Path, out: Path) -> Archive:
-    archive = process(content)
-    write_site(render_site(archive) | export_data(archive), out)
+def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive:
+    archive = process(content, cache)
+    write_site(site_files(archive, cache), out)
     write_registries(archive)
     return archive
+
+
+def site_files(archive: Archive, cache: Cache = NO_CACHE) -> Iterator[tuple[str, bytes]]:
+    """The pages, then the data files, one at a time: each is on disk before the next
+    is made, so memory does not grow with the size of the site."""
+    yield from iter_site(archive, cache.templates())
+    yield from export_data(archive)
 
 
 def each(archive: Archive, stage: Callable[[Article], Article]) -> Archive:
@@ -74,8 +77,12 @@ def summary_line(article: Article) -> str:
             f"{len(article.mentions)} glossary mentions")
 
 
+def cache_of(args: argparse.Namespace) -> Cache:
+    return open_cache(None if args.no_cache else args.cache)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    archive = build(args.content, args.out)
+    archive = build(args.content, args.out, cache_of(args))
     for article in archive.articles:
         print(summary_line(article))
         for warning in article.warnings:
@@ -86,7 +93,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate content and anchors without writing anything."""
-    archive = process(args.content)
+    archive = process(args.content, cache_of(args))
     failures = 0
     for article in archive.articles:
         lost = unresolved(article)
@@ -109,7 +116,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rows an editor should look at: those the aligner is least sure of."""
-    archive = process(args.content)
+    archive = process(args.content, cache_of(args))
     slugs = [a.slug for a in archive.articles]
     if args.slug not in slugs:
         print(f"error: no article '{args.slug}' — choose one of: {', '.join(slugs)}", file=sys.stderr)
@@ -127,22 +134,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from livereload import Server
+    from site_src.serve import Preview, report, serve
 
-    cmd_build(args)
-    # Rebuild in a fresh interpreter so edits to site_src/ take effect without a restart.
-    rebuild = [sys.executable, str(ROOT / "build.py"), "build", "--content", str(args.content), "--out", str(args.out)]
+    cache = cache_of(args)
 
-    def run() -> None:
-        subprocess.run(rebuild, check=False)
+    def make() -> tuple[Archive, Iterator[tuple[str, bytes]]]:
+        archive = process(args.content, cache)
+        # The pages name the preview, not an edition (see site_src.serve); the
+        # registries and the changelog record the real one.
+        return archive, site_files(replace(archive, edition=PREVIEW), cache)
 
-    server = Server()
-    for folder in (args.content, ROOT / "templates", ROOT / "site_src"):
-        server.watch(str(folder), run)
+    preview = Preview(make, Path(args.out).resolve())
+    report(preview, preview.rebuild())
     if args.host != "127.0.0.1":
         print(f"warning: serving on {args.host}: other machines on the network can read this site")
-    print(f"Serving {args.out} on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
-    server.serve(root=str(args.out), host=args.host, port=args.port, open_url_delay=None)
+    print(f"Serving {args.out} on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    serve(preview, args.host, args.port, rebuild_on=(args.content, ROOT / "templates"),
+          restart_on=(ROOT / "site_src",))
     return 0
 
 
@@ -161,6 +169,10 @@ def parser() -> argparse.ArgumentParser:
                         help="content folder to read (default: content/)")
         sp.add_argument("--out", type=Path, default=default(ROOT / "_site"),
                         help="folder to write the site to; replaced atomically (default: _site/)")
+        sp.add_argument("--cache", type=Path, default=default(ROOT / ".cache"),
+                        help="folder for the per-article cache; safe to delete (default: .cache/)")
+        sp.add_argument("--no-cache", action="store_true", default=default(False),
+                        help="neither read nor write the cache")
         sp.add_argument("--debug", action="store_true", default=default(False),
                         help="show Python tracebacks for errors")
 

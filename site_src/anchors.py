@@ -43,6 +43,7 @@ FUZZY_MIN = 0.75  # head/tail similarity needed to keep an anchor across an edit
 MIN_EDGE = 8  # shortest head/tail taken as evidence that a row absorbed another's text
 ANCHOR_RE = re.compile(r"^p[1-9][0-9]*$")
 SIDES = ("zh", "en")
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def normalise(text: str) -> str:
@@ -69,12 +70,34 @@ def row_sides(row: AlignedRow) -> dict[str, Fingerprint]:
     return out
 
 
+# Score of a row that is the first or last part of a registered text (a split).
+PART_SCORE = 0.9
+
+
 def _similarity(a: Fingerprint, b: Fingerprint) -> float:
+    """How likely the row fingerprinted ``a`` holds the registered text ``b``."""
+    if _part_of(a, b):
+        return PART_SCORE
     if min(a.length, b.length) < 0.5 * max(a.length, b.length):
         return 0.0
     head = SequenceMatcher(None, a.head, b.head).ratio()
     tail = SequenceMatcher(None, a.tail, b.tail).ratio()
     return max(head, tail)
+
+
+def _part_of(a: Fingerprint, b: Fingerprint) -> bool:
+    """Whether ``a`` is the start or the end of ``b``'s text, as a split leaves it.
+
+    Needed for short paragraphs: when the whole text fits in ``EDGE``, each half of a
+    split has a head and tail of half the length, which head/tail similarity alone
+    scores at 2/3 (below ``FUZZY_MIN``), and the anchor would be taken for removed.
+    A part must be at least ``MIN_EDGE`` long or half the text, so that a short new
+    line (a heading, 中國) does not take the anchor of a paragraph it merely begins."""
+    if a.length >= b.length or not (a.length >= MIN_EDGE or 2 * a.length >= b.length):
+        return False
+    starts = len(a.head) <= len(b.head) and b.head.startswith(a.head) and (a.length <= EDGE or a.head == b.head)
+    ends = len(a.tail) <= len(b.tail) and b.tail.endswith(a.tail) and (a.length <= EDGE or a.tail == b.tail)
+    return starts or ends
 
 
 def assign(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> tuple[tuple[AlignedRow, ...], AnchorRegistry]:
@@ -92,7 +115,10 @@ def assign(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> tuple[tuple[
         if chosen[i]:
             del free[chosen[i]]
 
-    # Pass 2: best fuzzy match, strongest pairs first so a weak pair never blocks a strong one.
+    # Pass 2: best fuzzy match, strongest pairs first so a weak pair never blocks a strong
+    # one; anchors the last edition showed before those already retired (an alias), so an
+    # edited row keeps its live anchor even when a paragraph deleted earlier read more
+    # like its new text.
     candidates = []
     for i, fp in enumerate(sides):
         if chosen[i]:
@@ -100,8 +126,8 @@ def assign(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> tuple[tuple[
         for anchor, entry in free.items():
             score = max((_similarity(f, entry.sides[s]) for s, f in fp.items() if s in entry.sides), default=0.0)
             if score >= FUZZY_MIN:
-                candidates.append((score, i, anchor))
-    for score, i, anchor in sorted(candidates, key=lambda c: (-c[0], c[1])):
+                candidates.append((entry.alias is not None, score, i, anchor))
+    for _, score, i, anchor in sorted(candidates, key=lambda c: (c[0], -c[1], c[2])):
         if chosen[i] is None and anchor in free:
             chosen[i] = anchor
             del free[anchor]
@@ -135,10 +161,17 @@ def _alias_for(entry: Entry, texts: dict[str, dict[str, str]], entries: dict[str
     that stood before it until one is live, so the reader lands where the text was."""
     if not texts:
         return None
+    # A text shorter than MIN_EDGE (問:為什麼?) is too common to look for everywhere, but
+    # the rows either side of where it stood are where a merge puts it.
+    order = list(texts)
+    at = order.index(entry.prev) if entry.prev in texts else -1
+    near = set(order[max(at, 0):at + 2])
     for anchor, sides in texts.items():
         for side, fp in entry.sides.items():
             body = sides.get(side, "")
             if body and any(len(edge) >= MIN_EDGE and edge in body for edge in (fp.head, fp.tail)):
+                return Alias(entry.anchor, anchor, "merged")
+            if body and anchor in near and fp.length <= EDGE and fp.head in body:
                 return Alias(entry.anchor, anchor, "merged")
     seen = {entry.anchor}
     prev = entry.prev
@@ -176,7 +209,10 @@ HEADER = """\
 
 def parse_registry(text: str, path: Path) -> AnchorRegistry:
     node = schema.compose(text, path)
-    data = yaml.load(text, Loader=schema.LOADER) if node is not None else None
+    try:
+        data = yaml.load(text, Loader=schema.LOADER) if node is not None else None
+    except yaml.YAMLError:  # well-formed but not plain data, e.g. a list used as a key
+        data = []
     if data is None:
         return AnchorRegistry(1, ())
     problems = []
@@ -193,6 +229,9 @@ def parse_registry(text: str, path: Path) -> AnchorRegistry:
             problems.append(Problem(path, line, f"{anchor} is not below next ({data['next']})",
                                     "set next above the largest anchor number"))
         sides = sides or {}
+        if not isinstance(sides, dict):
+            problems.append(Problem(path, line, f"{anchor} has a malformed fingerprint", "restore it from git"))
+            continue
         try:
             fps = {s: Fingerprint(str(v["hash"]), str(v["head"]), str(v["tail"]), int(v["length"]))
                    for s, v in sides.items() if s in SIDES}
@@ -212,7 +251,9 @@ def parse_registry(text: str, path: Path) -> AnchorRegistry:
 
 def dump_registry(registry: AnchorRegistry) -> str:
     data = {"next": registry.next, "anchors": {e.anchor: _entry_data(e) for e in registry.entries}}
-    return HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+    # LibYAML's emitter where PyYAML has it (as schema.LOADER for reading): five times
+    # faster than the Python one, and the same text for these plain mappings.
+    return HEADER + yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False, width=1000)
 
 
 def _entry_data(entry: Entry) -> dict[str, object]:

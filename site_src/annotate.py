@@ -13,8 +13,9 @@
 * **Related passages**, computed: for each row, rows of *other* articles that share its
   entities and figures, scored by the sum of the shared items' inverse document
   frequency (a rarely named thing says more than "AI"), at most ``per_row`` above
-  ``min_score`` (``site.yaml`` → ``related``).  An inverted index keeps it linear in
-  the number of shared items rather than quadratic in rows.
+  ``min_score`` (``site.yaml`` → ``related``).  An inverted index from each item to
+  its rows, read rarest item first and cut off once no unread row could still make
+  the list, keeps it near linear in the number of rows (see ``_best_matches``).
 
 Problems (a note or link to an anchor that does not exist, an alias claimed by two
 entities) are collected over the whole archive and raised together.
@@ -209,12 +210,20 @@ def _pattern(aliases: Iterable[str]) -> re.Pattern[str] | None:
                                else re.escape(a) for a in ordered))
 
 
-def find_mentions(rows: Sequence[AlignedRow], glossary: Sequence[Entity]) -> tuple[Mention, ...]:
+@lru_cache(maxsize=4)
+def _matchers(glossary: tuple[Entity, ...]) -> tuple[dict[tuple[str, str], str], dict[str, re.Pattern[str] | None]]:
+    """(alias key, side) → entity id, and the pattern of each side.  Made once per
+    glossary, not once per article: compiling the alternation of every alias cost more
+    than matching it."""
     owners: dict[tuple[str, str], str] = {}
     for e in glossary:
         for key, side in alias_keys(e):
             owners.setdefault((key, side), e.id)
-    patterns = {side: _pattern(k for k, s in owners if s == side) for side in ("zh", "en")}
+    return owners, {side: _pattern(k for k, s in owners if s == side) for side in ("zh", "en")}
+
+
+def find_mentions(rows: Sequence[AlignedRow], glossary: Sequence[Entity]) -> tuple[Mention, ...]:
+    owners, patterns = _matchers(tuple(glossary))
     out: list[Mention] = []
     for row in rows:
         for side in ("zh", "en"):
@@ -239,18 +248,30 @@ def find_mentions(rows: Sequence[AlignedRow], glossary: Sequence[Entity]) -> tup
 # ---------------------------------------------------------------------------
 # Related passages
 # ---------------------------------------------------------------------------
-def _row_items(article: Article, row: AlignedRow) -> set[str]:
-    items = {f"e:{m.entity}" for m in article.mentions if m.anchor == row.anchor}
-    for p in row.zh:
-        items |= {f"n:{n}" for n in zh_numbers(p.text)}
-    for p in row.en:
-        items |= {f"n:{n}" for n in en_numbers(p.text)}
-    # Bare small integers (years aside) are too common to relate passages.
-    return {i for i in items if not re.fullmatch(r"n:#?\d{1,2}", i)}
+def _row_items(article: Article) -> list[tuple[str, set[str]]]:
+    """(anchor, the entities and figures it names) for each row of the article."""
+    mentions: dict[str, list[Mention]] = defaultdict(list)
+    for m in article.mentions:
+        mentions[m.anchor].append(m)
+    out = []
+    for row in article.rows:
+        items = {f"e:{m.entity}" for m in mentions.get(row.anchor, ())}
+        for p in row.zh:
+            items |= {f"n:{n}" for n in zh_numbers(p.text)}
+        for p in row.en:
+            items |= {f"n:{n}" for n in en_numbers(p.text)}
+        # Bare small integers (years aside) are too common to relate passages.
+        out.append((row.anchor, {i for i in items if not re.fullmatch(r"n:#?\d{1,2}", i)}))
+    return out
+
+
+# How far a bound summed in another order may fall below the score it bounds: float
+# sums of the same weights differ in the last bits, never by this much.
+_SLACK = 1e-9
 
 
 def related_passages(articles: Sequence[Article], config: RelatedConfig) -> dict[str, tuple[Related, ...]]:
-    rows = [(a.slug, r.anchor, _row_items(a, r)) for a in articles for r in a.rows]
+    rows = [(a.slug, anchor, items) for a in articles for anchor, items in _row_items(a)]
     index: dict[str, list[int]] = defaultdict(list)
     for i, (_, _, items) in enumerate(rows):
         for item in items:
@@ -258,16 +279,48 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig) -> dict
     weight = {item: math.log(len(rows) / len(hits)) for item, hits in index.items()}
     out: dict[str, list[Related]] = defaultdict(list)
     for i, (slug, anchor, items) in enumerate(rows):
-        scores: dict[int, float] = defaultdict(float)
-        for item in items:
-            for j in index[item]:
-                if rows[j][0] != slug:
-                    scores[j] += weight[item]
-        best = sorted((s, j) for j, s in scores.items() if s >= config.min_score)
-        for score, j in sorted(best, key=lambda sj: (-sj[0], sj[1]))[:config.per_row]:
+        for score, j in _best_matches(i, rows, index, weight, config):
             shared = tuple(sorted(x.split(":", 1)[1] for x in items & rows[j][2]))
             out[slug].append(Related(anchor, Passage(rows[j][0], rows[j][1], ""), round(score, 2), shared))
     return {slug: tuple(v) for slug, v in out.items()}
+
+
+def _best_matches(i: int, rows: Sequence[tuple[str, str, set[str]]], index: dict[str, list[int]],
+                  weight: dict[str, float], config: RelatedConfig) -> list[tuple[float, int]]:
+    """The ``per_row`` rows of other articles scoring highest against row ``i`` (at
+    least ``min_score``; ties to the earlier row), as (score, row), best first.
+
+    Scoring every row that shares any item was quadratic: a common entity ("AI") is
+    shared with a fixed share of all rows.  Items are taken rarest (heaviest) first;
+    a row sharing none of the items taken so far can score at most the sum of the
+    weights still to come, so once that bound falls below ``min_score``, or below the
+    last of ``per_row`` matches already found, the common items' long lists need not
+    be read at all.  Every row that is read is scored exactly, its weights summed in
+    the order of the row's own items, so the result is what scoring all rows gives."""
+    slug, _, items = rows[i]
+    if config.per_row < 1 or not items:
+        return []
+    rare_first = sorted(items, key=lambda x: (-weight[x], x))
+    rest = [0.0] * (len(rare_first) + 1)  # rest[k]: the most a row sharing none of rare_first[:k] can score
+    for k in range(len(rare_first) - 1, -1, -1):
+        rest[k] = rest[k + 1] + weight[rare_first[k]]
+    seen: set[int] = set()
+    best: list[tuple[float, int]] = []  # sorted by (-score, row)
+    for k, item in enumerate(rare_first):
+        floor = best[-1][0] if len(best) == config.per_row else config.min_score
+        if rest[k] < floor - _SLACK:
+            break
+        for j in index[item]:
+            if j in seen or rows[j][0] == slug:
+                continue
+            seen.add(j)
+            other = rows[j][2]
+            score = sum(weight[x] for x in items if x in other)
+            if score >= config.min_score:
+                best.append((score, j))
+                best.sort(key=lambda sj: (-sj[0], sj[1]))
+                del best[config.per_row:]
+    return best
 
 
 # ---------------------------------------------------------------------------

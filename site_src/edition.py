@@ -7,6 +7,9 @@ registry gives a new one, so "¶12 as of edition X" names exactly one text.
 
 The date honours ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention), so a
 build can be repeated byte for byte.
+
+``build.py serve`` shows ``PREVIEW`` in its pages instead: what it serves is not
+published, and an id that changes with every saved file would change every page.
 """
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ import os
 from pathlib import Path
 
 from .model import AnchorRegistry, Fingerprint
+
+
+PREVIEW = "preview"
 
 
 def content_hash(content_dir: Path) -> str:

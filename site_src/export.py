@@ -46,6 +46,7 @@ Besides the per-article JSON, the data folder carries (``export_data``):
 from __future__ import annotations
 
 import json
+from typing import Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import AlignedRow, Archive, Article, Paragraph
@@ -87,19 +88,21 @@ def quote_selectors(article: Article) -> dict[str, dict[str, list[dict[str, str]
     return out
 
 
-def export_data(archive: Archive) -> dict[str, bytes]:
-    """The data files beside the pages: a TMX per article with both languages, and
-    the whole archive as JSON lines."""
-    files = {f"data/{a.slug}.tmx": article_tmx(a, archive.edition)
-             for a in archive.articles if any(r.zh and r.en for r in a.rows)}
-    files["data/archive.jsonl"] = archive_jsonl(archive)
-    return files
+def export_data(archive: Archive) -> Iterator[tuple[str, bytes]]:
+    """The data files beside the pages, as ``(path, bytes)`` like ``render.iter_site``:
+    a TMX per article with both languages, and the whole archive as JSON lines."""
+    for a in archive.articles:
+        if any(r.zh and r.en for r in a.rows):
+            yield f"data/{a.slug}.tmx", article_tmx(a, archive.edition)
+    yield "data/archive.jsonl", archive_jsonl(archive)
 
 
 def article_tmx(article: Article, edition: str) -> bytes:
     zh_lang = next((p.lang for r in article.rows for p in r.zh), "zh-Hant")
-    # TMX wants a basic-format UTC date; the edition's date keeps the file reproducible.
-    created = (edition.split(".")[0].replace("-", "") or "19700101") + "T000000Z"
+    # TMX wants a basic-format UTC date; the edition's date keeps the file reproducible
+    # (serve's preview edition has none).
+    day = edition.split(".")[0]
+    created = (day.replace("-", "") if day[:4].isdigit() else "19700101") + "T000000Z"
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<!DOCTYPE tmx SYSTEM "tmx14.dtd">',
              '<tmx version="1.4">',

@@ -35,24 +35,35 @@ def read_text(path: Path) -> str:
                                         "save the file as UTF-8")) from None
 
 
-def read_capture(path: Path) -> str:
+def read_capture(path: Path, limit: int = schema.MAX_CAPTURE_KB * 1024) -> tuple[str, bytes]:
     """Read a raw capture, kept byte for byte: UTF-8, or GB18030 as Chinese pages are
-    often saved.  Empty and binary files are refused: a capture is text."""
+    often saved.  Empty and binary files are refused: a capture is text.  So is one
+    over ``limit`` bytes, judged by its size on disk before anything is read (see
+    ``schema.MAX_CAPTURE_KB`` for why there is a limit at all).  Returns the text and
+    the bytes it was decoded from."""
+    size = path.stat().st_size
+    if size > limit:
+        raise ContentError(Problem(
+            path, None, f"the capture is {size / 1024:,.0f} KB, over the limit of {limit // 1024:,} KB "
+                        "(alignment time grows with the square of its length)",
+            "split it into several articles, or raise max_capture_kb in site.yaml if you can wait"))
     data = path.read_bytes()
-    if not data.strip():
-        raise ContentError(Problem(path, None, "the capture is empty", "import the page's text into source.txt"))
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise ContentError(Problem(path, line, "the capture is binary (it contains NUL bytes)",
                                    "save the page as text, not as a PDF, image or archive"))
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
         try:
-            return data.decode("gb18030")
+            text = data.decode("gb18030")
         except UnicodeDecodeError:
             raise ContentError(_undecodable(path, data, utf8_error, "UTF-8 or GB18030",
                                             "re-import the capture converted from its original encoding")) from None
+    # Judged on the text: a byte-order mark or ideographic spaces alone are still empty.
+    if not text.replace("\ufeff", "").strip():
+        raise ContentError(Problem(path, None, "the capture is empty", "import the page's text into source.txt"))
+    return text, data
 
 
 def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError, encodings: str, fix: str) -> Problem:
@@ -68,8 +79,10 @@ def load_archive(content_dir: Path) -> Archive:
         raise ContentError(Problem(site_path, None, "missing", "create it (see the README's content schema)"))
     problems: list[Problem] = []
     site = None
+    # The default limit applies while site.yaml is broken, so the captures are still checked.
+    max_capture = schema.MAX_CAPTURE_KB * 1024
     try:
-        site = schema.site_config(read_text(site_path), site_path)
+        site, max_capture = schema.site_settings(read_text(site_path), site_path)
     except DuizhaoError as exc:
         problems.extend(exc.problems)
 
@@ -80,7 +93,7 @@ def load_archive(content_dir: Path) -> Archive:
                                 "add content/articles/<slug>/ with source.txt and article.yaml"))
     for folder in folders:
         try:
-            articles.append(load_article(folder))
+            articles.append(load_article(folder, max_capture))
         except DuizhaoError as exc:
             problems.extend(exc.problems)
     problems.extend(_relation_problems(articles))
@@ -95,7 +108,7 @@ def load_archive(content_dir: Path) -> Archive:
     return Archive(site=site, articles=tuple(articles), content_dir=content_dir, glossary=glossary, links=links)
 
 
-def load_article(folder: Path) -> Article:
+def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024) -> Article:
     slug = folder.name
     problems: list[Problem] = []
     if not schema.SLUG_RE.match(slug):
@@ -111,8 +124,7 @@ def load_article(folder: Path) -> Article:
     source = None
     try:
         if source_path.is_file():
-            text = read_capture(source_path)
-            raw = source_path.read_bytes()
+            text, raw = read_capture(source_path, max_capture)
             source = Source(source_path, text, hashlib.sha256(raw).hexdigest(), raw)
     except DuizhaoError as exc:
         problems.extend(exc.problems)

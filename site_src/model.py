@@ -2,6 +2,10 @@
 
 Stages never mutate these: each returns new objects (``dataclasses.replace``), so a
 stage can be tested alone and the order of stages is visible in ``build.py``.
+
+Every class has ``__slots__``: an archive holds hundreds of thousands of ``Line``,
+``Change`` and ``Paragraph`` objects, and a per-instance ``__dict__`` was most of the
+memory of a 10,000-article build.
 """
 from __future__ import annotations
 
@@ -16,13 +20,13 @@ ParagraphKind = Literal["p", "heading", "caption", "lede"]
 # ---------------------------------------------------------------------------
 # Configuration and metadata (validated by site_src.schema)
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Editor:
     name: str
     role: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RelatedConfig:
     """How computed related passages are chosen (``site.yaml`` → ``related``)."""
 
@@ -30,7 +34,7 @@ class RelatedConfig:
     min_score: float = 2.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
     subtitle: str
@@ -42,7 +46,7 @@ class SiteConfig:
     related: RelatedConfig = RelatedConfig()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Speaker:
     """A person or outlet that speaks in an interview; ``labels`` are the prefixes
     (``問``, ``EO``, ``KFL`` …) that introduce a turn in either language."""
@@ -54,7 +58,7 @@ class Speaker:
     labels: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     kind: Literal["translation_of", "same_source_as", "refers_to", "english_text_from"]
     slug: str
@@ -62,7 +66,7 @@ class Relation:
     line: int = 0  # of the entry in article.yaml, for messages about it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleMeta:
     slug: str
     title_zh: str
@@ -85,7 +89,7 @@ class ArticleMeta:
         return tuple(r.slug for r in self.relations if r.kind == kind)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlignmentOverride:
     """An editor's instruction to the aligner (``alignment.yaml``).
 
@@ -99,7 +103,7 @@ class AlignmentOverride:
     line: int  # of this entry in alignment.yaml
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notice:
     """Something the build did not stop for but an editor should see (printed by build.py)."""
 
@@ -111,7 +115,7 @@ class Notice:
         return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Correction:
     """An editor's fix for what the cleaner cannot repair (``corrections.yaml``)."""
 
@@ -124,7 +128,7 @@ class Correction:
 # ---------------------------------------------------------------------------
 # Cleaning
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One logged edit: which rule changed what, where in ``source.txt``."""
 
@@ -135,7 +139,7 @@ class Change:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flag:
     """A spot the cleaner could not repair; shown on the page and in the log."""
 
@@ -146,7 +150,7 @@ class Flag:
     resolved: bool = False  # an editor's correction has since replaced the damaged text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """A kept line of the capture after cleaning, with its origin in source.txt."""
 
@@ -154,7 +158,7 @@ class Line:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cut:
     """A block of source lines removed as scrape junk (logged, never silent)."""
 
@@ -164,7 +168,7 @@ class Cut:
     preview: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CleanResult:
     lines: tuple[Line, ...]
     changes: tuple[Change, ...]
@@ -176,7 +180,7 @@ class CleanResult:
 # ---------------------------------------------------------------------------
 # Segmentation and alignment
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     lang: Lang
     text: str  # the paragraph without its speaker label
@@ -187,7 +191,7 @@ class Paragraph:
     origin: str = ""  # slug of the article whose capture holds this paragraph
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlignedRow:
     zh: tuple[Paragraph, ...]
     en: tuple[Paragraph, ...]
@@ -213,7 +217,7 @@ class AlignedRow:
 NoteKind = Literal["note", "translation", "correction", "sic", "context"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """An editor's note on a row or one language side of it (``notes.md``)."""
 
@@ -226,7 +230,7 @@ class Note:
     number: int = 0  # 1, 2, … in page order, set by site_src.annotate
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     id: str
     kind: Literal["person", "company", "organisation", "model", "product", "term"]
@@ -240,7 +244,7 @@ class Entity:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """Where an entity is named: the first mention per row and side."""
 
@@ -253,14 +257,14 @@ class Mention:
     text: str  # as written in the paragraph
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     slug: str
     anchor: str
     side: str  # "" (whole row), "zh" or "en"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrossLink:
     """Passages in different articles that make the same claim (``links.yaml``)."""
 
@@ -270,7 +274,7 @@ class CrossLink:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Related:
     """A computed pointer from a row to a passage elsewhere sharing entities or figures."""
 
@@ -283,14 +287,14 @@ class Related:
 # ---------------------------------------------------------------------------
 # Anchor registry (see site_src.anchors for how rows are matched to it)
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fingerprint:
     hash: str
     head: str
     tail: str
     length: int
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alias:
     """A published anchor that no longer has a row of its own, and where it now leads.
 
@@ -302,14 +306,14 @@ class Alias:
     kind: Literal["merged", "removed"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     anchor: str
     sides: dict[str, Fingerprint]
     prev: str = ""  # the row before it when it was last published ("" = first row)
     alias: Alias | None = None  # set once the anchor has no row of its own
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnchorRegistry:
     next: int
     entries: tuple[Entry, ...]
@@ -321,7 +325,7 @@ class AnchorRegistry:
 # ---------------------------------------------------------------------------
 # The article as it moves through the pipeline
 # ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     path: Path
     text: str
@@ -329,7 +333,7 @@ class Source:
     raw: bytes = b""  # the file's bytes (a GB18030 capture is published as it came)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     meta: ArticleMeta
     source: Source
@@ -364,7 +368,7 @@ class Article:
         return tuple(p for p in self.paragraphs if p.lang == "en")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Archive:
     site: SiteConfig
     articles: tuple[Article, ...]

@@ -42,14 +42,17 @@ addresses are absolute (``site.base_url``): they are text to copy, never loaded.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, TypedDict
+from typing import Iterable, Iterator, TypedDict
 
+import base64
 import functools
+import hashlib
 
 import jinja2
+from markupsafe import Markup
 import opencc
 
 from .align import LOW_CONFIDENCE  # below it a row is shown as uncertain; `report` lists the same rows
@@ -57,6 +60,7 @@ from .annotate import fold
 from .errors import Problem, RenderError
 from .clean import RULES
 from .export import article_json
+from .feeds import atom_feed, base_url, robots, sitemap
 from .parallel import parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
@@ -64,7 +68,7 @@ from .segment import chinese_variety  # the same choice of lang as the paragraph
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Copied verbatim into assets/ (templates/static/<name> -> assets/<name>).
-STATIC_FILES = ("style.css", "site.js", "favicon.svg")
+STATIC_FILES = ("style.css", "site.js", "favicon.svg", "search.js")
 
 LANGUAGE_NAMES = {"zh-Hant": "Traditional Chinese", "zh-Hans": "Simplified Chinese", "en": "English"}
 RELATION_TITLES = {
@@ -98,6 +102,8 @@ class SiteView(TypedDict):
     contact: str
     contact_is_link: bool  # a URL or mailto: is linked, anything else shown as text
     entities: bool  # the archive has a glossary, so the header links the entities index
+    head_script: Markup  # templates/head.js, inlined in <head> so it runs before paint
+    csp: str  # the Content-Security-Policy of every page, allowing head_script by hash
 
 
 class RelatedView(TypedDict):
@@ -123,7 +129,7 @@ class Segment(TypedDict):
     text: str
     flag: str  # the Flag message when this piece is a damaged spot, else ""
     entity: str  # href of the entity's page when this piece names a glossary entity, else ""
-    entity_name: str  # the entity's names, the link's tooltip
+    entity_name: str  # the entity's other names, the link's tooltip ("" for none)
 
 
 class NoteRef(TypedDict):
@@ -143,10 +149,34 @@ class NoteView(TypedDict):
     target: str  # what the note addresses and its back-link leads to: p12, p12-zh
 
 
-class ScriptVersion(TypedDict):
-    script: str  # "hant" or "hans"
-    lang: str  # zh-Hant / zh-Hans
-    segments: list[Segment]
+class ScriptMaps(TypedDict):
+    """Character by character, how OpenCC (at build time) turns this page's Chinese
+    into each script: one table per page instead of a second and third copy of the
+    text, which made long interviews twice their size."""
+
+    hant: dict[str, str]
+    hans: dict[str, str]
+
+
+# Where a page's table gives another character than OpenCC did in context (后 is 後
+# or stays 后): [text node index, code-point offset, code points replaced, replacement].
+Fix = tuple[int, int, int, str]
+
+
+class ScText(TypedDict):
+    """Chinese words outside a paragraph (a contents entry) that follow the reader's
+    choice of script like the paragraphs do."""
+
+    text: str
+    fixes: dict[str, list[Fix]]
+
+
+class TocEntry(TypedDict):
+    anchor: str
+    kind: str  # "heading" or "question"
+    lang: str
+    label: ScText  # the heading, or the question's first words
+    convertible: bool  # Chinese: shown in the reader's script
 
 
 class ParagraphView(TypedDict):
@@ -157,9 +187,10 @@ class ParagraphView(TypedDict):
     speaker_role: str  # interviewer / interviewee / "" when no speaker is declared
     speaker_name: str
     segments: list[Segment]
-    # The Chinese text in each script where that differs from the text as published,
-    # for the reader's Traditional/Simplified choice (switched by CSS, no reload).
-    scripts: list[ScriptVersion]
+    # Chinese text is shown in the reader's choice of script (site.js converts it with
+    # the page's ScriptMaps); these are the conversions the maps get wrong, by script.
+    convertible: bool
+    fixes: dict[str, list[Fix]]
     notes: list[NoteRef]  # markers after the text: only on a side's last paragraph
 
 
@@ -170,16 +201,34 @@ class PassageLink(TypedDict):
     anchor: str  # p12 or p12-zh, as the link shows it
 
 
-class CrossLinkView(TypedDict):
-    """A curated "also said in": the other passages of a ``CrossLink``."""
+class PassageGroup(TypedDict):
+    """Passages of one article: its title is said once, not per link."""
 
-    claim: str
+    title: str
+    title_lang: str
     passages: list[PassageLink]
 
 
+class CrossLinkView(TypedDict):
+    """A curated "also said in": the other passages of a ``CrossLink``, by article."""
+
+    claim: str
+    groups: list[PassageGroup]
+
+
 class RelatedPassageView(TypedDict):
-    link: PassageLink
+    href: str
+    anchor: str  # p12 or p12-zh, as the link shows it
     shared: list[str]  # entity names and figures both passages have
+
+
+class RelatedGroup(TypedDict):
+    """A row's related passages in one article: the title is said once, not per link
+    (on long interviews the repeated titles were a fifth of the page)."""
+
+    title: str
+    title_lang: str
+    passages: list[RelatedPassageView]
 
 
 class SideView(TypedDict):
@@ -200,7 +249,8 @@ class RowView(TypedDict):
     uncertain: str  # tooltip for a low-confidence alignment, "" otherwise
     notes: list[NoteView]  # in number order
     also: list[CrossLinkView]
-    related_passages: list[RelatedPassageView]  # computed; shown on demand
+    related_passages: list[RelatedGroup]  # computed; shown on demand, by article in score order
+    related_count: int
     parallel: list[PassageLink]  # the same passage in another translation of the same English
     compare: str  # this row in the three-way reading, "" when the article has none
 
@@ -308,6 +358,8 @@ class ArticlePage(PageBase):
     two_columns: bool
     has_notes: bool  # some row has a note: the page makes room for a margin column
     rows: list[RowView]
+    toc: list[TocEntry]  # [] for short texts
+    script_maps: ScriptMaps
     # Sizes of the cleaning log, shown beside the link to it.
     change_count: int
     cut_count: int
@@ -377,7 +429,8 @@ class SourcePage(PageBase):
 
 
 class NotFoundPage(PageBase):
-    pass
+    inline_style: Markup  # style.css: this page is served at any depth
+    csp: str  # the site's policy, plus the inline style's hash
 
 
 class ExternalLink(TypedDict):
@@ -437,43 +490,69 @@ class EntitiesIndexPage(PageBase):
     kinds: list[KindGroup]
 
 
+class SearchPage(PageBase):
+    """``search.html``: the box and its results; search.js queries the index that
+    ``site_src.search`` writes into pagefind/ when the site is written."""
+
+    article_count: int
+    row_count: int  # rows searched: each is one record of the index
+
+
 # ---------------------------------------------------------------------------
 # The entry point
 # ---------------------------------------------------------------------------
 def render_site(archive: Archive) -> dict[str, bytes]:
     """Every file of the site, keyed by its path relative to the output folder."""
-    env = environment()
+    return dict(iter_site(archive))
+
+
+def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every file of the site as ``(path relative to the output folder, bytes)``, one
+    at a time, so that a writer can put each on disk before the next is made: at
+    10,000 articles the pages together are gigabytes.  ``bytecode`` is a folder where
+    compiled templates are kept between builds (None: compile them in this process)."""
+    env = environment(bytecode)
     site = site_view(archive.site, entities=bool(archive.glossary))
-    files: dict[str, bytes] = {
-        "index.html": render(env, "index.html", index_page(archive, site)),
-        "404.html": render(env, "404.html", not_found_page(archive, site)),
-        # Without it GitHub Pages runs Jekyll over the site: slow, and it would drop
-        # any file whose name starts with "_".
-        ".nojekyll": b"",
-    }
+    paths: list[str] = []
+
+    def page(path: str, data: bytes) -> tuple[str, bytes]:
+        paths.append(path)
+        return path, data
+
+    yield page("index.html", render(env, "index.html", index_page(archive, site)))
+    yield page("404.html", render(env, "404.html", not_found_page(archive, site)))
+    yield page("search.html", render(env, "search.html", search_page(archive, site)))
+    # Without it GitHub Pages runs Jekyll over the site: slow, and it would drop any
+    # file whose name starts with "_".
+    yield page(".nojekyll", b"")
     for name in STATIC_FILES:
-        files[f"assets/{name}"] = (TEMPLATES / "static" / name).read_bytes()
+        yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
     for article in archive.articles:
         base = f"articles/{article.slug}/"
-        files[base + "index.html"] = render(env, "article.html", article_page(archive, article, site))
-        files[base + "cleaning.html"] = render(env, "cleaning.html", cleaning_page(archive, article, site))
-        files[base + "source.html"] = render(env, "source.html", source_page(archive, article, site))
+        yield page(base + "index.html", render(env, "article.html", article_page(archive, article, site)))
+        yield page(base + "cleaning.html", render(env, "cleaning.html", cleaning_page(archive, article, site)))
+        yield page(base + "source.html", render(env, "source.html", source_page(archive, article, site)))
         # Byte for byte as captured; objects built without the bytes (tests) publish the text.
-        files[base + "source.txt"] = article.source.raw or article.source.text.encode("utf-8")
-        files[f"data/{article.slug}.json"] = article_json(article)
+        yield page(base + "source.txt", article.source.raw or article.source.text.encode("utf-8"))
+        yield page(f"data/{article.slug}.json", article_json(article))
     for source, translations in translation_groups(archive):
-        files[f"articles/{source}/compare.html"] = render(env, "compare.html",
-                                                          compare_page(archive, source, translations, site))
+        yield page(f"articles/{source}/compare.html",
+                   render(env, "compare.html", compare_page(archive, source, translations, site)))
     if archive.glossary:
-        files["entities/index.html"] = render(env, "entities.html", entities_index_page(archive, site))
+        yield page("entities/index.html", render(env, "entities.html", entities_index_page(archive, site)))
         for entity in archive.glossary:
-            files[f"entities/{entity.id}/index.html"] = render(env, "entity.html", entity_page(archive, entity, site))
-    return files
+            yield page(f"entities/{entity.id}/index.html", render(env, "entity.html", entity_page(archive, entity, site)))
+    yield page("feed.xml", atom_feed(archive))
+    yield page("robots.txt", robots(archive.site))
+    yield "sitemap.xml", sitemap(archive.site, paths)  # last: it lists every page above
 
 
-def environment() -> jinja2.Environment:
+def environment(bytecode: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        # Parsing and compiling the templates was half of a small build's render time;
+        # Jinja checks each entry against its template's source before using it.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode)) if bytecode else None,
         autoescape=True,  # for every template, whatever its name
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -490,7 +569,7 @@ def environment() -> jinja2.Environment:
 
 def render(env: jinja2.Environment, template: str, context: PageBase) -> bytes:
     try:
-        return env.get_template(template).render(context).encode("utf-8")
+        return dedent_html(env.get_template(template).render(context)).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(Problem(TEMPLATES / template if exc.filename is None else exc.filename,
                                   exc.lineno, exc.message or "template syntax error",
@@ -498,6 +577,23 @@ def render(env: jinja2.Environment, template: str, context: PageBase) -> bytes:
     except jinja2.UndefinedError as exc:
         raise RenderError(Problem(TEMPLATES / template, None, exc.message or "undefined value",
                                   "templates may only use the keys of their page's TypedDict in render.py")) from None
+
+
+# Lines of <pre> and <textarea> keep their leading white space (none of the templates
+# has one today, but a note or a future template may), and inline <script> and <style>
+# stay byte for byte: the security policy allows them by the hash of their text.
+_PREFORMATTED = re.compile(r"(<(pre|textarea|script|style)\b.*?</\2>)", re.DOTALL | re.IGNORECASE)
+_INDENT = re.compile(r"\n[ \t]+")
+
+
+def dedent_html(html: str) -> str:
+    """Drop the templates' indentation: outside preformatted elements a newline
+    followed by spaces renders exactly as the newline alone, and on a long interview
+    the indentation was 11 KB of the page."""
+    parts = _PREFORMATTED.split(html)
+    # split() with two groups yields [text, whole, tagname, text, whole, tagname, ...].
+    return "".join(_INDENT.sub("\n", part) if i % 3 == 0 else part if i % 3 == 1 else ""
+                   for i, part in enumerate(parts))
 
 
 # ---------------------------------------------------------------------------
@@ -510,7 +606,30 @@ def site_view(site: SiteConfig, entities: bool) -> SiteView:
         contact=site.contact,
         contact_is_link=site.contact.startswith(("https://", "http://", "mailto:")),
         entities=entities,
+        head_script=Markup(head_script := (TEMPLATES / "head.js").read_text(encoding="utf-8").strip()),
+        csp=content_security_policy([source_hash(head_script)]),
     )
+
+
+def source_hash(text: str) -> str:
+    """A CSP source expression allowing one inline script or style by its content."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(scripts: list[str], styles: list[str] = []) -> str:
+    """Scripts: our own files and the hashed inline ones, nothing inline else (so no
+    injected <script> or on* handler runs, whatever a capture or a note contains);
+    'wasm-unsafe-eval' for the search index's WebAssembly.  Nothing from other hosts.
+    (frame-ancestors cannot be set from a <meta>; GitHub Pages sends no headers.)"""
+    return "; ".join([
+        "default-src 'self'",
+        " ".join(["script-src 'self'", *scripts, "'wasm-unsafe-eval'"]),
+        " ".join(["style-src 'self'", *styles]),
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ])
 
 
 def article_head(meta: ArticleMeta) -> ArticleHead:
@@ -597,10 +716,48 @@ def article_page(archive: Archive, article: Article, site: SiteView) -> ArticleP
         two_columns=any(row.en for row in article.rows),
         has_notes=bool(article.notes),
         rows=[row_view(row, speakers, flags, article.slug, editorial) for row in article.rows],
+        toc=toc_entries(article, speakers, editorial.script_maps),
+        script_maps=editorial.script_maps,
         change_count=len(clean.changes), cut_count=len(clean.cuts),
         flag_count=sum(1 for f in clean.flags if not f.resolved),
         corrected_count=sum(1 for f in clean.flags if f.resolved),
     )
+
+
+# A contents list helps from this many entries on; shorter texts are read at a glance.
+TOC_MIN_ENTRIES = 5
+# Characters of a question shown in the contents (Chinese is about twice as dense).
+TOC_LABEL_CHARS = {"zh": 28, "en": 60}
+
+
+def toc_entries(article: Article, speakers: dict[str, Speaker], maps: ScriptMaps) -> list[TocEntry]:
+    """The text's section headings and the interviewer's questions, in reading order,
+    each leading to its row: the way into a long interview."""
+    entries: list[TocEntry] = []
+    for row in article.rows:
+        paragraphs = row.zh or row.en
+        if not paragraphs:
+            continue
+        first = paragraphs[0]
+        speaker = speakers.get(row.speaker or "")
+        if first.kind == "heading":
+            kind = "heading"
+        elif speaker is not None and speaker.role == "interviewer" and first.kind == "p":
+            kind = "question"
+        else:
+            continue
+        text = " ".join(first.text.split())
+        limit = TOC_LABEL_CHARS["en" if first.lang == "en" else "zh"]
+        if kind == "question" and len(text) > limit:
+            text = text[:limit].rstrip() + "…"
+        convertible = first.lang != "en"
+        entries.append(TocEntry(anchor=row.anchor, kind=kind, lang=first.lang, convertible=convertible,
+                                label=sc_text(text, maps) if convertible else ScText(text=text, fixes={})))
+    return entries if len(entries) >= TOC_MIN_ENTRIES else []
+
+
+def sc_text(text: str, maps: ScriptMaps) -> ScText:
+    return ScText(text=text, fixes=script_fixes([Segment(text=text, flag="", entity="", entity_name="")], maps))
 
 
 def compare_href(archive: Archive, article: Article) -> str:
@@ -645,9 +802,10 @@ class Editorial:
     mentions: dict[tuple[str, str, int], tuple[Mention, ...]]  # (anchor, side, paragraph index)
     notes: dict[str, tuple[Note, ...]]  # by row anchor, in number order
     also: dict[str, list[CrossLinkView]]  # by row anchor
-    related: dict[str, list[RelatedPassageView]]  # by row anchor
+    related: dict[str, list[RelatedGroup]]  # by row anchor
     parallel: dict[str, list[PassageLink]]  # by row anchor: the same passage in other translations
     compare: str  # the three-way page of the article's English, "" when none
+    script_maps: ScriptMaps  # not editorial, but per article like the rest: see script_maps()
 
 
 def editorial_for(archive: Archive, article: Article) -> Editorial:
@@ -663,16 +821,18 @@ def editorial_for(archive: Archive, article: Article) -> Editorial:
             if passage.slug == article.slug:
                 also[passage.anchor].append(cross_link_view(archive, link, passage, article.slug))
     entities = {e.id: e for e in archive.glossary}
-    related: dict[str, list[RelatedPassageView]] = defaultdict(list)
+    by_row: dict[str, list[Related]] = defaultdict(list)
     for r in article.related:
-        related[r.anchor].append(related_passage_view(archive, r, entities, article.slug))
+        by_row[r.anchor].append(r)
+    related = {anchor: related_groups(archive, rs, entities, article.slug) for anchor, rs in by_row.items()}
     # The other translation is named by its outlet: the rows already say which passage.
     parallel = {anchor: [PassageLink(passage_link(archive, p, article.slug), title=archive.get(p.slug).meta.outlet_zh)
                          for p in passages]
                 for anchor, passages in parallel_rows(archive).get(article.slug, {}).items()}
     return Editorial(entities=entities, mentions={k: tuple(v) for k, v in mentions.items()},
                      notes={k: tuple(v) for k, v in notes.items()}, also=dict(also), related=dict(related),
-                     parallel=parallel, compare=compare_href(archive, article))
+                     parallel=parallel, compare=compare_href(archive, article),
+                     script_maps=script_maps(p.text for p in article.paragraphs if p.lang != "en"))
 
 
 def passage_id(passage: Passage) -> str:
@@ -683,21 +843,37 @@ def passage_id(passage: Passage) -> str:
 def passage_link(archive: Archive, passage: Passage, from_slug: str) -> PassageLink:
     meta = archive.get(passage.slug).meta
     target = passage_id(passage)
-    # A passage of the same page is linked by fragment alone: no reload.
-    page = "" if passage.slug == from_slug else f"{ARTICLE_ROOT}articles/{passage.slug}/index.html"
+    # A passage of the same page is linked by fragment alone: no reload.  Links go
+    # from one article's folder to another's, so ../ reaches them (article pages carry
+    # hundreds of these links).
+    page = "" if passage.slug == from_slug else f"../{passage.slug}/index.html"
     return PassageLink(href=f"{page}#{target}", title=meta.title_zh, title_lang=chinese_variety(meta), anchor=target)
 
 
 def cross_link_view(archive: Archive, link: CrossLink, here: Passage, from_slug: str) -> CrossLinkView:
-    return CrossLinkView(claim=link.claim,
-                         passages=[passage_link(archive, p, from_slug) for p in link.passages if p != here])
+    groups: dict[str, PassageGroup] = {}
+    for passage in link.passages:
+        if passage != here:
+            view = passage_link(archive, passage, from_slug)
+            groups.setdefault(passage.slug, PassageGroup(title=view["title"], title_lang=view["title_lang"],
+                                                         passages=[]))["passages"].append(view)
+    return CrossLinkView(claim=link.claim, groups=list(groups.values()))
 
 
-def related_passage_view(archive: Archive, related: Related, entities: dict[str, Entity],
-                         from_slug: str) -> RelatedPassageView:
-    # ``shared`` mixes entity ids and figures; an id is shown by the entity's name.
-    return RelatedPassageView(link=passage_link(archive, related.target, from_slug),
-                              shared=[entities[x].name_en if x in entities else x for x in related.shared])
+def related_groups(archive: Archive, related: list[Related], entities: dict[str, Entity],
+                   from_slug: str) -> list[RelatedGroup]:
+    """Grouped by article, articles in the order of their best passage (``related`` is
+    in score order)."""
+    groups: dict[str, RelatedGroup] = {}
+    for r in related:
+        link = passage_link(archive, r.target, from_slug)
+        group = groups.setdefault(r.target.slug, RelatedGroup(title=link["title"], title_lang=link["title_lang"],
+                                                               passages=[]))
+        # ``shared`` mixes entity ids and figures; an id is shown by the entity's name.
+        group["passages"].append(RelatedPassageView(
+            href=link["href"], anchor=link["anchor"],
+            shared=[entities[x].name_en if x in entities else x for x in r.shared]))
+    return list(groups.values())
 
 
 def note_view(note: Note) -> NoteView:
@@ -728,6 +904,7 @@ def row_view(row: AlignedRow, speakers: dict[str, Speaker], flags: dict[str, tup
         notes=[note_view(n) for n in notes],
         also=editorial.also.get(row.anchor, []),
         related_passages=editorial.related.get(row.anchor, []),
+        related_count=sum(len(g["passages"]) for g in editorial.related.get(row.anchor, [])),
         parallel=editorial.parallel.get(row.anchor, []),
         compare=f"{editorial.compare}#{slug}-{row.anchor}" if editorial.compare and row.zh else "",
     )
@@ -748,19 +925,20 @@ def side_view(anchor: str, side: str, paragraphs: tuple[Paragraph, ...], speaker
                                    flags.get(p.origin or slug, ()),
                                    entity_links(p, editorial.mentions.get((anchor, side, n - 1), ()),
                                                 editorial.entities),
-                                   markers if n == last else [])
+                                   markers if n == last else [], editorial.script_maps)
                     for n, p in enumerate(paragraphs, 1)],
     )
 
 
 def paragraph_view(p: Paragraph, element_id: str, speaker: Speaker | None, flags: tuple[Flag, ...],
-                   links: list[LinkSpan], notes: list[NoteRef]) -> ParagraphView:
+                   links: list[LinkSpan], notes: list[NoteRef], maps: ScriptMaps) -> ParagraphView:
     return ParagraphView(
         id=element_id, lang=p.lang, kind=p.kind, label=p.label or "",
         speaker_role=speaker.role if speaker else "",
         speaker_name=speaker_name(speaker) if speaker else "",
         segments=(segments := mark_text(p.text, flags, links)),
-        scripts=script_versions(p.lang, segments),
+        convertible=p.lang != "en",
+        fixes=script_fixes(segments, maps) if p.lang != "en" else {},
         notes=notes,
     )
 
@@ -776,19 +954,63 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
-def script_versions(lang: str, segments: list[Segment]) -> list[ScriptVersion]:
-    """The paragraph in Traditional and in Simplified, each only where it differs from
-    the published text: a Traditional capture with stray Simplified characters (003)
-    gets both, so either choice shows it consistently."""
-    if lang == "en":
-        return []
-    out = []
-    for script, (config, target) in SCRIPT_CONFIGS.items():
-        converted = [Segment(text=_converter(config).convert(s["text"]), flag=s["flag"], entity=s["entity"],
-                             entity_name=s["entity_name"]) for s in segments]
-        if [c["text"] for c in converted] != [s["text"] for s in segments]:
-            out.append(ScriptVersion(script=script, lang=target, segments=converted))
-    return out
+def script_maps(texts: Iterable[str]) -> ScriptMaps:
+    """For each script, the character OpenCC most often gives for each character of
+    ``texts`` that it changes.  OpenCC converts by phrase, so a character can go two
+    ways; ``script_fixes`` records where the table is wrong."""
+    texts = list(texts)
+    maps = {}
+    for script, (config, _) in SCRIPT_CONFIGS.items():
+        votes: dict[str, Counter[str]] = defaultdict(Counter)
+        for text in texts:
+            converted = _converter(config).convert(text)
+            if len(converted) == len(text):  # else script_fixes replaces the whole text
+                for a, b in zip(text, converted):
+                    votes[a][b] += 1
+        # Ties go to the first seen: Counter keeps insertion order.
+        maps[script] = {a: c.most_common(1)[0][0] for a, c in sorted(votes.items())
+                        if c.most_common(1)[0][0] != a}
+    return ScriptMaps(hant=maps["hant"], hans=maps["hans"])
+
+
+def script_fixes(segments: list[Segment], maps: ScriptMaps) -> dict[str, list[Fix]]:
+    """Per script, the corrections that make the page's table give exactly OpenCC's
+    conversion of each segment (one non-empty segment is one text node in the page)."""
+    fixes: dict[str, list[Fix]] = {}
+    for script, (config, _) in SCRIPT_CONFIGS.items():
+        table: dict[str, str] = maps[script]  # type: ignore[literal-required]
+        out: list[Fix] = []
+        for node, text in enumerate(text_nodes(segments)):
+            wanted = _converter(config).convert(text)
+            if len(wanted) != len(text):
+                out.append((node, 0, len(text), wanted))
+                continue
+            run: list[int] = []  # offsets of adjacent wrong characters, fixed as one
+            for at, (a, b) in enumerate(zip(text, wanted)):
+                if table.get(a, a) != b:
+                    if run and run[-1] != at - 1:
+                        out.append((node, run[0], len(run), wanted[run[0]:run[-1] + 1]))
+                        run = []
+                    run.append(at)
+            if run:
+                out.append((node, run[0], len(run), wanted[run[0]:run[-1] + 1]))
+        if out:
+            fixes[script] = out
+    return fixes
+
+
+def text_nodes(segments: list[Segment]) -> list[str]:
+    # An empty segment makes no text node in the browser's DOM.
+    return [s["text"] for s in segments if s["text"]]
+
+
+def convert_segments(segments: list[Segment], table: dict[str, str], fixes: list[Fix]) -> list[str]:
+    """What site.js shows for ``segments`` in a script: the table, then the fixes.
+    The same steps as ``convert`` in site.js; the tests hold both to OpenCC."""
+    texts = ["".join(table.get(ch, ch) for ch in text) for text in text_nodes(segments)]
+    for node, at, length, replacement in fixes:
+        texts[node] = texts[node][:at] + replacement + texts[node][at + length:]
+    return texts
 
 
 def speaker_name(speaker: Speaker) -> str:
@@ -810,8 +1032,11 @@ def entity_href(root: str, entity_id: str) -> str:
     return f"{root}entities/{entity_id}/index.html"
 
 
-def entity_names(entity: Entity) -> str:
-    return " · ".join(dict.fromkeys(n for n in (entity.name_en, entity.name_hant, entity.name_hans) if n))
+def entity_names(entity: Entity, shown: str = "") -> str:
+    """The entity's names, less the one the link already shows (in either script):
+    the tooltip says what the reader does not see, in a few bytes per mention."""
+    names = dict.fromkeys(n for n in (entity.name_en, entity.name_hant, entity.name_hans) if n)
+    return " · ".join(n for n in names if fold(n).casefold() != fold(shown).casefold())
 
 
 def entity_links(p: Paragraph, mentions: Iterable[Mention], entities: dict[str, Entity]) -> list[LinkSpan]:
@@ -819,7 +1044,8 @@ def entity_links(p: Paragraph, mentions: Iterable[Mention], entities: dict[str, 
     # caller), and a mention of an entity the glossary no longer has links nowhere.
     if p.kind == "heading":
         return []
-    return [LinkSpan(m.start, m.end, entity_href(ARTICLE_ROOT, m.entity), entity_names(entities[m.entity]))
+    return [LinkSpan(m.start, m.end, entity_href(ARTICLE_ROOT, m.entity),
+                     entity_names(entities[m.entity], p.text[m.start:m.end]))
             for m in mentions if m.entity in entities]
 
 
@@ -882,10 +1108,6 @@ def mark_text(text: str, flags: Iterable[Flag], links: Iterable[LinkSpan] = ()) 
 EDITOR_ROLES = frozenset({"编辑", "责编", "责任编辑"})
 BYLINE_SEPARATORS = re.compile(r"\s*[、,，;；/]\s*")
 BYLINE_ROLE = re.compile(r"^(?P<name>.+?)\s*[(（](?P<role>[^)）]*)[)）]$")
-
-
-def base_url(site: SiteConfig) -> str:
-    return site.base_url if site.base_url.endswith("/") else site.base_url + "/"
 
 
 def permanent_url(site: SiteConfig, slug: str) -> str:
@@ -1012,10 +1234,18 @@ def source_page(archive: Archive, article: Article, site: SiteView) -> SourcePag
     )
 
 
+def search_page(archive: Archive, site: SiteView) -> SearchPage:
+    return SearchPage(root="", page_title=f"Search · {archive.site.title}", site=site, edition=archive.edition,
+                      article_count=len(archive.articles), row_count=sum(len(a.rows) for a in archive.articles))
+
+
 def not_found_page(archive: Archive, site: SiteView) -> NotFoundPage:
-    # Served at any depth, so its links go through the absolute base URL.
+    # Served at any depth, so its links go through the absolute base URL, and its
+    # stylesheet is inline: the policy allows that one by hash.
+    style = (TEMPLATES / "static" / "style.css").read_text(encoding="utf-8")
     return NotFoundPage(root=base_url(archive.site), page_title=f"Page not found · {archive.site.title}",
-                        site=site, edition=archive.edition)
+                        site=site, edition=archive.edition, inline_style=Markup(style),
+                        csp=content_security_policy([source_hash(str(site["head_script"]))], [source_hash(style)]))
 
 
 # ---------------------------------------------------------------------------

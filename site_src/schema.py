@@ -10,8 +10,10 @@ it and a new key is one line.
 """
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,6 +36,12 @@ DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # A paragraph named by its row's anchor and side: p12-zh, p12-en, p12-en-2 (the second).
 PARAGRAPH_REF_RE = re.compile(r"^p[1-9][0-9]*-(zh|en)(-([2-9]|[1-9][0-9]+))?$")
+# Captures larger than this are refused before they are read (site.yaml → max_capture_kb).
+# The aligner scores every pair of paragraphs, so its time and memory grow with the
+# square of the capture: a 0.9 MB bilingual capture took 34 s and 0.7 GB here, a 20 MB
+# one would take hours and more memory than a laptop has.  The largest real capture is
+# 39 KB; 1 MB leaves room for a long transcript and still builds in well under a minute.
+MAX_CAPTURE_KB = 1024
 
 
 def compose(text: str, path: Path) -> Node | None:
@@ -43,8 +51,14 @@ def compose(text: str, path: Path) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
+        problem = f"YAML syntax error: {exc.problem or exc.context}"
+        # The parser notices the error where it gives up, often a line after the cause
+        # (an unclosed '[' or quote): name where the construct it was reading began.
+        start = exc.context_mark.line + 1 if exc.problem and exc.context and exc.context_mark else None
+        if start and start != line:
+            problem += f" ({exc.context} that starts on line {start})"
         raise ContentError(
-            Problem(path, line, f"YAML syntax error: {exc.problem or exc.context}",
+            Problem(path, line, problem,
                     "check indentation and quoting on that line (quote text containing ': ' or '#')")
         ) from None
 
@@ -62,17 +76,27 @@ class Checker:
     def fail(self, node: Node | None, problem: str, fix: str) -> None:
         self.problems.append(Problem(self.path, self.line(node) if node else 1, problem, fix))
 
-    def mapping(self, node: Node | None, what: str, keys: dict[str, bool]) -> dict[str, Node]:
-        """Return key → value node; report unknown keys and missing required ones."""
+    def mapping(self, node: Node | None, what: str, keys: dict[str, bool],
+                hints: dict[str, str] | None = None) -> dict[str, Node]:
+        """Return key → value node; report unknown keys and missing required ones.
+        ``hints`` give the fix for unknown keys an editor is likely to try."""
+        if node is None:
+            return {}  # an absent key: the mapping that lacks it has already said so
         if not isinstance(node, MappingNode):
             self.fail(node, f"{what} must be a mapping (key: value)", "see the README's content schema")
             return {}
         out: dict[str, Node] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):  # `[a]: b` or `? {a: 1}` is legal YAML
+                self.fail(key_node, f"a key in {what} is a list or mapping", "write a plain word before the ':'")
+                continue
             key = key_node.value
             if key not in keys:
-                known = ", ".join(keys)
-                self.fail(key_node, f"unknown key '{key}' in {what}", f"use one of: {known}")
+                # A typo (tittle) is the usual cause: name the key it was meant to be.
+                close = get_close_matches(str(key), list(keys), n=1, cutoff=0.75)
+                fix = (hints or {}).get(key) or (f"did you mean '{close[0]}'?" if close
+                                                 else f"use one of: {', '.join(keys)}")
+                self.fail(key_node, f"unknown key '{key}' in {what}", fix)
             elif key in out:
                 self.fail(key_node, f"duplicate key '{key}' in {what}", "keep only one")
             else:
@@ -92,8 +116,25 @@ class Checker:
         value = node.value if node.tag != "tag:yaml.org,2002:null" else ""
         if choices and value not in choices:
             self.fail(node, f"{what} is '{value}'", f"use one of: {', '.join(choices)}")
-        elif pattern and value and not pattern.match(value):
+        elif pattern and not value:
+            # A pattern-checked value names something (an id, a slug, a date); empty, it
+            # would name nothing, or collide (an entity with id '' would be written over
+            # the glossary's index page).
+            self.fail(node, f"{what} is empty", f"give it a value matching {pattern.pattern}")
+        elif pattern and not pattern.match(value):
             self.fail(node, f"{what} '{value}' is malformed", f"expected a value matching {pattern.pattern}")
+        return value
+
+    def date(self, node: Node | None, what: str) -> str:
+        """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, and a day that exists in the calendar."""
+        value = self.text(node, what, pattern=DATE_RE)
+        if node is not None and DATE_RE.match(value):
+            parts = [int(x) for x in value.split("-")]
+            try:
+                datetime.date(parts[0], *(parts[1:] + [1, 1][len(parts) - 1:]))
+            except ValueError as exc:
+                self.fail(node, f"{what} '{value}' is not a date ({exc})",
+                          "write YYYY, YYYY-MM or YYYY-MM-DD with a real month and day")
         return value
 
     def items(self, node: Node | None, what: str) -> list[Node]:
@@ -119,16 +160,29 @@ def validated(path: Path, node: Node | None, build: Callable[[Checker, Node | No
 
 
 def site_config(text: str, path: Path) -> SiteConfig:
-    def build(c: Checker, node: Node | None) -> SiteConfig:
+    return site_settings(text, path)[0]
+
+
+def site_settings(text: str, path: Path) -> tuple[SiteConfig, int]:
+    """``site.yaml``: the site's configuration, and the largest capture the build
+    accepts, in bytes (``max_capture_kb``; only the loader needs it)."""
+    def build(c: Checker, node: Node | None) -> tuple[SiteConfig, int]:
+        if node is None:
+            c.fail(None, "site.yaml is empty", "write the archive's title, description, base_url, editors and contact")
         f = c.mapping(node, "site.yaml", {"title": True, "subtitle": False, "description": True,
                                           "base_url": True, "language": False, "editors": True,
-                                          "contact": True, "related": False})
+                                          "contact": True, "related": False, "max_capture_kb": False})
+        max_kb = c.text(f.get("max_capture_kb"), "max_capture_kb", default=str(MAX_CAPTURE_KB), pattern=COUNT_RE)
         editors = []
         for item in c.items(f.get("editors"), "editors"):
             e = c.mapping(item, "an editor", {"name": True, "role": False})
             editors.append(Editor(c.text(e.get("name"), "editor name"), c.text(e.get("role"), "editor role")))
         base_url = c.text(f.get("base_url"), "base_url")
-        if base_url and not base_url.endswith("/"):
+        if base_url and not base_url.startswith(("https://", "http://")):
+            # 404.html links through it: any other scheme (javascript:) would run there.
+            c.fail(f["base_url"], f"base_url '{base_url}' is not a web address",
+                   "write the site's full https://… address")
+        elif base_url and not base_url.endswith("/"):
             c.fail(f["base_url"], "base_url must end with '/'", f"write '{base_url}/'")
         related = RelatedConfig()
         if "related" in f:
@@ -142,7 +196,8 @@ def site_config(text: str, path: Path) -> SiteConfig:
             title=c.text(f.get("title"), "title"), subtitle=c.text(f.get("subtitle"), "subtitle"),
             description=c.text(f.get("description"), "description"), base_url=base_url,
             editors=tuple(editors), contact=c.text(f.get("contact"), "contact"),
-            language=c.text(f.get("language"), "language", default="zh-Hant", choices=LANGS), related=related)
+            language=c.text(f.get("language"), "language", default="zh-Hant", choices=LANGS), related=related,
+        ), 1024 * int(max_kb if COUNT_RE.match(max_kb) else MAX_CAPTURE_KB)
 
     return validated(path, compose(text, path), build)
 
@@ -154,10 +209,14 @@ def _bilingual(c: Checker, node: Node | None, what: str, *, need_zh: bool) -> tu
 
 def article_meta(text: str, path: Path, slug: str) -> ArticleMeta:
     def build(c: Checker, node: Node | None) -> ArticleMeta:
+        if node is None:
+            c.fail(None, "article.yaml is empty", "write the article's title, outlet, date, kind, languages and summary")
         f = c.mapping(node, "article.yaml", {
             "title": True, "outlet": True, "byline": False, "date": True, "date_note": False,
             "url": False, "kind": True, "languages": True, "summary": True, "source_note": False,
-            "english_original": False, "speakers": False, "relations": False})
+            "english_original": False, "speakers": False, "relations": False},
+            # Slugs are folder names, unique by construction; a key could repeat one.
+            hints={"slug": "an article's slug is its folder's name: rename the folder"})
         title_zh, title_en = _bilingual(c, f.get("title"), "title", need_zh=True)
         outlet_zh, outlet_en = _bilingual(c, f.get("outlet"), "outlet", need_zh=True)
         url = c.text(f.get("url"), "url")
@@ -183,7 +242,7 @@ def article_meta(text: str, path: Path, slug: str) -> ArticleMeta:
         return ArticleMeta(
             slug=slug, title_zh=title_zh, title_en=title_en, outlet_zh=outlet_zh, outlet_en=outlet_en,
             byline=c.text(f.get("byline"), "byline"),
-            date=c.text(f.get("date"), "date", pattern=DATE_RE),
+            date=c.date(f.get("date"), "date"),
             date_note=c.text(f.get("date_note"), "date_note"), url=url,
             kind=c.text(f.get("kind"), "kind", choices=KINDS),
             languages=c.texts(f.get("languages"), "languages", choices=LANGS),

@@ -10,21 +10,27 @@ must not record anchors that were never published.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Mapping
+from typing import Iterable, Iterator, Mapping
 
 from .anchors import dump_registry
 from .edition import changelog, registry_changes
 from .errors import OutputError, Problem
 from .model import Archive
+from .search import SearchRecord, search_records, write_index
 
 MARKER = ".duizhao-build"
+Files = Iterable[tuple[str, bytes]]  # (path relative to the site, bytes), as render.iter_site yields them
 
 
-def write_site(files: Mapping[str, bytes], out: Path) -> None:
+def write_site(files: Files | Mapping[str, bytes], out: Path) -> None:
+    """Write ``files`` as the site in ``out``, each file as it comes (the whole site is
+    never in memory), and swap it in when all are written."""
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(Problem(out, None, "exists and was not made by duizhao",
@@ -33,10 +39,16 @@ def write_site(files: Mapping[str, bytes], out: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     old = None
     try:
-        for rel, data in files.items():
+        search = SearchFeed()
+        for rel, data in _pairs(files):
             target = staging / _safe_relative(rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            search.see(rel, data)
+        if search.page:
+            # The search page's index, made from the data files just written.  Before
+            # the swap: an index that fails (OutputError) fails the build, old site kept.
+            write_index(search.records(), staging)
         (staging / MARKER).write_text("Built by duizhao; this folder is replaced on every build.\n")
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
@@ -55,6 +67,28 @@ def write_site(files: Mapping[str, bytes], out: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+@dataclass
+class SearchFeed:
+    """The search records of the data files seen so far, kept while the files stream
+    past the writer: the index is made once every file is written."""
+
+    page: bool = False  # search.html was among the files: the site wants an index
+    found: dict[str, list[SearchRecord]] = field(default_factory=dict)  # data file → its records
+
+    def see(self, rel: str, data: bytes) -> None:
+        self.page = self.page or rel == "search.html"
+        if rel.startswith("data/") and rel.endswith(".json"):
+            self.found[rel] = search_records({rel: data})
+
+    def records(self) -> list[SearchRecord]:
+        # In path order, as search_records orders a whole site's.
+        return [r for rel in sorted(self.found) for r in self.found[rel]]
+
+
+def _pairs(files: Files | Mapping[str, bytes]) -> Files:
+    return files.items() if isinstance(files, Mapping) else files
+
+
 def _safe_relative(rel: str) -> PurePosixPath:
     path = PurePosixPath(rel)
     if path.is_absolute() or ".." in path.parts or not path.parts:
@@ -70,6 +104,10 @@ def write_registries(archive: Archive) -> list[Path]:
     changes: dict[str, list[str]] = {}
     for article in archive.articles:
         if article.anchors_path is None:
+            continue
+        if article.registry == article.published and article.anchors_path.is_file():
+            # Nothing to record, and dumping YAML costs more than the rest of a build
+            # served from the cache.
             continue
         text = dump_registry(article.registry)
         path = article.anchors_path
@@ -91,3 +129,48 @@ def _replace(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping[str, str]) -> dict[str, str]:
+    """Bring ``out``, last written with the files whose hashes are ``previous``, up to
+    ``files``: write only the files whose bytes changed, delete those no longer made,
+    and return the new hashes.  For ``serve``, where an edit changes a few pages and
+    rewriting thousands would keep the browser waiting.  Changed files are written
+    beside their targets and moved in only once every file has been made, so a
+    render that fails half-way leaves ``out`` as it was; the moves themselves are
+    not one atomic step (a build for publishing uses write_site)."""
+    out = Path(out).resolve()
+    hashes: dict[str, str] = {}
+    pending: list[tuple[Path, Path]] = []  # (written beside, target)
+    try:
+        search = SearchFeed()
+        for rel, data in recorded(_pairs(files), hashes):
+            if previous.get(rel) != hashes[rel]:
+                target = out / _safe_relative(rel)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.new")
+                tmp.write_bytes(data)
+                pending.append((tmp, target))
+            search.see(rel, data)
+        if search.page:
+            write_index(search.records(), out)  # as write_site does
+        for tmp, target in pending:
+            os.replace(tmp, target)
+        pending = []
+        for rel in previous.keys() - hashes.keys():
+            (out / _safe_relative(rel)).unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(Problem(out, None, f"could not update the site: {exc.strerror or exc}",
+                                  "check permissions and free disk space")) from None
+    finally:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+    return hashes
+
+
+def recorded(files: Files, hashes: dict[str, str]) -> Iterator[tuple[str, bytes]]:
+    """``files`` passed on unchanged, the hash of each put in ``hashes`` as it goes by:
+    what ``update_site`` compares with next time, taken while a site is written."""
+    for rel, data in files:
+        hashes[rel] = hashlib.sha256(data).hexdigest()
+        yield rel, data

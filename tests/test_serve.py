@@ -1,6 +1,8 @@
 """`build.py serve`: serves the built site on 127.0.0.1 and rebuilds when content changes."""
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -8,6 +10,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from site_src.errors import RenderError, Problem
+from site_src.write import recorded, update_site, write_site
 from tests.conftest import ROOT
 
 
@@ -53,3 +59,87 @@ def test_serve_builds_serves_and_rebuilds(fixture_archive: Path, tmp_path: Path)
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def fetch_json(url: str) -> dict | None:  # type: ignore[type-arg]
+    text = fetch(url)
+    return json.loads(text) if text else None
+
+
+def start_serve(content: Path, out: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
+                             "--out", str(out), "--port", str(port), "--cache", str(out.parent / "cache")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_failed_rebuild_keeps_last_good_site_and_shows_the_problems(fixture_archive: Path, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    out = tmp_path / "site"
+    proc = start_serve(fixture_archive, out, port)
+    try:
+        assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("ok") is True), "no first build"
+        first = fetch_json(url + "_duizhao/status")["build"]  # type: ignore[index]
+        page = url + "articles/2025-03-test-interview/"
+        good = fetch(page)
+        assert good and '<script src="/_duizhao/overlay.js"></script>' in good
+        # The preview names no published edition (site_src.serve explains why).
+        assert '<span class="edition-id">preview</span>' in good
+        # Only served pages carry the overlay: the files, which get published, never do.
+        assert "_duizhao" not in (out / "articles/2025-03-test-interview/index.html").read_text(encoding="utf-8")
+        assert "fetch(\"/_duizhao/status\"" in (fetch(url + "_duizhao/overlay.js") or "")
+
+        corrections = fixture_archive / "articles/2025-03-test-interview/corrections.yaml"
+        corrections.write_text("- find: 這段文字不在稿件裏\n  replace: x\n  why: stale\n", encoding="utf-8")
+        assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("ok") is False), "failure not shown"
+        status = fetch_json(url + "_duizhao/status")
+        assert status and any(f"{corrections}:1:" in p for p in status["problems"])
+        assert fetch(page) == good, "the last good site is still served"
+
+        corrections.unlink()
+        assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("ok") is True), "overlay not cleared"
+        assert fetch_json(url + "_duizhao/status")["build"] > first + 1  # type: ignore[index]
+    finally:
+        stop(proc)
+
+
+def test_update_site_rewrites_only_what_changed(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = {"index.html": b"<p>one</p>", "a/page.html": b"same", "gone.html": b"old"}
+    hashes: dict[str, str] = {}
+    write_site(recorded(iter(first.items()), hashes), out)
+    assert set(hashes) == set(first)
+    same = out / "a/page.html"
+    os.utime(same, ns=(1, 1))
+    second = {"index.html": b"<p>two</p>", "a/page.html": b"same", "new.html": b"new"}
+    hashes = update_site(iter(second.items()), out, hashes)
+    assert (out / "index.html").read_bytes() == b"<p>two</p>"
+    assert same.stat().st_mtime_ns == 1, "an unchanged file was rewritten"
+    assert (out / "new.html").read_bytes() == b"new"
+    assert not (out / "gone.html").exists()
+    assert update_site(second, out, hashes) == hashes, "same bytes, same hashes"
+
+
+def test_update_site_changes_nothing_when_a_later_page_fails(tmp_path: Path) -> None:
+    """Files stream from the renderer: one that fails after others were made must not
+    leave the served site half old, half new."""
+    out = tmp_path / "site"
+    hashes: dict[str, str] = {}
+    write_site(recorded(iter({"index.html": b"one", "b.html": b"b"}.items()), hashes), out)
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield "index.html", b"two"
+        raise RenderError(Problem("templates/b.html", 1, "broken", "fix the template"))
+
+    with pytest.raises(RenderError):
+        update_site(failing(), out, hashes)
+    assert (out / "index.html").read_bytes() == b"one"
+    assert sorted(p.name for p in out.iterdir()) == [".duizhao-build", "b.html", "index.html"]

@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 
 from build import build
 from site_src.load import load_archive
+from site_src.render import Segment, _converter, convert_segments
 from tests.conftest import CONTENT
 
 PINYIN_RESIDUE = re.compile(r"[\u4e00-\u9fff]\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
@@ -192,3 +193,80 @@ def test_three_way_reading_of_the_ft_interview(site: Path) -> None:
     other = question.select_one(".parallel a[href*='2026-02-ft-interview-netease/index.html#']")
     target = other["href"].split("#")[1]
     assert "另外99家" in netease.find(id=target).get_text()
+
+
+def test_each_script_reads_the_same_as_opencc(site: Path) -> None:
+    """What site.js shows for each choice (the page's tables and fixes, applied by
+    convert_segments' steps) is exactly OpenCC's conversion of the published text:
+    the jiemian capture is Traditional with stray Simplified characters, the FT ones
+    Simplified.  tests/browser/test_reading.py runs site.js itself on the same pages."""
+    seen = 0
+    for path in sorted(site.glob("_site/articles/*/index.html")):
+        html = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        maps = json.loads(html.find(id="script-maps").string)
+        for sc in html.select(".sc"):
+            nodes = [Segment(text=str(t), flag="", entity="", entity_name="") for t in sc.find_all(string=True)]
+            published = "".join(n["text"] for n in nodes)
+            for script, config in (("hant", "s2t"), ("hans", "t2s")):
+                fixes = [tuple(f) for f in json.loads(sc.get(f"data-{script}", "[]"))]
+                shown = "".join(convert_segments(nodes, maps[script], fixes))  # type: ignore[arg-type]
+                assert shown == _converter(config).convert(published), (path.parent.name, published)
+                seen += shown != published
+    assert seen > 100
+
+
+def test_contents_list_the_questions_of_long_interviews(site: Path) -> None:
+    jiemian = page(site, "articles/2025-03-jiemian-interview/index.html")
+    entries = jiemian.select("details.toc li")
+    assert len(entries) >= 20
+    for li in entries:
+        row = jiemian.find(id=li.a["href"][1:])
+        assert "row" in row["class"]
+        if "toc--question" in li["class"]:
+            assert "turn--interviewer" in row["class"]
+            label = li.get_text()
+            assert len(label) <= 29 and row.find(class_="sc").get_text().startswith(label.rstrip("…"))
+        else:
+            assert "row--heading" in row["class"]
+    # The op-ed has neither questions nor enough headings: no contents list.
+    assert not page(site, "articles/2025-12-ft-op-ed-open-source/index.html").select("details.toc")
+
+
+def test_article_pages_are_light(site: Path) -> None:
+    """Issue #6: under 150 KB before compression (the search index aside)."""
+    for path in sorted(site.glob("_site/articles/*/*.html")):
+        if path.name == "index.html":
+            assert path.stat().st_size < 150_000, (path.parent.name, path.stat().st_size)
+
+
+def test_feed_sitemap_robots_and_open_graph(site: Path) -> None:
+    import xml.etree.ElementTree as ET
+    base = "https://duizhao.github.io/archive/"
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.parse(site / "_site" / "feed.xml").getroot()
+    entries = feed.findall(f"{atom}entry")
+    slugs = sorted(p.name for p in (site / "content" / "articles").iterdir())
+    assert sorted(e.find(f"{atom}id").text.split("/")[-2] for e in entries) == slugs
+    dates = [e.find(f"{atom}updated").text for e in entries]
+    assert dates == sorted(dates, reverse=True) and feed.find(f"{atom}updated").text == dates[0]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00Z", d) for d in dates)
+    for entry in entries:
+        link = entry.find(f"{atom}link").get("href")
+        assert link.startswith(base) and (site / "_site" / link[len(base):] / "index.html").exists()
+        assert entry.find(f"{atom}summary").text
+    assert feed.find(f"{atom}link[@rel='self']").get("href") == base + "feed.xml"
+
+    sm = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    locs = [u.find(f"{sm}loc").text for u in ET.parse(site / "_site" / "sitemap.xml").getroot()]
+    pages = {str(p.relative_to(site / "_site")) for p in all_pages(site)} - {"404.html"}
+    assert sorted(locs) == sorted(base + p.removesuffix("index.html") for p in pages)
+    assert (site / "_site" / "robots.txt").read_text() == (
+        f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n")
+
+    article = page(site, "articles/2025-03-jiemian-interview/index.html")
+    og = {m["property"]: m["content"] for m in article.find_all("meta", property=True)}
+    assert og["og:type"] == "article" and og["og:url"] == base + "articles/2025-03-jiemian-interview/"
+    assert og["og:title"].startswith("界面新聞") and og["og:description"].startswith("Jiemian News")
+    assert article.find("link", rel="alternate", type="application/atom+xml")["href"] == "../../feed.xml"
+    index = {m["property"]: m["content"] for m in page(site, "index.html").find_all("meta", property=True)}
+    assert index["og:type"] == "website" and index["og:site_name"].startswith("對照")

@@ -36,3 +36,35 @@ def test_refuses_foreign_folder(tmp_path: Path) -> None:
         write_site({"index.html": b"x"}, out)
     assert "was not made by duizhao" in str(info.value)
     assert (out / "precious.txt").read_text() == "keep me"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("break_content", [
+    # Fails at load, before anything runs.
+    lambda c: (c / "articles/2025-12-test-op-ed/article.yaml").write_text("kind: [\n", encoding="utf-8"),
+    # Fails late, in the annotate stage, after cleaning, alignment and anchors have run.
+    lambda c: (c / "articles/2025-03-test-interview/notes.md").write_text("## p9 note\nNo such row.\n",
+                                                                          encoding="utf-8"),
+], ids=["load", "annotate"])
+def test_failed_build_leaves_site_and_registries_byte_identical(break_content, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import build
+    from tests.conftest import write_archive
+    content = write_archive(tmp_path)
+    out = tmp_path / "_site"
+    assert build.main(["--content", str(content), "--out", str(out)]) == 0
+    site_before, content_before = tree(out), tree(content)
+    # A content edit that would change every page if it were built, then the breakage.
+    (content / "site.yaml").write_text((content / "site.yaml").read_text(encoding="utf-8")
+                                       .replace("Test archive", "Renamed archive"), encoding="utf-8")
+    break_content(content)
+    assert build.main(["--content", str(content), "--out", str(out)]) == 1
+    assert "the previous site, if any, is unchanged" in capsys.readouterr().err
+    assert tree(out) == site_before
+    # Registries and CHANGELOG.md are written only after a site is in place.
+    changed = {k for k in tree(content) if tree(content)[k] != content_before.get(k)}
+    assert changed <= {"site.yaml", "articles/2025-12-test-op-ed/article.yaml", "articles/2025-03-test-interview/notes.md"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "content"]  # no staging folder left

@@ -61,7 +61,9 @@ LINE_RULES = (textrules.pinyin_readings, textrules.stray_html, textrules.ellipsi
 
 def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...] = (),
                corrections_path: Path | None = None) -> CleanResult:
-    raw_lines = text.split("\n")
+    # A byte-order mark is how an editor's tool saved the file, not text of the page;
+    # left in, it would keep the first line from matching the title.
+    raw_lines = text.removeprefix("\ufeff").split("\n")
     extracted = extract.extract(raw_lines, meta)
     lifted = dict(extracted.lifted)
     cuts = list(extracted.cuts)
@@ -74,9 +76,18 @@ def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...]
         line, repairs, line_flags = mojibake.repair_line(line, number, known)
         line_changes += repairs
         flags += line_flags
-        for rule in LINE_RULES:
-            line, done = rule(line, number)
-            line_changes += done
+        # Removing a tag can join a reading it split (國(<span>guó)), and removing a
+        # reading can join a tag; so the rules repeat until none finds anything, or
+        # cleaning the cleaned text would change it again.  Each round that finds
+        # something removes characters, so this ends.
+        while True:
+            found = []
+            for rule in LINE_RULES:
+                line, done = rule(line, number)
+                found += done
+            line_changes += found
+            if not found:
+                break
         line, done, byline = textrules.inline_byline(line, number)
         line_changes += done
         if byline:

@@ -7,8 +7,11 @@ republish them) as patterns, not as the literal lines of these five pages, so th
 same junk on another page of those sites is caught too.  They are deliberately
 narrow: a rule that could match a sentence of an article is not used.
 
-Detection looks at each line with whitespace normalised and pinyin readings removed
-(``相關(guān)推薦`` must match ``相關推薦``); the lines themselves are cleaned later.
+Detection looks at each line with pinyin readings and stray tags removed and
+whitespace normalised (``相關(guān)推薦`` must match ``相關推薦``, ``<span>特別聲明:…``
+must match ``特別聲明:…``); the lines themselves are cleaned later.  Whatever the
+later rules remove must be removed here too, or cleaning the cleaned text would cut
+lines the first pass kept.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from ..model import ArticleMeta, Cut
 from .pinyin import strip_annotations
-from .textrules import normalize_space
+from .textrules import normalize_space, strip_tags
 
 # A section heading after which a page lists other stories or stock quotes; the
 # article never continues after one, so everything from it to the end is cut.
@@ -63,7 +66,7 @@ def is_prose(view: str) -> bool:
 
 
 def extract(lines: list[str], meta: ArticleMeta) -> Extracted:
-    views = [strip_annotations(normalize_space(line)) for line in lines]
+    views = [_view(line) for line in lines]
     verdict: dict[int, str] = {}  # 0-based index -> rule that cuts it
     lifted: dict[str, str] = {}
 
@@ -101,9 +104,20 @@ def extract(lines: list[str], meta: ArticleMeta) -> Extracted:
         if rule:
             verdict[i] = rule
 
+    # Judged on the line, not its view: a line of residue only (a tag, a reading) is kept
+    # here so that the rule removing the residue logs it and the emptied line is cut.
     kept = tuple((i + 1, normalize_space(lines[i])) for i in range(len(lines))
-                 if i not in verdict and views[i])
+                 if i not in verdict and normalize_space(lines[i]))
     return Extracted(kept, _blocks(verdict, lines), lifted)
+
+
+def _view(line: str) -> str:
+    """The line as detection sees it: readings and tags removed as the in-line rules
+    remove them, repeatedly (a tag may split a reading: ``相關(<span>guān)推薦``)."""
+    text = normalize_space(line)
+    while (bare := strip_tags(strip_annotations(text))) != text:
+        text = bare
+    return normalize_space(text)
 
 
 def _chrome(view: str) -> str | None:

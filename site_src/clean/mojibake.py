@@ -222,9 +222,11 @@ class _Search:
         if decoded < 0:
             return
         if index == len(steps):
+            if decoded != len(out):
+                return  # a lead byte left without its trail (a guessed byte at the end)
             unknown = self._unattested(out, pinned)
-            if decoded != len(out) or unknown is None:
-                return  # a lead byte left without its trail, or an unvouched character
+            if unknown is None:
+                return  # a character no reading vouches for
             text = _fold(out.decode("gbk"))
             cost = (guesses, unknown)
             if text not in self.results or cost < self.results[text]:

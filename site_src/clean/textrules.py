@@ -45,6 +45,11 @@ def pinyin_readings(text: str, line: int) -> tuple[str, list[Change]]:
     return GROUP_RE.sub("", text), changes
 
 
+def strip_tags(text: str) -> str:
+    """Remove every stray tag (used for matching, e.g. junk markers)."""
+    return _TAG.sub("", text)
+
+
 def stray_html(text: str, line: int) -> tuple[str, list[Change]]:
     """Drop HTML tags left in the text by the scraper (``不做</span>超大模型``)."""
     changes = [Change("stray-html", line, m.group(0), "") for m in _TAG.finditer(text)]

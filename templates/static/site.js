@@ -14,6 +14,62 @@
 // * Editor's notes are open in the page as written.  On screens too narrow for the
 //   margin column they are folded under their row; following a note's marker (or
 //   any link to #n3) opens it.
+/* Traditional / Simplified.  Chinese words are in the page once, as published; the
+   page's #script-maps (a character table per script, made with OpenCC at build time)
+   and each .sc element's data-hant / data-hans fixes (where a character converts
+   otherwise in context) give exactly OpenCC's conversion: the same steps as
+   convert_segments in render.py, and the tests hold both to OpenCC.  The reader's
+   choice (set on <html data-script> by the inline script in <head>, before paint)
+   is applied here; until then style.css keeps the .sc words hidden, so the other
+   script never flashes. */
+var duizhaoScripts = (function () {
+  "use strict";
+  var LANGS = { hant: "zh-Hant", hans: "zh-Hans" };
+  var element = document.getElementById("script-maps");
+  var maps = element ? JSON.parse(element.textContent) : { hant: {}, hans: {} };
+
+  function textNodes(el) {
+    var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    return nodes;
+  }
+
+  function original(el) {
+    if (!el.duizhaoOriginal) el.duizhaoOriginal = textNodes(el).map(function (n) { return n.data; });
+    return el.duizhaoOriginal;
+  }
+
+  // Offsets count code points (Array.from), as Python's str does.
+  function convert(el, script) {
+    var texts = original(el);
+    if (!script) return texts.slice();
+    var table = maps[script];
+    var points = texts.map(function (text) {
+      return Array.from(text).map(function (ch) { return Object.prototype.hasOwnProperty.call(table, ch) ? table[ch] : ch; });
+    });
+    JSON.parse(el.getAttribute("data-" + script) || "[]").forEach(function (fix) {
+      var node = points[fix[0]];
+      points[fix[0]] = node.slice(0, fix[1]).concat(Array.from(fix[3]), node.slice(fix[1] + fix[2]));
+    });
+    return points.map(function (p) { return p.join(""); });
+  }
+
+  function show(script) {
+    document.querySelectorAll(".sc").forEach(function (el) {
+      var texts = convert(el, script);
+      textNodes(el).forEach(function (node, i) { if (node.data !== texts[i]) node.data = texts[i]; });
+      if (script) el.setAttribute("lang", LANGS[script]); else el.removeAttribute("lang");
+    });
+    var root = document.documentElement;
+    if (script) root.setAttribute("data-script", script); else root.removeAttribute("data-script");
+    root.classList.add("sc-ready");
+  }
+
+  show(document.documentElement.getAttribute("data-script") || "");
+  return { show: show, text: function (el, script) { return convert(el, script).join(""); } };
+})();
+
 (function () {
   "use strict";
 
@@ -85,20 +141,12 @@
   });
 
   // ---- Citations -------------------------------------------------------------
-  // The versions of the Chinese text not shown in the reader's chosen script: a
-  // citation quotes what the reader sees.
-  function hiddenScripts() {
-    var script = document.documentElement.getAttribute("data-script");
-    if (script === "hant") return ".sc-orig.to-hant, .sc-hans";
-    if (script === "hans") return ".sc-orig.to-hans, .sc-hant";
-    return ".sc-hant, .sc-hans";
-  }
-
+  // A citation quotes what the reader sees: the page's text is in the chosen script.
   function quotedText(side) {
     var parts = [];
     side.querySelectorAll(".para").forEach(function (para) {
       var copy = para.cloneNode(true);
-      copy.querySelectorAll(NOT_QUOTED + ", " + hiddenScripts()).forEach(function (element) { element.remove(); });
+      copy.querySelectorAll(NOT_QUOTED).forEach(function (element) { element.remove(); });
       var text = copy.textContent.replace(/\s+/g, " ").trim();
       if (text) parts.push(text);
     });
@@ -259,7 +307,27 @@
     items[(at + step + items.length) % items.length].focus();
   }
 
+  // One button per quotable side, right after its ¶ link (tab order: link, then cite).
+  function addCiteButtons() {
+    var links = document.querySelectorAll(".side > .pilcrow--side");
+    for (var i = 0; i < links.length; i++) {
+      var id = links[i].parentNode.id;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "cite-button";
+      button.setAttribute("data-cite", id);
+      button.setAttribute("aria-haspopup", "menu");
+      button.setAttribute("aria-expanded", "false");
+      button.setAttribute("aria-controls", "cite-menu");
+      button.setAttribute("aria-label", "Cite paragraph " + id);
+      button.setAttribute("lang", "en");
+      button.textContent = "❝";
+      links[i].insertAdjacentElement("afterend", button);
+    }
+  }
+
   if (cite && menu && status) {
+    addCiteButtons();
     document.addEventListener("click", function (event) {
       var button = event.target.closest(".cite-button");
       if (button) {
@@ -460,17 +528,17 @@
   function resolveAcrossScripts() {
     var words = textDirective();
     if (!words || document.body.innerText.indexOf(words) !== -1) return;
-    var versions = document.querySelectorAll(".sc-orig, .sc-hant, .sc-hans");
-    for (var i = 0; i < versions.length; i++) {
-      if (versions[i].textContent.indexOf(words) === -1) continue;
-      var script = versions[i].classList.contains("sc-hant") ? "hant"
-        : versions[i].classList.contains("sc-hans") ? "hans" : "";
-      var root = document.documentElement;
-      if (script) root.setAttribute("data-script", script); else root.removeAttribute("data-script");
-      var side = versions[i].closest(".side") || versions[i];
-      highlight(side);
-      side.scrollIntoView({ block: "start" });
-      return;
+    var texts = document.querySelectorAll(".sc");
+    var scripts = ["", "hant", "hans"];
+    for (var i = 0; i < texts.length; i++) {
+      for (var s = 0; s < scripts.length; s++) {
+        if (duizhaoScripts.text(texts[i], scripts[s]).indexOf(words) === -1) continue;
+        duizhaoScripts.show(scripts[s]);  // for this visit: not remembered
+        var side = texts[i].closest(".side") || texts[i];
+        highlight(side);
+        side.scrollIntoView({ block: "start" });
+        return;
+      }
     }
   }
 
@@ -495,8 +563,8 @@
   });
 })();
 
-/* The reader's choice of Chinese script, remembered across pages (localStorage).  The
-   inline script in <head> applies it before paint; this wires the buttons. */
+/* The reader's choice of Chinese script, remembered across pages (localStorage): this
+   wires the buttons. */
 (function () {
   var group = document.querySelector(".script-toggle");
   if (!group) return;
@@ -512,10 +580,75 @@
     var button = event.target.closest("button[data-script]");
     if (!button) return;
     var script = button.getAttribute("data-script");
-    if (script) root.setAttribute("data-script", script); else root.removeAttribute("data-script");
+    duizhaoScripts.show(script);
     try { if (script) localStorage.setItem("duizhao-script", script); else localStorage.removeItem("duizhao-script"); }
     catch (e) { /* private mode: the choice lasts for this page only */ }
     show();
   });
   show();
+})();
+
+/* Languages shown: both, Chinese only or English only, remembered across pages like
+   the script; the inline script in <head> applies it before paint.  On phones, where
+   the pair is stacked, each row's English is folded under a button of its own
+   (style.css shows those buttons only on narrow screens). */
+(function () {
+  var root = document.documentElement;
+  var group = document.querySelector(".view-toggle");
+  if (!group) return;
+  group.hidden = false;
+
+  function pressed() {
+    var current = root.getAttribute("data-view") || "";
+    group.querySelectorAll("button").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-view") === current));
+    });
+  }
+  group.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-view]");
+    if (!button) return;
+    var view = button.getAttribute("data-view");
+    if (view) root.setAttribute("data-view", view); else root.removeAttribute("data-view");
+    try { if (view) localStorage.setItem("duizhao-view", view); else localStorage.removeItem("duizhao-view"); }
+    catch (e) { /* private mode: the choice lasts for this page only */ }
+    pressed();
+  });
+  pressed();
+
+  function setFolded(side, button, folded) {
+    side.classList.toggle("is-folded", folded);
+    button.setAttribute("aria-expanded", String(!folded));
+  }
+  document.querySelectorAll(".row").forEach(function (row) {
+    var en = row.querySelector(":scope > .side--en");
+    if (!en || !row.querySelector(":scope > .side--zh")) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "en-fold";
+    button.setAttribute("aria-controls", en.id);
+    button.setAttribute("lang", "en");
+    button.textContent = "English";
+    en.insertAdjacentElement("beforebegin", button);
+    setFolded(en, button, true);
+    button.addEventListener("click", function () { setFolded(en, button, !en.classList.contains("is-folded")); });
+  });
+
+  // A link to an English side, or to a row, unfolds it and shows its language.
+  function reveal() {
+    var match = /^#(p\d+)(?:-(zh|en)(?:-\d+)?)?$/.exec(window.location.hash);
+    if (!match) return;
+    var row = document.getElementById(match[1]);
+    if (!row) return;
+    var en = row.querySelector(":scope > .side--en");
+    var button = row.querySelector(":scope > .en-fold");
+    if (en && button && match[2] !== "zh") setFolded(en, button, false);
+    var view = root.getAttribute("data-view");
+    if ((view === "zh" && match[2] === "en") || (view === "en" && match[2] === "zh")
+        || (view === "en" && !en && row.querySelector(":scope > .side--zh"))) {
+      root.removeAttribute("data-view");  // for this visit: not remembered
+      pressed();
+    }
+  }
+  reveal();
+  window.addEventListener("hashchange", reveal);
 })();

@@ -102,8 +102,11 @@ def open_page(browser, site_url):  # type: ignore[no-untyped-def]
     """Open a page of the site at a given width (see ``watched_page``)."""
     contexts = []
 
-    def opener(rel: str, width: int = 1280, height: int = 900):  # type: ignore[no-untyped-def]
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def opener(rel: str, width: int = 1280, height: int = 900,  # type: ignore[no-untyped-def]
+               enforce_csp: bool = False):
+        # Playwright polls wait_for_function's predicate with eval(), which the pages'
+        # security policy forbids; test_csp.py opens pages with the policy enforced.
+        context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=not enforce_csp)
         contexts.append(context)
         page = watched_page(context)
         page.goto(site_url + rel)
@@ -122,7 +125,7 @@ def open_url(browser):  # type: ignore[no-untyped-def]
 
     def opener(url: str, width: int = 1280, height: int = 900):  # type: ignore[no-untyped-def]
         context = browser.new_context(viewport={"width": width, "height": height},
-                                      permissions=["clipboard-read", "clipboard-write"])
+                                      permissions=["clipboard-read", "clipboard-write"], bypass_csp=True)
         contexts.append(context)
         page = watched_page(context)
         page.goto(url)

@@ -83,6 +83,21 @@ def clean_run(page) -> None:  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------
 # The cite menu
 # ---------------------------------------------------------------------------
+def test_one_cite_button_per_side_after_its_pilcrow(open_url, article_url) -> None:  # type: ignore[no-untyped-def]
+    page = open_url(article_url)
+    sides = page.evaluate("""Array.from(document.querySelectorAll('.side')).map(function (s) {
+        var b = s.querySelectorAll(':scope > .cite-button');
+        return [s.id, b.length, b.length && b[0].previousElementSibling.className,
+                b.length && [b[0].type, b[0].dataset.cite, b[0].getAttribute('aria-haspopup'),
+                             b[0].getAttribute('aria-expanded'), b[0].getAttribute('aria-controls'),
+                             b[0].getAttribute('aria-label')]];
+    })""")
+    assert len(sides) > 10
+    for side_id, count, before, attrs in sides:
+        assert count == 1 and "pilcrow--side" in before, side_id
+        assert attrs == ["button", side_id, "menu", "false", "cite-menu", f"Cite paragraph {side_id}"]
+
+
 def test_tab_to_cite_control_and_copy_citation(open_url, article_url) -> None:  # type: ignore[no-untyped-def]
     page = open_url(article_url)
     for _ in range(40):
@@ -145,7 +160,7 @@ def test_copy_link_bibtex_and_csl_json(open_url, article_url) -> None:  # type: 
 def test_citation_quotes_the_text_as_shown_now(open_url, article_url) -> None:  # type: ignore[no-untyped-def]
     """A later change of the shown text (a Traditional/Simplified switch) is what is quoted."""
     page = open_url(article_url)
-    page.evaluate("""() => { const p = document.querySelector('#p1-zh .para .sc-orig');
+    page.evaluate("""() => { const p = document.querySelector('#p1-zh .para .sc');
                              p.lastChild.textContent = p.lastChild.textContent.replace('運營成本為', '运营成本为'); }""")
     copy_with_keyboard(page, "p1-zh", 1)
     text = clipboard(page)
@@ -242,13 +257,13 @@ def test_citation_on_the_real_site(open_url, site_url) -> None:  # type: ignore[
 
 def test_citation_quotes_the_chosen_script(open_url, site_url) -> None:  # type: ignore[no-untyped-def]
     page = open_url(site_url + "articles/2025-03-bloomberg-china-show/index.html")
-    side = page.evaluate("[...document.querySelectorAll('.side--zh')].find(s => s.querySelector('.sc-hans')).id")
-    page.click(".script-toggle button[data-script='hans']")
-    copy_with_keyboard(page, side, 1)
     def squeeze(s: str) -> str:
         return "".join(s.split())
-    shown = squeeze(page.inner_text(f"#{side} .sc-hans"))
+    side = "p3-zh"
+    original = squeeze(page.evaluate(f"document.querySelector('#{side} .sc').textContent"))
+    page.click(".script-toggle button[data-script='hans']")
+    copy_with_keyboard(page, side, 1)
+    shown = squeeze(page.inner_text(f"#{side} .sc"))
     text = squeeze(clipboard(page))
-    original = squeeze(page.evaluate(f"document.querySelector('#{side} .sc-orig').textContent"))
     assert shown in text and original != shown and original not in text  # one script, the shown one
     clean_run(page)

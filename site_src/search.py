@@ -1,0 +1,230 @@
+"""Full-text search: a static Pagefind index of every aligned row, one record a row.
+
+The search page (``search.html``, built by ``render.search_page``) loads the index
+written here into ``pagefind/`` beside the pages.  No server is involved: Pagefind's
+browser half (``pagefind/pagefind.js`` and a WebAssembly module) fetches only the
+index chunks a query needs.
+
+Records, not pages.  Pagefind normally indexes HTML and splits results into sections
+by heading; our paragraphs are not headings, and a bilingual page would be split
+into a Chinese and an English index by its ``lang``.  So the index is made of custom
+records instead: one per aligned row, its URL the row's anchor
+(``/articles/<slug>/index.html#p12``), its content the row's Chinese converted to
+Simplified characters (OpenCC ``t2s``), then its English.  Every record is indexed as
+one language, ``zh``, so that the extended Pagefind build segments unspaced Chinese
+into words (学习小组 is found inside "更像是一个学习小组:一家公司"); English words are
+indexed as words all the same.
+
+Why Simplified only: the segmenter's dictionary is Simplified, and Traditional text
+comes out of it one character a word, so a Traditional query (which the browser
+segments into words) would match scattered characters.  Instead ``search.js`` folds
+the query to Simplified, character by character, with ``duizhao-fold.json``, a table
+written beside the index (``fold_table``): 蒸餾 and 蒸馏 find the same rows, and a
+Traditional query finds a text published in Simplified.  The row's Chinese as
+published rides along in the record's meta, so a result's excerpt is shown in the
+published script.
+
+The records come from the site's own ``data/<slug>.json`` (``search_records`` is pure
+and reads the files ``render_site``/``export_data`` produced), and ``write_site``
+calls ``write_index`` on its staging folder before the swap, so a failed index fails
+the build and leaves the previous site in place.
+
+Indexing talks to the ``pagefind_extended`` binary (PyPI ``pagefind-bin-extended``,
+pinned) in its ``--service`` mode directly: the official Python wrapper sleeps 100 ms
+before reading each answer, some 25 s for the archive's 235 rows, while sending every
+request at once and reading the answers takes about 0.3 s.
+The protocol: each message is base64 of a JSON ``{"message_id", "payload"}``,
+followed by a comma, both ways; the service answers in order and exits when its
+standard input closes.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Mapping
+
+import opencc
+
+from .errors import OutputError, Problem
+
+BUNDLE = "pagefind"  # the index's folder in the site
+LANGUAGE = "zh"  # one index for the whole bilingual archive, segmented as Chinese
+TIMEOUT = 120  # seconds for the whole index; the five articles take well under one
+# The parts of Pagefind's bundle the search page does not use (its ready-made UIs).
+UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+          "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
+FOLD = "duizhao-fold.json"  # the query folding table search.js loads, written into the bundle
+FIX = "reinstall the pinned indexer with pip install -r requirements.txt (or run with --debug)"
+
+
+@dataclass(frozen=True)
+class SearchRecord:
+    url: str  # from the site's top, with a leading slash: /articles/<slug>/index.html#p12
+    content: str
+    # title (the article's Chinese title), title_en, outlet, date, lang (of the
+    # Chinese), anchor, zh (the row's Chinese as published, for the excerpt)
+    meta: dict[str, str]
+
+
+@functools.lru_cache(maxsize=None)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+# The katakana middle dot that Chinese texts put between the parts of a foreign name
+# (埃里克・施密特) makes Pagefind's segmenter take the text for Japanese and load a
+# Japanese dictionary: a second of the build for one character.  The index gets the
+# Chinese-script dot instead; nothing searched for is lost.
+KANA_DOTS = str.maketrans({"\u30fb": "\u00b7", "\uff65": "\u00b7"})
+
+
+def search_records(files: Mapping[str, bytes]) -> list[SearchRecord]:
+    """One record per row of every ``data/<slug>.json`` among the site's files, in
+    slug then row order: the Chinese in Simplified characters, then the English."""
+    records = []
+    for path in sorted(files):
+        parts = PurePosixPath(path).parts
+        if len(parts) != 2 or parts[0] != "data" or not parts[1].endswith(".json"):
+            continue
+        doc = json.loads(files[path])
+        slug = doc["slug"]
+        # The lang the article page gives its Chinese (segment.chinese_variety).
+        lang = next((lang for lang in doc["languages"] if lang != "en"), "zh-Hant")
+        meta = {"title": doc["title"]["zh"], "title_en": doc["title"]["en"],
+                "outlet": doc["outlet"]["en"] or doc["outlet"]["zh"], "date": doc["date"], "lang": lang}
+        for row in doc["rows"]:
+            zh = "\n".join(row["zh"])
+            content = "\n".join([simplified(zh)] * bool(zh) + row["en"]).translate(KANA_DOTS)
+            if content.strip():
+                records.append(SearchRecord(url=f"/articles/{slug}/index.html#{row['anchor']}", content=content,
+                                            meta={**meta, "anchor": row["anchor"], "zh": zh}))
+    return records
+
+
+@functools.lru_cache(maxsize=1)
+def _traditional_pairs() -> tuple[tuple[str, str], ...]:
+    """Every CJK character (basic block, extension A, compatibility ideographs) that
+    OpenCC ``t2s`` changes, with its Simplified form: some 4,200 pairs."""
+    chars = [chr(c) for start, end in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+             for c in range(start, end)]
+    converted = simplified("\n".join(chars)).split("\n")
+    return tuple((t, s) for t, s in zip(chars, converted) if s != t and len(s) == 1)
+
+
+def fold_table(records: list[SearchRecord]) -> dict[str, str]:
+    """What ``search.js`` needs to fold a query to Simplified, as the index is:
+    ``{"from": "學習…", "to": "学习…"}``, pair by pair, for the characters whose
+    Simplified form occurs in the index or in an article's title (any other cannot
+    match anything anyway; titles are shown folded when the reader chose 简)."""
+    present = set("".join(r.content + simplified(r.meta.get("title", "")) for r in records))
+    pairs = [(t, s) for t, s in _traditional_pairs() if s in present]
+    pairs += [(dot, "\u00b7") for dot in ("\u30fb", "\uff65")]  # as KANA_DOTS did to the index
+    return {"from": "".join(t for t, _ in pairs), "to": "".join(s for _, s in pairs)}
+
+
+def executable() -> Path:
+    try:
+        from pagefind_bin_extended import get_executable  # type: ignore[import-untyped]
+    except ImportError:
+        raise OutputError(Problem("pagefind-bin-extended", None, "the search indexer is not installed",
+                                  "pip install -r requirements.txt")) from None
+    return Path(get_executable())
+
+
+def write_index(records: list[SearchRecord], site: Path) -> None:
+    """Index ``records`` into ``site/pagefind/``; raise ``OutputError`` if Pagefind
+    cannot."""
+    bundle = Path(site).resolve() / BUNDLE
+    requests: list[dict[str, object]] = [
+        {"type": "NewIndex", "config": {"force_language": LANGUAGE, "keep_index_url": True}}]
+    requests += [{"type": "AddRecord", "index_id": 0, "url": r.url, "content": r.content, "language": LANGUAGE,
+                  "meta": r.meta, "filters": None, "sort": None} for r in records]
+    requests.append({"type": "WriteFiles", "index_id": 0, "output_path": str(bundle)})
+    answers = _run_service(executable(), requests)
+    indexed = sum(1 for a in answers if a.get("type") == "IndexedFile")
+    if indexed != len(records) or not (bundle / "pagefind.js").is_file():
+        raise OutputError(Problem(bundle, None, f"the search index is incomplete ({indexed} of {len(records)} "
+                                  "rows indexed)", FIX))
+    for name in UNUSED:
+        (bundle / name).unlink(missing_ok=True)
+    (bundle / FOLD).write_text(json.dumps(fold_table(records), ensure_ascii=False), encoding="utf-8")
+
+
+def _run_service(binary: Path, payloads: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Send every request to a Pagefind service at once and return its answers, in
+    order.  The service reads its input on a thread of its own into an unbounded queue,
+    so writing everything before reading cannot deadlock; it must not see the end of
+    its input before the last answer, since it exits there at once."""
+    message = b"".join(base64.b64encode(json.dumps({"message_id": n, "payload": p}).encode("utf-8")) + b","
+                       for n, p in enumerate(payloads, 1))
+    with tempfile.TemporaryFile() as log:
+        try:
+            proc = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=log, cwd=tempfile.gettempdir())
+        except OSError as exc:
+            raise OutputError(Problem(binary, None, f"could not start the search indexer: {exc.strerror or exc}",
+                                      FIX)) from None
+        answers: list[dict[str, object]] = []
+        reader = threading.Thread(target=_read_answers, args=(proc, len(payloads), answers), daemon=True)
+        reader.start()
+        # Written on a thread too, so that a service that stops reading cannot hang the build.
+        threading.Thread(target=_send, args=(proc, message), daemon=True).start()
+        reader.join(TIMEOUT)
+        if reader.is_alive():
+            proc.kill()  # which also ends a write blocked on its input
+        if proc.stdin is not None:
+            try:
+                proc.stdin.close()  # the service exits on the end of its input
+            except OSError:
+                pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.seek(0)
+        said = log.read().decode("utf-8", "replace").strip()
+    errors = [str(a.get("message", "")) for a in answers if a.get("type") == "Error"]
+    if reader.is_alive() or len(answers) < len(payloads) or errors:
+        why = errors[0] if errors else (f"no answer within {TIMEOUT} s" if reader.is_alive()
+                                        else "it stopped before finishing")
+        detail = f": {said.splitlines()[-1]}" if said else ""
+        raise OutputError(Problem(binary, None, f"the search index could not be built ({why}{detail})", FIX))
+    return answers
+
+
+def _send(proc: subprocess.Popen[bytes], message: bytes) -> None:
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(message)
+        proc.stdin.flush()
+    except (OSError, ValueError):
+        pass  # the service died (reported with what it said) or its input was closed
+
+
+def _read_answers(proc: subprocess.Popen[bytes], expected: int, answers: list[dict[str, object]]) -> None:
+    assert proc.stdout is not None
+    buffer = b""
+    while len(answers) < expected:
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            return
+        buffer += chunk
+        *complete, buffer = buffer.split(b",")
+        for raw in complete:
+            try:
+                answer = json.loads(base64.b64decode(raw))
+            except ValueError:
+                answer = {"payload": {"type": "Error", "message": "unreadable answer from the indexer"}}
+            answers.append(answer.get("payload") or {})

@@ -1,0 +1,225 @@
+"""``build.py serve``: a preview of the site that follows the editor's saves.
+
+* The site is built once and served from ``out`` on 127.0.0.1 (stdlib ``http.server``).
+* ``content/`` and ``templates/`` are polled every ``POLL`` seconds; a change rebuilds
+  *in this process*: unchanged articles come from the per-article cache, jieba and the
+  dictionaries stay loaded for the changed one, and only files whose bytes changed are
+  rewritten (``write.update_site``).  A change under ``site_src/`` restarts the process
+  instead (``os.execv``): code cannot be reloaded in place.
+* Pages show the edition ``preview`` (``edition.PREVIEW``), not the id a build would
+  publish: that id hashes all of ``content/``, so one saved note would change the
+  footer and citation data of every page and every file would be rewritten.  With
+  a fixed edition an edit rewrites only the pages it shows on, and a citation copied
+  from the preview does not name an edition that was never published.  The
+  changelog and anchor registries are still written with the real id.
+* A rebuild that fails leaves the last good site in place and being served, and its
+  problems (``file:line: problem — fix``) are shown over every page.  Serve adds one
+  script to the HTML it sends, never to the files: ``/_duizhao/overlay.js``, which
+  polls ``/_duizhao/status`` (``{"build": n, "ok": …, "problems": [...]}``), reloads
+  the page when a new good build is in place, and shows or clears the overlay.
+"""
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import DuizhaoError, OutputError, Problem
+from .model import Archive
+from .write import Files, recorded, update_site, write_registries, write_site
+
+POLL = 0.2  # seconds between looks at the watched folders
+STATUS, OVERLAY = "/_duizhao/status", "/_duizhao/overlay.js"
+SCRIPT_TAG = f'<script src="{OVERLAY}"></script>'.encode()
+
+# Plain DOM, no dependencies: it runs on pages whose own scripts may be what is broken.
+OVERLAY_JS = """\
+(function () {
+  var seen = null;
+  function show(status) {
+    var box = document.getElementById("duizhao-overlay");
+    if (status.ok) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "duizhao-overlay";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:auto 0 0 0;z-index:2147483647;max-height:60vh;overflow:auto;" +
+        "margin:0;padding:1rem 1.5rem;background:#2b0d0a;color:#fbe9e6;font:14px/1.5 ui-monospace,monospace;" +
+        "border-top:4px solid #e0533f;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "";
+    var title = document.createElement("strong");
+    title.textContent = "Build failed \\u2014 this is the last good build. Fix and save to rebuild.";
+    var list = document.createElement("ul");
+    status.problems.forEach(function (problem) {
+      var item = document.createElement("li");
+      item.textContent = problem;
+      list.appendChild(item);
+    });
+    box.appendChild(title);
+    box.appendChild(list);
+  }
+  function poll() {
+    fetch("/_duizhao/status", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (status) {
+      if (seen !== null && status.build !== seen && status.ok) { location.reload(); return; }
+      seen = status.build;
+      show(status);
+      setTimeout(poll, 250);
+    }, function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
+"""
+
+Make = Callable[[], tuple[Archive, Files]]
+
+
+@dataclass
+class Preview:
+    """What the server knows of the last build: shared between the watcher thread,
+    which rebuilds, and the request threads, which report it."""
+
+    make: Make
+    out: Path
+    build: int = 0
+    problems: tuple[str, ...] = ()
+    written: dict[str, str] = field(default_factory=dict)  # path → hash of the bytes in out
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def status(self) -> dict[str, object]:
+        with self.lock:
+            return {"build": self.build, "ok": not self.problems, "problems": list(self.problems)}
+
+    def rebuild(self) -> float:
+        """Build and bring ``out`` up to date; on failure keep it and record why.
+        Returns the seconds it took."""
+        start = time.perf_counter()
+        try:
+            archive, files = self.make()
+            if self.written:
+                written = update_site(files, self.out, self.written)
+            else:
+                written = {}
+                write_site(recorded(files, written), self.out)
+            write_registries(archive)
+            problems: tuple[str, ...] = ()
+        except DuizhaoError as exc:
+            written, problems = self.written, tuple(str(p) for p in exc.problems)
+        except Exception:  # noqa: BLE001 — a bug met while editing site_src/ shows like a content error
+            written, problems = self.written, (traceback.format_exc(),)
+        with self.lock:
+            self.written, self.problems, self.build = written, problems, self.build + 1
+        return time.perf_counter() - start
+
+
+def snapshot(folders: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+    """path → (mtime, size) of every file under ``folders``."""
+    seen: dict[str, tuple[int, int]] = {}
+    stack = [str(f) for f in folders]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    stack.append(entry.path)
+            else:
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue  # removed while we looked
+                seen[entry.path] = (info.st_mtime_ns, info.st_size)
+    return seen
+
+
+def watch(preview: Preview, rebuild_on: tuple[Path, ...], restart_on: tuple[Path, ...]) -> None:
+    """Poll forever: rebuild on a change under ``rebuild_on``, restart the process on
+    one under ``restart_on``.  Files the build itself writes (anchors.yaml,
+    CHANGELOG.md) are taken into the snapshot after each build so they do not
+    trigger another."""
+    content, code = snapshot(rebuild_on), snapshot(restart_on)
+    while True:
+        time.sleep(POLL)
+        if snapshot(restart_on) != code:
+            print("site_src/ changed: restarting", flush=True)
+            os.execv(sys.executable, [sys.executable, *sys.argv])
+        now = snapshot(rebuild_on)
+        if now != content:
+            report(preview, preview.rebuild())
+            content = snapshot(rebuild_on)
+
+
+def report(preview: Preview, seconds: float) -> None:
+    status = preview.status()
+    for problem in status["problems"]:  # type: ignore[attr-defined]
+        print(f"error: {problem}", file=sys.stderr)
+    state = "built" if status["ok"] else "build failed, serving the last good site"
+    print(f"{state} in {seconds * 1000:.0f} ms", flush=True)
+
+
+def handler(preview: Preview) -> type[http.server.SimpleHTTPRequestHandler]:
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, directory=str(preview.out), **kwargs)
+
+        def do_GET(self) -> None:  # noqa: N802 — http.server's naming
+            path = self.path.split("?", 1)[0].split("#", 1)[0]
+            if path == STATUS:
+                self._send(json.dumps(preview.status(), ensure_ascii=False).encode(), "application/json")
+                return
+            if path == OVERLAY:
+                self._send(OVERLAY_JS.encode(), "text/javascript; charset=utf-8")
+                return
+            local = Path(self.translate_path(path))
+            if local.is_dir() and path.endswith("/"):
+                local = local / "index.html"
+            if local.suffix == ".html" and local.is_file():
+                page = local.read_bytes()
+                at = page.rfind(b"</body>")
+                self._send(page[:at] + SCRIPT_TAG + page[at:] if at >= 0 else page + SCRIPT_TAG,
+                           "text/html; charset=utf-8")
+                return
+            super().do_GET()
+
+        def _send(self, body: bytes, kind: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def end_headers(self) -> None:
+            # A preview must never show a page the browser kept from before an edit.
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # one line per request would bury the rebuild messages
+
+    return Handler
+
+
+def serve(preview: Preview, host: str, port: int, rebuild_on: tuple[Path, ...],
+          restart_on: tuple[Path, ...]) -> None:
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), handler(preview))
+    except OSError as exc:
+        raise OutputError(Problem(f"{host}:{port}", None, f"cannot serve there: {exc.strerror or exc}",
+                                  "choose another port with --port")) from None
+    threading.Thread(target=watch, args=(preview, rebuild_on, restart_on), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,1 @@
+try{var d=document.documentElement,s=localStorage.getItem("duizhao-script"),v=localStorage.getItem("duizhao-view");if(s==="hant"||s==="hans")d.setAttribute("data-script",s);if(v==="zh"||v==="en")d.setAttribute("data-view",v)}catch(e){}

@@ -1,0 +1,186 @@
+"""Full-text search in a real browser: the site served under /archive/ (see conftest),
+queries in either Chinese script and in English, a result followed to its highlighted
+paragraph, the keyboard, and the page under a strict Content-Security-Policy."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import re
+import threading
+import urllib.error
+import urllib.request
+from typing import Iterator
+
+import pytest
+
+from tests.browser.conftest import watched_page
+
+NETEASE = "articles/2026-02-ft-interview-netease/index.html"
+DISTILLING = NETEASE + "#p20"  # "…cut corners by distilling its reasoning model" / 模型蒸餾
+STUDY_GROUP = NETEASE + "#p24"  # "more like a study group" / 學習小組
+
+
+def search(page, query: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Type ``query`` in the box as a reader would; the hrefs of the results."""
+    page.fill("#search-input", "")
+    page.type("#search-input", query)
+    page.wait_for_function("q => document.getElementById('search-status').textContent.includes(q)", arg=query)
+    return page.eval_on_selector_all("#search-results > li > a", "links => links.map(a => a.getAttribute('href'))")
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("蒸餾", DISTILLING),  # as NetEase printed it (Traditional)
+    ("蒸馏", DISTILLING),  # Simplified finds the Traditional text
+    ("distilling", DISTILLING),  # the English beside it
+    ("學習小組", STUDY_GROUP),  # a word inside unsegmented Chinese
+    ("学习小组", STUDY_GROUP),
+    ("study group", STUDY_GROUP),
+])
+def test_query_finds_the_ft_passage(open_page, query: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("search.html")
+    hrefs = search(page, query)
+    assert expected in hrefs, hrefs
+    assert page.errors == [] and page.foreign == []
+
+
+def test_both_scripts_find_the_same_rows(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("search.html")
+    assert sorted(search(page, "學習小組")) == sorted(search(page, "学习小组"))
+    # and a Traditional query finds a text published in Simplified (the op-ed)
+    assert any("ft-op-ed" in href for href in search(page, "開源模型"))
+
+
+def test_follow_a_result_by_keyboard_to_the_highlighted_paragraph(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("search.html")
+    hrefs = search(page, "蒸餾")
+    page.focus("#search-input")
+    page.keyboard.press("ArrowDown")  # into the results
+    for _ in range(hrefs.index(DISTILLING)):
+        page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == DISTILLING
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/archive/" + DISTILLING)
+    row = page.locator("#p20")
+    assert "蒸餾" in row.inner_text() and "distilling" in row.inner_text()
+    assert page.evaluate("document.getElementById('p20').matches(':target')")
+    background = page.evaluate("getComputedStyle(document.getElementById('p20')).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent"), background  # highlighted
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('#search-results a').length > 0")
+    assert page.input_value("#search-input") == "蒸餾"  # the query is kept in the address
+    assert page.errors == [] and page.foreign == []
+
+
+def test_results_are_an_announced_list_of_links(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("search.html?q=distilling")
+    page.wait_for_function("document.querySelectorAll('#search-results a').length > 0")
+    assert page.evaluate("document.getElementById('search-input').labels[0].textContent") == "Search the archive"
+    status = page.locator("#search-status")
+    assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+    assert re.match(r"\d+ paragraphs? match", status.inner_text())
+    assert page.evaluate("document.getElementById('search-results').tagName") == "OL"
+    excerpt = page.locator("#search-results li").first.locator(".result-excerpt mark").first.inner_text()
+    assert excerpt.lower().startswith("distil")
+    search(page, "qwertyuiopzz")
+    assert status.inner_text().startswith("No paragraph matches")
+    assert page.locator("#search-results").is_hidden()
+
+
+def test_excerpt_follows_the_chosen_script(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("search.html")
+    search(page, "蒸馏")
+    first = page.locator(f"#search-results li:has(a[href='{DISTILLING}']) .result-excerpt")
+    assert "蒸餾" in first.inner_text()  # as NetEase published it
+    page.click(".script-toggle button[data-script='hans']")
+    assert "蒸馏" in first.inner_text() and "蒸餾" not in first.inner_text()
+    page.click(".script-toggle button[data-script='']")
+    assert "蒸餾" in first.inner_text()
+
+
+def test_masthead_links_to_search(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("articles/2025-03-jiemian-interview/index.html")
+    page.click(".site-nav a:text('Search')")
+    page.wait_for_url("**/archive/search.html")
+    assert page.locator("#search-input").is_visible()
+
+
+# ---- A strict Content-Security-Policy, sent as a header on every response ----------
+def inline_script_hashes(html: str) -> list[str]:
+    scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/(?:ld\+)?json)[^>]*>(.*?)</script>", html, re.S)
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts]
+
+
+@pytest.fixture
+def csp_url(site_url: str) -> Iterator[str]:
+    """The site of ``site_url``, passed through a server that adds a CSP header to
+    every response: only the site's own files, the page's inline script by its hash,
+    and WebAssembly."""
+    page = urllib.request.urlopen(site_url + "search.html").read().decode("utf-8")
+    policy = ("default-src 'self'; script-src 'self' " + " ".join(inline_script_hashes(page))
+              + " 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self) -> None:
+            self.send_header("Content-Security-Policy", policy)
+            super().end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # proxy to the site server, adding the header
+            try:
+                with urllib.request.urlopen(upstream + self.path.removeprefix("/")) as response:
+                    body = response.read()
+                    kind = response.headers.get("Content-Type", "application/octet-stream")
+            except urllib.error.HTTPError as exc:
+                self.send_error(exc.code)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    upstream = site_url.removesuffix("archive/")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/archive/"
+    server.shutdown()
+
+
+def test_search_works_under_a_strict_csp(browser, csp_url: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    try:
+        page = watched_page(context)
+        violations: list[str] = []
+        page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+        response = page.goto(csp_url + "search.html")
+        assert "wasm-unsafe-eval" in response.headers["content-security-policy"]
+        # The policy is in force: an inline script nobody hashed does not run.
+        page.evaluate("""() => { const s = document.createElement('script');
+            s.textContent = 'window.unhashed = true'; document.body.appendChild(s); }""")
+        assert page.evaluate("window.unhashed") is None
+        assert violations, "the probe above should have been reported"
+        violations.clear()
+        page.errors.clear()
+        hrefs = search(page, "蒸餾")
+        assert DISTILLING in hrefs
+        assert violations == [] and page.errors == [] and page.foreign == []
+    finally:
+        context.close()
+
+
+def test_no_serious_axe_violations_with_results_shown(open_page) -> None:  # type: ignore[no-untyped-def]
+    """test_a11y.py checks the page as loaded; this checks it with results and marks."""
+    from tests.tools import tool
+
+    page = open_page("search.html")
+    # axe comes in as an init script: the page's security policy refuses injected tags.
+    page.add_init_script(path=str(tool("axe-core/axe.min.js")))
+    page.reload()
+    search(page, "蒸餾")
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    serious = [f"{v['id']}: {v['help']} {v['nodes'][0]['target']}" for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert not serious, serious

@@ -1,0 +1,197 @@
+"""The per-article cache (site_src/cache.py) and the stage that uses it (site_src/prepare.py).
+
+A cached build must publish exactly what an uncached one does; an entry must be used
+when the article's files are unchanged and redone when they, the donor of its
+English, or the code change; a broken entry must cost a rebuild, never a failure.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import build
+from site_src import cache as cache_module
+from site_src import pool, prepare
+from site_src.cache import NO_CACHE, open_cache
+from site_src.errors import CleaningError
+from site_src.load import load_archive
+from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, write_archive
+
+INTERVIEW, OPED, BORROWER = "2025-03-test-interview", "2025-12-test-op-ed", "2025-04-test-borrower"
+
+BORROWER_YAML = """\
+title:
+  zh: 借用英文的譯本
+outlet:
+  zh: 測試網
+date: "2025-04-01"
+kind: interview
+languages: [zh-Hant]
+summary: A translation whose English comes from the interview.
+speakers:
+  - id: host
+    name: {zh: 主持人, en: Host}
+    role: interviewer
+    labels: [問, Q]
+  - id: kfl
+    name: {zh: 李開復, en: Kai-Fu Lee}
+    role: interviewee
+    labels: [李開復, A]
+relations:
+  english_text_from:
+    - slug: 2025-03-test-interview
+"""
+
+BORROWER_SOURCE = "問:OpenAI一年花多少錢?\n李開復:OpenAI 2024 年的運營成本是 70 億美元。\n"
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    return write_archive(tmp_path, {
+        INTERVIEW: {"article.yaml": INTERVIEW_YAML, "source.txt": INTERVIEW_SOURCE},
+        OPED: {"article.yaml": OPED_YAML, "source.txt": OPED_SOURCE},
+        BORROWER: {"article.yaml": BORROWER_YAML, "source.txt": BORROWER_SOURCE},
+    })
+
+
+@pytest.fixture
+def worked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The slugs cleaned and segmented (i.e. not served from the cache), in order."""
+    done: list[str] = []
+    real = prepare._clean_and_segment
+
+    def spy(article):  # type: ignore[no-untyped-def]
+        done.append(article.slug)
+        return real(article)
+
+    monkeypatch.setattr(prepare, "_clean_and_segment", spy)
+    return done
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    # pagefind/ is the search indexer's output, made from the pages compared here; its
+    # own bytes are not reproducible from run to run.
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.relative_to(folder).parts[0] != "pagefind"}
+
+
+def test_second_build_is_served_from_the_cache(content: Path, tmp_path: Path, worked: list[str]) -> None:
+    cache_dir = tmp_path / "cache"
+    build.process(content, open_cache(cache_dir))
+    assert sorted(worked) == sorted([INTERVIEW, OPED, BORROWER])
+    worked.clear()
+    build.process(content, open_cache(cache_dir))
+    assert worked == []
+
+
+def test_identical_site_with_and_without_cache(content: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache = open_cache(tmp_path / "cache")
+    build.build(content, tmp_path / "cold", cache)
+    build.build(content, tmp_path / "warm", cache)
+    build.build(content, tmp_path / "none", NO_CACHE)
+    none = files_of(tmp_path / "none")
+    assert files_of(tmp_path / "cold") == none
+    assert files_of(tmp_path / "warm") == none
+
+
+def test_changed_capture_redoes_that_article_only(content: Path, tmp_path: Path, worked: list[str]) -> None:
+    cache_dir = tmp_path / "cache"
+    build.process(content, open_cache(cache_dir))
+    worked.clear()
+    source = content / "articles" / OPED / "source.txt"
+    source.write_text(OPED_SOURCE + "第二段,新加的文字。\n", encoding="utf-8")
+    archive = build.process(content, open_cache(cache_dir))
+    assert worked == [OPED]
+    assert archive.get(OPED).paragraphs[-1].text == "第二段,新加的文字。"
+
+
+def test_changed_donor_redoes_the_borrower(content: Path, tmp_path: Path, worked: list[str]) -> None:
+    cache_dir = tmp_path / "cache"
+    build.process(content, open_cache(cache_dir))
+    worked.clear()
+    source = content / "articles" / INTERVIEW / "source.txt"
+    source.write_text(INTERVIEW_SOURCE.replace("$7 billion", "$8 billion"), encoding="utf-8")
+    archive = build.process(content, open_cache(cache_dir))
+    # The borrower is aligned again, against the donor's new English.
+    assert sorted(worked) == sorted([INTERVIEW, BORROWER])
+    assert any("$8 billion" in p.text for r in archive.get(BORROWER).rows for p in r.en)
+
+
+def test_new_code_version_misses_and_clears_old_entries(content: Path, tmp_path: Path, worked: list[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    cache_dir = tmp_path / "cache"
+    build.process(content, open_cache(cache_dir))
+    (old,) = [p.name for p in cache_dir.iterdir()]
+    worked.clear()
+    monkeypatch.setattr(cache_module, "code_version", lambda: "0123456789abcdef")
+    build.process(content, open_cache(cache_dir))
+    assert sorted(worked) == sorted([INTERVIEW, OPED, BORROWER])
+    assert [p.name for p in cache_dir.iterdir()] == ["0123456789abcdef"] != [old]
+
+
+def test_code_version_follows_the_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = tmp_path / "site_src"
+    sources.mkdir()
+    (sources / "stage.py").write_text("RULE = 1\n")
+    monkeypatch.setattr(cache_module, "SOURCES", sources)
+    cache_module.code_version.cache_clear()
+    first = cache_module.code_version()
+    (sources / "stage.py").write_text("RULE = 2\n")
+    cache_module.code_version.cache_clear()
+    try:
+        assert cache_module.code_version() != first
+    finally:
+        monkeypatch.undo()
+        cache_module.code_version.cache_clear()
+
+
+def test_corrupt_entry_is_rebuilt(content: Path, tmp_path: Path, worked: list[str]) -> None:
+    cache_dir = tmp_path / "cache"
+    expected = build.process(content, open_cache(cache_dir))
+    entries = sorted(cache_dir.rglob("*.pickle"))
+    assert len(entries) == 3
+    entries[0].write_bytes(b"\x80\x05 not a pickle")
+    worked.clear()
+    archive = build.process(content, open_cache(cache_dir))
+    assert len(worked) == 1
+    assert [a.rows for a in archive.articles] == [a.rows for a in expected.articles]
+    # Rewritten whole: the next build needs nothing.
+    worked.clear()
+    build.process(content, open_cache(cache_dir))
+    assert worked == []
+    assert not [p for p in cache_dir.rglob("*") if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_no_cache_writes_nothing(content: Path, tmp_path: Path) -> None:
+    result = build.main(["build", "--content", str(content), "--out", str(tmp_path / "site"), "--no-cache",
+                         "--cache", str(tmp_path / "cache")])
+    assert result == 0
+    assert not (tmp_path / "cache").exists()
+
+
+def prepared(archive):  # type: ignore[no-untyped-def]
+    return [(a.slug, a.clean, a.paragraphs, a.rows, a.warnings) for a in archive.articles]
+
+
+def test_pool_gives_the_serial_result_in_order(content: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = load_archive(content)
+    serial = prepare.prepare_archive(archive, NO_CACHE, processes=1)
+    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
+    pooled = prepare.prepare_archive(archive, NO_CACHE, processes=2)
+    assert prepared(pooled) == prepared(serial)
+
+
+def test_problems_from_workers_keep_file_and_line(content: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for slug in (INTERVIEW, OPED):
+        (content / "articles" / slug / "corrections.yaml").write_text(
+            "- find: 這段文字不在稿件裏\n  replace: x\n  why: a stale correction\n", encoding="utf-8")
+    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
+    with pytest.raises(CleaningError) as failed:
+        prepare.prepare_archive(load_archive(content), NO_CACHE, processes=2)
+    # Both articles' problems, not only the first worker's.
+    assert sorted(str(p.path) for p in failed.value.problems) == sorted(
+        str(content / "articles" / slug / "corrections.yaml") for slug in (INTERVIEW, OPED))
+    assert all(p.line == 1 for p in failed.value.problems)

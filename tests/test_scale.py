@@ -1,0 +1,152 @@
+"""What lets a build scale to 10,000 articles, checked for correctness (the timings are
+bench/run.py's): related passages pruned without changing a single result, the site
+streamed page by page, and model objects without a ``__dict__``."""
+from __future__ import annotations
+
+import math
+import pickle
+import re
+import sys
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+import yaml
+
+from build import process, site_files
+from site_src.align.numbers import en_numbers, zh_numbers
+from site_src.anchors import HEADER, _entry_data, dump_registry, parse_registry
+from site_src.annotate import related_passages
+from site_src.cache import open_cache
+from site_src import model
+from site_src.model import AlignedRow, Article, Passage, Related, RelatedConfig
+from site_src.render import iter_site, render_site
+from site_src.write import write_site
+from tests.conftest import CONTENT, ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import make_archive  # noqa: E402
+
+
+# ---------------------------------------------------------------------------
+# Related passages: the pruned search gives what scoring every pair gave
+# ---------------------------------------------------------------------------
+def unpruned_row_items(article: Article, row: AlignedRow) -> set[str]:
+    """site_src.annotate before the pruning (commit 8507078), verbatim."""
+    items = {f"e:{m.entity}" for m in article.mentions if m.anchor == row.anchor}
+    for p in row.zh:
+        items |= {f"n:{n}" for n in zh_numbers(p.text)}
+    for p in row.en:
+        items |= {f"n:{n}" for n in en_numbers(p.text)}
+    return {i for i in items if not re.fullmatch(r"n:#?\d{1,2}", i)}
+
+
+def unpruned_related_passages(articles: Sequence[Article], config: RelatedConfig) -> dict[str, tuple[Related, ...]]:
+    """The same, verbatim: every row sharing any item with a row is scored."""
+    rows = [(a.slug, r.anchor, unpruned_row_items(a, r)) for a in articles for r in a.rows]
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, (_, _, items) in enumerate(rows):
+        for item in items:
+            index[item].append(i)
+    weight = {item: math.log(len(rows) / len(hits)) for item, hits in index.items()}
+    out: dict[str, list[Related]] = defaultdict(list)
+    for i, (slug, anchor, items) in enumerate(rows):
+        scores: dict[int, float] = defaultdict(float)
+        for item in items:
+            for j in index[item]:
+                if rows[j][0] != slug:
+                    scores[j] += weight[item]
+        best = sorted((s, j) for j, s in scores.items() if s >= config.min_score)
+        for score, j in sorted(best, key=lambda sj: (-sj[0], sj[1]))[:config.per_row]:
+            shared = tuple(sorted(x.split(":", 1)[1] for x in items & rows[j][2]))
+            out[slug].append(Related(anchor, Passage(rows[j][0], rows[j][1], ""), round(score, 2), shared))
+    return {slug: tuple(v) for slug, v in out.items()}
+
+
+CONFIGS = (RelatedConfig(), RelatedConfig(per_row=1), RelatedConfig(per_row=10, min_score=0.0),
+           RelatedConfig(per_row=3, min_score=6.0), RelatedConfig(per_row=0))
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Article, ...]:
+    return process(CONTENT).articles
+
+
+@pytest.fixture(scope="module")
+def bench_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Article, ...]:
+    """200 synthetic articles (bench/make_archive.py): each real row has some 40 copies,
+    the repetitive case where the unpruned search was quadratic."""
+    folder = tmp_path_factory.mktemp("bench200")
+    site_doc, articles = make_archive.make_archive(CONTENT, 200, 1)
+    make_archive.write_archive(folder / "content", site_doc, articles)
+    return process(folder / "content", open_cache(folder / "cache")).articles
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=repr)
+def test_related_passages_same_as_unpruned_on_shipped_content(shipped: tuple[Article, ...],
+                                                              config: RelatedConfig) -> None:
+    assert related_passages(shipped, config) == unpruned_related_passages(shipped, config)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=repr)
+def test_related_passages_same_as_unpruned_on_bench_archive(bench_archive: tuple[Article, ...],
+                                                            config: RelatedConfig) -> None:
+    new = related_passages(bench_archive, config)
+    assert new == unpruned_related_passages(bench_archive, config)
+    if config.per_row:
+        assert sum(map(len, new.values())) > 1000, "the archive should exercise the search"
+
+
+# ---------------------------------------------------------------------------
+# Streaming: the same files, one at a time
+# ---------------------------------------------------------------------------
+def test_iter_site_yields_each_file_once_sitemap_last(shipped_archive: model.Archive) -> None:
+    paths = [path for path, _ in iter_site(shipped_archive)]
+    assert len(paths) == len(set(paths))
+    assert paths[-1] == "sitemap.xml"
+    sitemap = render_site(shipped_archive)["sitemap.xml"].decode()
+    pages = [p for p in paths if p.endswith(".html") and p != "404.html"]
+    assert len(re.findall("<loc>", sitemap)) == len(pages)
+
+
+def test_streamed_site_is_the_site_in_memory(shipped_archive: model.Archive, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(site_files(shipped_archive), out)
+    written = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+               if p.is_file() and not p.relative_to(out).as_posix().startswith(("pagefind/", ".duizhao"))}
+    in_memory = render_site(shipped_archive)
+    assert {k: v for k, v in written.items() if k in in_memory} == in_memory
+    assert {k for k in written if k not in in_memory} >= {"data/archive.jsonl"}
+    assert (out / "pagefind" / "pagefind.js").is_file(), "the search hook still indexes the streamed data files"
+
+
+@pytest.fixture(scope="module")
+def shipped_archive() -> model.Archive:
+    return process(CONTENT)
+
+
+# ---------------------------------------------------------------------------
+# Slots: the per-object dict is gone, and the pool and cache can still pickle
+# ---------------------------------------------------------------------------
+def test_model_objects_have_slots_and_pickle(shipped_archive: model.Archive) -> None:
+    article = shipped_archive.articles[0]
+    objects = [shipped_archive, article, article.source, article.clean, article.paragraphs[0], article.rows[0],
+               article.clean.changes[0], article.meta, article.registry]  # type: ignore[union-attr]
+    for obj in objects:
+        assert not hasattr(obj, "__dict__"), type(obj).__name__
+        assert pickle.loads(pickle.dumps(obj)) == obj
+    assert replace(article.rows[0], anchor="p999").anchor == "p999"
+
+
+# ---------------------------------------------------------------------------
+# Registries: LibYAML's emitter writes what PyYAML's Python emitter wrote
+# ---------------------------------------------------------------------------
+def test_registry_dump_is_the_python_emitters_text(shipped_archive: model.Archive) -> None:
+    for article in shipped_archive.articles:
+        data = {"next": article.registry.next,
+                "anchors": {e.anchor: _entry_data(e) for e in article.registry.entries}}
+        python = yaml.dump(data, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
+        assert dump_registry(article.registry) == HEADER + python
+        assert parse_registry(dump_registry(article.registry), article.anchors_path) == article.registry  # type: ignore[arg-type]

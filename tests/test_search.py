@@ -1,0 +1,127 @@
+"""Full-text search, build side: the records made from the site's data files, the
+query-folding table, the Pagefind index written into the staging folder, and a
+failing indexer failing the build with the previous site kept.  (Queries themselves
+run in Chromium: tests/browser/test_search.py.)"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from site_src import search
+from site_src.errors import OutputError
+from site_src.search import fold_table, search_records, write_index
+
+
+def data_file(slug: str, rows: list[dict[str, object]], languages: tuple[str, ...] = ("zh-Hant", "en")) -> bytes:
+    return json.dumps({"slug": slug, "title": {"zh": "金融時報對話", "en": "FT"}, "outlet": {"zh": "網易", "en": "NetEase"},
+                       "date": "2026-02", "languages": list(languages), "rows": rows}, ensure_ascii=False).encode()
+
+
+FILES = {
+    "index.html": b"<html></html>",
+    "data/archive.jsonl": b"{}\n",  # not an article's data: ignored
+    "data/ft.json": data_file("ft", [
+        {"anchor": "p1", "zh": ["模型蒸餾", "學習小組"], "en": ["distilling", "a study group"]},
+        {"anchor": "p2", "zh": [], "en": ["English only"]},
+        {"anchor": "p3", "zh": [], "en": []},  # nothing to find: no record
+        {"anchor": "p4", "zh": ["埃里克・施密特"], "en": []},
+    ]),
+    "data/oped.json": data_file("oped", [{"anchor": "p1", "zh": ["开源模型"], "en": []}], ("zh-Hans",)),
+}
+
+
+def test_one_record_per_row_with_text_linking_to_its_anchor() -> None:
+    records = search_records(FILES)
+    assert [r.url for r in records] == ["/articles/ft/index.html#p1", "/articles/ft/index.html#p2",
+                                        "/articles/ft/index.html#p4", "/articles/oped/index.html#p1"]
+    first = records[0]
+    # The Chinese in Simplified (what the index holds), then the English.
+    assert first.content == "模型蒸馏\n学习小组\ndistilling\na study group"
+    assert first.meta == {"title": "金融時報對話", "title_en": "FT", "outlet": "NetEase", "date": "2026-02",
+                          "lang": "zh-Hant", "anchor": "p1", "zh": "模型蒸餾\n學習小組"}
+    assert records[3].meta["lang"] == "zh-Hans"
+
+
+def test_katakana_dot_does_not_reach_the_index() -> None:
+    # It would make Pagefind load a Japanese dictionary: a second of every build.
+    record = search_records(FILES)[2]
+    assert record.content == "埃里克·施密特" and record.meta["zh"] == "埃里克・施密特"
+
+
+def test_fold_table_maps_traditional_to_the_simplified_the_index_has() -> None:
+    table = fold_table(search_records(FILES))
+    pairs = dict(zip(table["from"], table["to"]))
+    assert len(table["from"]) == len(table["to"])
+    assert pairs["餾"] == "馏" and pairs["學"] == "学" and pairs["組"] == "组" and pairs["開"] == "开"
+    assert pairs["・"] == "·"
+    assert "龍" not in pairs  # 龙 is nowhere in the index: the table stays small
+    assert all(s in "".join(r.content for r in search_records(FILES)) + "金融时报对话·" for s in pairs.values())
+
+
+def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
+    records = search_records(FILES)
+    write_index(records, tmp_path)
+    bundle = tmp_path / "pagefind"
+    entry = json.loads((bundle / "pagefind-entry.json").read_text())
+    assert list(entry["languages"]) == ["zh"]  # one index, segmented as Chinese
+    assert entry["languages"]["zh"]["page_count"] == len(records)
+    assert (bundle / "pagefind.js").is_file() and list((bundle / "fragment").iterdir())
+    assert not (bundle / "pagefind-ui.js").exists()  # the ready-made UIs are not shipped
+    assert json.loads((bundle / "duizhao-fold.json").read_text()) == fold_table(records)
+
+
+def test_no_records_still_gives_a_working_bundle(tmp_path: Path) -> None:
+    write_index([], tmp_path)
+    assert (tmp_path / "pagefind" / "pagefind.js").is_file()
+
+
+def test_indexer_that_cannot_start_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "executable", lambda: tmp_path / "no-such-pagefind")
+    with pytest.raises(OutputError) as caught:
+        write_index(search_records(FILES), tmp_path)
+    message = str(caught.value)
+    assert "could not start the search indexer" in message and "pip install -r requirements.txt" in message
+
+
+def test_indexer_that_stops_early_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\necho 'pagefind: out of cheese' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "executable", lambda: fake)
+    with pytest.raises(OutputError, match=r"search index could not be built \(it stopped before finishing: "
+                                          r"pagefind: out of cheese\)"):
+        write_index(search_records(FILES), tmp_path / "site")
+
+
+def test_failed_index_fails_the_build_and_keeps_the_previous_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import build
+    from tests.conftest import write_archive
+    content = write_archive(tmp_path)
+    out = tmp_path / "_site"
+    assert build.main(["--content", str(content), "--out", str(out)]) == 0
+    assert (out / "search.html").is_file() and (out / "pagefind" / "pagefind.js").is_file()
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    monkeypatch.setattr(search, "executable", lambda: tmp_path / "missing" / "pagefind_extended")
+    assert build.main(["--content", str(content), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "error: " in err and "could not start the search indexer" in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "content"]  # no staging folder left
+
+
+def test_search_page_is_rendered_without_inline_script(tmp_path: Path) -> None:
+    from build import process
+    from site_src.render import render_site
+    from tests.conftest import write_archive
+    files = render_site(process(write_archive(tmp_path)))
+    page = files["search.html"].decode()
+    assert "assets/search.js" in page and "assets/search.js" in files
+    assert '<label for="search-input">' in page and 'role="status"' in page
+    # Only base.html's one inline script (hashed by the CSP); nothing of search's own.
+    assert len(re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", page)) <= 1
+    assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
+    assert 'href="search.html"' in files["index.html"].decode()  # the masthead links to it

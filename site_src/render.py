@@ -273,6 +273,29 @@ class ArticleHead(TypedDict):
 class ArticleSummary(TypedDict):
     href: str
     head: ArticleHead
+    # Filter values (FilterOption.value) the card matches, for site.js.
+    outlet: str
+    year: str
+    language: str
+
+
+class FilterOption(TypedDict):
+    value: str
+    label: str
+    count: int
+
+
+class IndexFilter(TypedDict):
+    name: str  # outlet / year / language / kind: the card's data-* attribute and the ?name= query
+    label: str
+    options: list[FilterOption]  # most articles first, then by label
+
+
+class YearGroup(TypedDict):
+    """The timeline: newest year first, its articles newest first."""
+
+    year: str
+    articles: list[ArticleSummary]
 
 
 class PageBase(TypedDict):
@@ -344,7 +367,9 @@ class ComparePage(PageBase):
 
 
 class IndexPage(PageBase):
-    articles: list[ArticleSummary]
+    years: list[YearGroup]
+    filters: list[IndexFilter]
+    total: int
 
 
 class ArticlePage(PageBase):
@@ -682,11 +707,43 @@ def index_order(articles: Iterable[Article]) -> list[Article]:
 
 
 def index_page(archive: Archive, site: SiteView) -> IndexPage:
+    summaries = [article_summary(a.meta) for a in index_order(archive.articles)]
+    years: list[YearGroup] = []
+    for summary in summaries:
+        if not years or years[-1]["year"] != summary["year"]:
+            years.append(YearGroup(year=summary["year"], articles=[]))
+        years[-1]["articles"].append(summary)
+    outlets = {s["outlet"]: s["head"]["outlet_en"] or s["head"]["outlet_zh"] for s in summaries}
     return IndexPage(
         root="", page_title=archive.site.title, site=site, edition=archive.edition,
-        articles=[ArticleSummary(href=f"articles/{a.slug}/index.html", head=article_head(a.meta))
-                  for a in index_order(archive.articles)],
+        years=years, total=len(summaries),
+        filters=[
+            index_filter("outlet", "Outlet", [s["outlet"] for s in summaries], outlets),
+            index_filter("year", "Year", [s["year"] for s in summaries], {}),
+            index_filter("language", "Languages", [s["language"] for s in summaries], LANGUAGE_FILTERS),
+            index_filter("kind", "Kind", [s["head"]["kind"] for s in summaries], {}),
+        ],
     )
+
+
+# The language filter asks what a reader can read the text in, not which script.
+LANGUAGE_FILTERS = {"zh+en": "Chinese with English", "zh": "Chinese only", "en": "English only"}
+
+
+def article_summary(meta: ArticleMeta) -> ArticleSummary:
+    families = sorted({"en" if lang == "en" else "zh" for lang in meta.languages}, key=["zh", "en"].index)
+    return ArticleSummary(href=f"articles/{meta.slug}/index.html", head=article_head(meta),
+                          outlet=re.sub(r"[^a-z0-9]+", "-", (meta.outlet_en or meta.outlet_zh).lower()).strip("-")
+                          or meta.outlet_zh,
+                          year=meta.date[:4], language="+".join(families))
+
+
+def index_filter(name: str, label: str, values: list[str], labels: dict[str, str]) -> IndexFilter:
+    counts = Counter(values)
+    # Years newest first, as the timeline; other filters by how many articles they hold.
+    order = sorted(counts, reverse=True) if name == "year" else sorted(counts, key=lambda v: (-counts[v], labels.get(v, v)))
+    return IndexFilter(name=name, label=label,
+                       options=[FilterOption(value=v, label=labels.get(v, v), count=counts[v]) for v in order])
 
 
 # ---------------------------------------------------------------------------

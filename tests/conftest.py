@@ -5,11 +5,23 @@ can break a file on purpose without affecting any other test.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests (test_properties.py, test_anchor_guarantee.py): bounded example counts.
+# Under CI the examples are derandomized, so a CI run checks the same cases every time
+# and fails only when the code changed; a local run searches afresh, and what it finds
+# is kept as an @example.  HYPOTHESIS_PROFILE=thorough searches longer.
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_QUIET,
+                          derandomize=bool(os.environ.get("CI")))
+settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=_QUIET)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"

@@ -143,7 +143,7 @@ def test_removed_paragraph_points_where_it_stood(content: Path, tmp_path: Path) 
 # ---------------------------------------------------------------------------
 # Generated edit sequences
 # ---------------------------------------------------------------------------
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from site_src.anchors import assign  # noqa: E402
@@ -198,8 +198,13 @@ def as_rows(texts: list[str]) -> list[AlignedRow]:
     return [AlignedRow(zh=(Paragraph("zh-Hant", t),), en=(), confidence=1.0, reason="") for t in texts]
 
 
+AGI = "AGI更合理的定義可能是,在人做的90%事情上,比90%的人做得要好。按照這個(gè)定義,我覺(jué)得5年之內(nèi)肯定會(huì)實(shí)現(xiàn)的。"
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(sentences, min_size=1, max_size=8, unique=True), st.lists(EDITS, min_size=1, max_size=12))
+# Found in CI: the second split makes halves that repeat the first split's rows.
+@example(first=[AGI], edits=[("split", 0), ("insert", 0, AGI), ("split", 0)])
 def test_generated_edit_sequences_keep_every_anchor(first: list[str], edits: list[tuple]) -> None:  # type: ignore[type-arg]
     """After any sequence of edits, each published with a build: every anchor ever
     published leads to a row (its own or its alias's), numbers are never reused, a row
@@ -232,4 +237,8 @@ def test_generated_edit_sequences_keep_every_anchor(first: list[str], edits: lis
             if anchor not in unique.values():
                 continue
             lands = live.index(anchor) if anchor in live else live.index(targets[anchor])
-            assert lands in new, (edit, anchor, [rows[i].zh[0].text for i in new], rows[lands].zh[0].text)
+            # Where the edit made copies of a text (a split whose halves repeat other
+            # rows), landing on any copy of it is landing on its text.
+            wanted = {rows[i].zh[0].text for i in new}
+            assert lands in new or rows[lands].zh[0].text in wanted, (
+                edit, anchor, [rows[i].zh[0].text for i in new], rows[lands].zh[0].text)

@@ -12,12 +12,11 @@ The anchor guarantee under generated edit sequences is in tests/test_anchor_guar
 Inputs to the cleaner are built from lines of the real captures (so the rules' patterns
 are hit: chrome, headers, pinyin residue, GBK mojibake, stray tags) mixed with lines
 made worse on purpose: extra readings, junk, tags, odd spaces.  Example counts are
-bounded by the "ci" profile below so the file runs in well under a minute; set
-HYPOTHESIS_PROFILE=thorough for a longer search.
+bounded by the "ci" profile (tests/conftest.py) so the file runs in well under a
+minute; set HYPOTHESIS_PROFILE=thorough for a longer search.
 """
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from collections import Counter
@@ -27,7 +26,7 @@ from pathlib import Path
 import html5lib
 import pytest
 from bs4 import BeautifulSoup
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from site_src.align import align_pair
@@ -37,11 +36,6 @@ from site_src.load import load_article
 from site_src.model import ArticleMeta, Paragraph
 from tests.conftest import CONTENT, write_archive
 
-settings.register_profile("ci", max_examples=40, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("thorough", max_examples=1000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ARTICLES = sorted(p for p in (CONTENT / "articles").iterdir() if p.is_dir())
 HAN = re.compile(r"[\u3400-\u9fff]")

@@ -335,11 +335,21 @@ def test_relative_links_resolve_to_files(files: dict[str, bytes]) -> None:
 # ---------------------------------------------------------------------------
 def test_index_lists_articles_newest_first(files: dict[str, bytes]) -> None:
     page = soup(files, "index.html")
-    links = [a["href"] for a in page.select(".article-card h2 a")]
+    links = [a["href"] for a in page.select(".article-card h3 a")]
     assert links == [f"articles/{OPED}/index.html", f"articles/{INTERVIEW}/index.html"]
-    card = page.select(".article-card")[1].get_text(" ")
+    card = page.select(".article-card")[1]
     for needed in ("2025-03-20", "測試網", "interview", "Traditional Chinese + English", "A bilingual fixture."):
-        assert needed in card, needed
+        assert needed in card.get_text(" "), needed
+    # Filter values on each card, and options with counts (site.js does the filtering).
+    assert (card["data-year"], card["data-language"], card["data-kind"]) == ("2025", "zh+en", "interview")
+    options = {s["name"]: [(o["value"], o.get_text()) for o in s.find_all("option")]
+               for s in page.select("#filters select")}
+    assert options["year"] == [("", "All"), ("2025", "2025 (2)")]
+    assert options["kind"] == [("", "All"), ("interview", "interview (1)"), ("op-ed", "op-ed (1)")]
+    assert ("zh+en", "Chinese with English (1)") in options["language"]
+    assert card["data-outlet"] in [v for v, _ in options["outlet"]]
+    # The timeline: one section per year, newest first.
+    assert [h.get_text() for h in page.select(".year-h")] == ["2025"]
 
 
 def test_cleaning_log_puts_repairs_before_routine_residue() -> None:

@@ -652,3 +652,46 @@ var duizhaoScripts = (function () {
   reveal();
   window.addEventListener("hashchange", reveal);
 })();
+
+/* The archive index: filter the timeline by outlet, year, languages and kind.  The
+   choice lives in the address (?outlet=…&kind=…), so Back and a shared link keep it. */
+(function () {
+  var form = document.getElementById("filters");
+  if (!form) return;
+  form.hidden = false;
+  var status = document.getElementById("filter-status");
+  var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
+
+  function apply() {
+    var shown = 0;
+    document.querySelectorAll(".article-card").forEach(function (card) {
+      var match = selects.every(function (s) { return !s.value || card.getAttribute("data-" + s.name) === s.value; });
+      card.hidden = !match;
+      if (match) shown += 1;
+    });
+    document.querySelectorAll(".timeline .year").forEach(function (year) {
+      year.hidden = !year.querySelector(".article-card:not([hidden])");
+    });
+    status.textContent = shown === 1 ? "1 article" : shown + " articles";
+  }
+
+  function toAddress() {
+    var query = new URLSearchParams();
+    selects.forEach(function (s) { if (s.value) query.set(s.name, s.value); });
+    var search = query.toString();
+    history.replaceState(null, "", search ? "?" + search : window.location.pathname);
+  }
+
+  var params = new URLSearchParams(window.location.search);
+  selects.forEach(function (s) {
+    var wanted = params.get(s.name);
+    if (wanted && s.querySelector('option[value="' + CSS.escape(wanted) + '"]')) s.value = wanted;
+  });
+  form.addEventListener("change", function () { apply(); toAddress(); });
+  form.addEventListener("reset", function () {
+    // The reset happens after this event: read the emptied selects on the next turn.
+    window.setTimeout(function () { apply(); toAddress(); }, 0);
+  });
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
+  apply();
+})();

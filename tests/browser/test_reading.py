@@ -211,3 +211,30 @@ def test_contents_of_a_long_interview(open_page) -> None:  # type: ignore[no-unt
     page.click(".script-toggle button[data-script='hans']")
     assert page.evaluate("document.querySelector('details.toc li .sc').getAttribute('lang')") == "zh-Hans"
     assert page.errors == []
+
+
+def test_index_timeline_and_filters(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("", width=1280)
+    years = page.locator(".year-h").all_inner_texts()
+    assert years == sorted(years, reverse=True) and {"2025", "2026"} <= set(years)
+    cards = page.locator(".article-card")
+    total = cards.count()
+    assert page.inner_text("#filter-status") == f"{total} articles"
+    page.select_option("select[name='kind']", "op-ed")
+    assert page.locator(".article-card:visible").count() == 1
+    assert "2025-12" in page.inner_text(".article-card:visible time")
+    assert page.inner_text("#filter-status") == "1 article"
+    assert page.url.endswith("?kind=op-ed")
+    assert not page.is_visible("#year-2026")  # a year with nothing left is hidden
+    # The filtered address, shared or reloaded, keeps the filter.
+    page.reload()
+    assert page.locator(".article-card:visible").count() == 1
+    page.select_option("select[name='kind']", "")
+    page.select_option("select[name='year']", "2025")
+    page.select_option("select[name='language']", "zh+en")
+    visible = page.locator(".article-card:visible")
+    assert visible.count() == 1 and "bloomberg" in visible.locator("a").get_attribute("href")
+    page.click("button[type='reset']")
+    page.wait_for_function(f"document.querySelectorAll('.article-card:not([hidden])').length === {total}")
+    assert "?" not in page.url
+    assert page.errors == []

@@ -42,6 +42,7 @@ addresses are absolute (``site.base_url``): they are text to copy, never loaded.
 from __future__ import annotations
 
 import re
+import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -599,9 +600,26 @@ def render(env: jinja2.Environment, template: str, context: PageBase) -> bytes:
         raise RenderError(Problem(TEMPLATES / template if exc.filename is None else exc.filename,
                                   exc.lineno, exc.message or "template syntax error",
                                   "fix the template")) from None
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(Problem(*template_line(exc, template), f"template {exc.name} not found",
+                                  f"restore it in {TEMPLATES} or fix the name that includes it")) from None
     except jinja2.UndefinedError as exc:
-        raise RenderError(Problem(TEMPLATES / template, None, exc.message or "undefined value",
+        raise RenderError(Problem(*template_line(exc, template), exc.message or "undefined value",
                                   "templates may only use the keys of their page's TypedDict in render.py")) from None
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # A mistake inside a template's expression (a filter given the wrong kind of value…).
+        raise RenderError(Problem(*template_line(exc, template), f"{type(exc).__name__}: {exc}",
+                                  "fix the expression on that line of the template")) from None
+
+
+def template_line(exc: BaseException, template: str) -> tuple[Path, int | None]:
+    """The template file and line where a render error arose: Jinja rewrites its
+    tracebacks so that template code appears as frames of the .html file (the
+    innermost one is the block or macro at fault, base.html for an inherited block)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".html") and Path(frame.filename).is_relative_to(TEMPLATES):
+            return Path(frame.filename), frame.lineno
+    return TEMPLATES / template, None
 
 
 # Lines of <pre> and <textarea> keep their leading white space (none of the templates

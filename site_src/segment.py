@@ -23,6 +23,7 @@ import re
 from dataclasses import replace
 from typing import Sequence
 
+from .errors import ContentError, Problem
 from .model import Article, ArticleMeta, Lang, Line, Paragraph
 
 # A heading or caption is a short phrase; real paragraphs in these captures are longer.
@@ -132,4 +133,12 @@ def segment_lines(lines: Sequence[Line], meta: ArticleMeta, origin: str) -> tupl
 def segment_article(article: Article) -> Article:
     if article.clean is None:
         raise ValueError(f"{article.slug}: segment before clean")
-    return replace(article, paragraphs=segment_lines(article.clean.lines, article.meta, article.slug))
+    paragraphs = segment_lines(article.clean.lines, article.meta, article.slug)
+    if not paragraphs:
+        # An empty page would publish nothing and silently retire every anchor.
+        raise ContentError(Problem(article.source.path, None,
+                                   f"no article text left after cleaning ({len(article.clean.cuts)} block(s) cut "
+                                   "as page furniture)",
+                                   "check that source.txt is this article's capture; the cleaning log "
+                                   "(build without this article) lists what the rules cut"))
+    return replace(article, paragraphs=paragraphs)

@@ -138,6 +138,11 @@ CASES = [
          "glossary.yaml", 1, f"id is empty — give it a value matching ^[a-z0-9]+(-[a-z0-9]+)*$"),
     Case("empty-capture", write(f"{OPED}/source.txt", "\ufeff\n \u3000\n"), f"{OPED}/source.txt", None,
          "the capture is empty — import the page's text into source.txt"),
+    # Only the title and page furniture: the rules cut the rest (a save of the wrong page).
+    Case("capture-with-no-article-text", write(f"{OPED}/source.txt", "测试文章\n\n相關推薦\n免責聲明:本文僅代表作者個人觀點。\n"),
+         f"{OPED}/source.txt", None,
+         "no article text left after cleaning (3 block(s) cut as page furniture) — check that source.txt is this "
+         "article's capture; the cleaning log (build without this article) lists what the rules cut"),
     Case("binary-capture", write_bytes(f"{OPED}/source.txt", b"%PDF-1.4\n\x00\x01\x02"), f"{OPED}/source.txt", 2,
          "the capture is binary (it contains NUL bytes) — save the page as text, not as a PDF, image or archive"),
     Case("neither-utf8-nor-gb18030", write_bytes(f"{OPED}/source.txt", "第一行\n".encode() + b"abc \xff\xff\n"),
@@ -253,11 +258,15 @@ def broken_templates(tmp_path: Path, name: str, old: str, new: str) -> Path:
 # option to point a build at another, so these tests swap the module's constant.
 @pytest.mark.parametrize("old, new, where, message", [
     ("{% block", "{% blok", "base.html:", "Encountered unknown tag 'blok'. — fix the template"),
-    # An undefined value is reported against the page's template (index.html is the
-    # first rendered), not base.html where the mistake is: jinja2 gives no line for it.
-    ("{{ site.title }}", "{{ site.titel }}", "index.html:",
+    # An undefined value and a failing expression are found at run time: the line comes
+    # from the traceback Jinja rewrites into the template's own lines.
+    ("{{ site.title }}", "{{ site.titel }}", "base.html:",
      "'dict object' has no attribute 'titel' — templates may only use the keys of their page's TypedDict in render.py"),
-], ids=["syntax", "undefined-key"])
+    ("{{ page_title }}", "{{ page_title|round }}", "base.html:",
+     "— fix the expression on that line of the template"),
+    ('{% block main %}{% endblock %}', '{% include "missing.html" %}{% block main %}{% endblock %}', "base.html:",
+     "template missing.html not found — restore it in"),
+], ids=["syntax", "undefined-key", "bad-expression", "missing-include"])
 def test_template_error_names_the_template(old: str, new: str, where: str, message: str, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
@@ -267,5 +276,7 @@ def test_template_error_names_the_template(old: str, new: str, where: str, messa
     code, _, err = run(content, tmp_path / "site", capsys)
     assert code == 1 and "Traceback" not in err, err
     (line,) = [l for l in err.splitlines() if l.startswith("error: ")]
-    assert line.startswith(f"error: {folder}/{where}") and line.endswith(message), line
+    assert line.startswith(f"error: {folder}/{where}") and message in line, line
+    number = int(line.split(where, 1)[1].split(":", 1)[0])  # the line of the mistake
+    assert new.split("|")[0].strip("{ ") in (folder / "base.html").read_text().splitlines()[number - 1], line
     assert not (tmp_path / "site").exists()

@@ -74,11 +74,13 @@ def test_check_passes_on_shipped_content(shipped_content: Path) -> None:
 
 def test_check_names_anchors_that_would_break(fixture_archive: Path, tmp_path: Path) -> None:
     assert run("--content", str(fixture_archive), "--out", str(tmp_path / "site")).returncode == 0
-    # Every paragraph of the op-ed disappears (the capture was replaced by an empty one).
+    # Every paragraph of the op-ed disappears (the capture was replaced by its title
+    # alone): its published p1 would lead nowhere.  Check says so without writing.
     (fixture_archive / "articles/2025-12-test-op-ed/source.txt").write_text("测试文章\n", encoding="utf-8")
     result = run("check", "--content", str(fixture_archive))
     assert result.returncode == 1
-    assert "2025-12-test-op-ed/anchors.yaml: anchor p1 resolves to nothing" in result.stderr
+    assert "2025-12-test-op-ed/source.txt: no article text left after cleaning" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_check_notes_anchors_to_mint(fixture_archive: Path) -> None:

@@ -123,6 +123,10 @@ def body(text: str, meta: ArticleMeta) -> list[str]:
 # Found by the build property below: the mojibake search decoded a candidate that
 # ended in a lone guessed lead byte, and crashed.
 @example("我們認為開源模型的成本,今年會下降很多。中國中國中國", 0)
+# Found by this test: a share widget between a call to action and its address hid the
+# promo on the first pass; with the widget gone, the second pass cut it.
+@example("*試(shì)用企業(yè)級(jí)多智能體請(qǐng)?jiān)L問(wèn):\n\n分享至\nwww.lingyiwanwu.com/businesspartnership", 0)
+@example("*試(shì)用企業(yè)級(jí)多智能體請(qǐng)?jiān)L問(wèn):\n\n0\nwww.lingyiwanwu.com/businesspartnership", 0)
 def test_cleaning_is_idempotent(text: str, which: int) -> None:
     meta = metas()[which]
     once = body(text, meta)

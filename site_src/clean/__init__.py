@@ -20,6 +20,7 @@ split, so every kept line carries its line number in ``source.txt``.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,16 +65,21 @@ def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...]
     # A byte-order mark is how an editor's tool saved the file, not text of the page;
     # left in, it would keep the first line from matching the title.
     raw_lines = text.removeprefix("\ufeff").split("\n")
-    extracted = extract.extract(raw_lines, meta)
+    known = mojibake.vocabulary(text)
+    # Detection must see lines repaired as cleaning leaves them (or a second cleaning
+    # could cut more); the search is the costly rule, so each line is repaired once
+    # and both use the result.  Detection's normalize_space is the whitespace rule's.
+    repair = functools.lru_cache(maxsize=None)(
+        lambda line, number: mojibake.repair_line(line, number, known))
+    extracted = extract.extract(raw_lines, meta, lambda line, number: repair(line, number)[0])
     lifted = dict(extracted.lifted)
     cuts = list(extracted.cuts)
     changes: list[Change] = []
     flags: list[Flag] = []
-    known = mojibake.vocabulary(text)
     kept: list[Line] = []
     for number, _ in extracted.kept:
         line, line_changes = textrules.whitespace(raw_lines[number - 1], number)
-        line, repairs, line_flags = mojibake.repair_line(line, number, known)
+        line, repairs, line_flags = repair(line, number)
         line_changes += repairs
         flags += line_flags
         # Removing a tag can join a reading it split (國(<span>guó)), and removing a

@@ -7,8 +7,8 @@ republish them) as patterns, not as the literal lines of these five pages, so th
 same junk on another page of those sites is caught too.  They are deliberately
 narrow: a rule that could match a sentence of an article is not used.
 
-Detection looks at each line with pinyin readings and stray tags removed and
-whitespace normalised (``相關(guān)推薦`` must match ``相關推薦``, ``<span>特別聲明:…``
+Detection looks at each line with GBK mojibake repaired, pinyin readings and stray
+tags removed and whitespace normalised (``相關(guān)推薦`` must match ``相關推薦``, ``<span>特別聲明:…``
 must match ``特別聲明:…``); the lines themselves are cleaned later.  Whatever the
 later rules remove must be removed here too, or cleaning the cleaned text would cut
 lines the first pass kept.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from ..model import ArticleMeta, Cut
 from .pinyin import strip_annotations
@@ -65,10 +66,32 @@ def is_prose(view: str) -> bool:
     return len(view) >= PROSE_MIN and bool(PROSE.search(view))
 
 
-def extract(lines: list[str], meta: ArticleMeta) -> Extracted:
-    views = [_view(line) for line in lines]
+def extract(lines: list[str], meta: ArticleMeta, repair: Callable[[str, int], str] | None = None) -> Extracted:
+    """``repair(line, number)`` repairs a line's GBK mojibake: detection sees damaged
+    runs repaired, as a second cleaning would."""
+    views = [_view(line, number, repair) for number, line in enumerate(lines, 1)]
     verdict: dict[int, str] = {}  # 0-based index -> rule that cuts it
     lifted: dict[str, str] = {}
+    # Detection runs again over the lines it kept, as cleaning the cleaned text would,
+    # until it cuts nothing more: a cut line (a share counter) can stand between a call
+    # to action and its address, and only its removal shows them to be a promo.
+    while True:
+        found = _detect([("" if i in verdict else v) for i, v in enumerate(views)], meta, lifted)
+        new = {i: rule for i, rule in found.items() if i not in verdict}
+        if not new:
+            break
+        verdict.update(new)
+
+    # Judged on the line, not its view: a line of residue only (a tag, a reading) is kept
+    # here so that the rule removing the residue logs it and the emptied line is cut.
+    kept = tuple((i + 1, normalize_space(lines[i])) for i in range(len(lines))
+                 if i not in verdict and normalize_space(lines[i]))
+    return Extracted(kept, _blocks(verdict, lines), lifted)
+
+
+def _detect(views: list[str], meta: ArticleMeta, lifted: dict[str, str]) -> dict[int, str]:
+    """One pass of the rules over the views of the lines not yet cut ("" for cut ones)."""
+    verdict: dict[int, str] = {}
 
     first_body = next((i for i, v in enumerate(views) if is_prose(v) and not _chrome(v)), len(views))
     # Only after the body starts: a tail marker before it would be a title.
@@ -86,11 +109,11 @@ def extract(lines: list[str], meta: ArticleMeta) -> Extracted:
         elif SHARE_WIDGET.match(view):
             verdict[i] = "share-widget"
             # The share count printed just above the button.
-            prev = _previous_nonempty(views, i)
+            prev = _previous_nonempty(views, i, verdict)
             if prev is not None and COUNTER.match(views[prev]):
                 verdict[prev] = "share-widget"
         elif BARE_URL.match(view):
-            prev = _previous_nonempty(views, i)
+            prev = _previous_nonempty(views, i, verdict)
             if prev is not None and CALL_TO_ACTION.match(views[prev]) and not is_prose(views[prev]):
                 verdict[prev] = verdict[i] = "promo"
         elif match := SOURCE_LINE.match(view):
@@ -103,18 +126,16 @@ def extract(lines: list[str], meta: ArticleMeta) -> Extracted:
         rule = _header(views[i], meta, lifted)
         if rule:
             verdict[i] = rule
-
-    # Judged on the line, not its view: a line of residue only (a tag, a reading) is kept
-    # here so that the rule removing the residue logs it and the emptied line is cut.
-    kept = tuple((i + 1, normalize_space(lines[i])) for i in range(len(lines))
-                 if i not in verdict and normalize_space(lines[i]))
-    return Extracted(kept, _blocks(verdict, lines), lifted)
+    return verdict
 
 
-def _view(line: str) -> str:
-    """The line as detection sees it: readings and tags removed as the in-line rules
-    remove them, repeatedly (a tag may split a reading: ``相關(<span>guān)推薦``)."""
+def _view(line: str, number: int, repair: Callable[[str, int], str] | None) -> str:
+    """The line as detection sees it: GBK runs repaired, readings and tags removed as
+    the in-line rules remove them, repeatedly (a tag may split a reading:
+    ``相關(<span>guān)推薦``)."""
     text = normalize_space(line)
+    if repair is not None:
+        text = repair(text, number)
     while (bare := strip_tags(strip_annotations(text))) != text:
         text = bare
     return normalize_space(text)
@@ -157,9 +178,11 @@ def _header(view: str, meta: ArticleMeta, lifted: dict[str, str]) -> str | None:
     return None
 
 
-def _previous_nonempty(views: list[str], i: int) -> int | None:
+def _previous_nonempty(views: list[str], i: int, cut: dict[int, str]) -> int | None:
+    # Lines already cut do not count: once they are gone the line above is the one a
+    # second cleaning would see, and cleaning must not change cleaned text again.
     for j in range(i - 1, -1, -1):
-        if views[j]:
+        if views[j] and j not in cut:
             return j
     return None
 

@@ -688,10 +688,10 @@ var duizhaoScripts = (function () {
     if (wanted && s.querySelector('option[value="' + CSS.escape(wanted) + '"]')) s.value = wanted;
   });
   form.addEventListener("change", function () { apply(); toAddress(); });
-  form.addEventListener("reset", function () {
-    // The reset happens after this event: read the emptied selects on the next turn.
-    window.setTimeout(function () { apply(); toAddress(); }, 0);
+  form.querySelector(".filter-reset").addEventListener("click", function () {
+    selects.forEach(function (s) { s.value = ""; });
+    apply();
+    toAddress();
   });
-  form.addEventListener("submit", function (event) { event.preventDefault(); });
   apply();
 })();

@@ -234,7 +234,7 @@ def test_index_timeline_and_filters(open_page) -> None:  # type: ignore[no-untyp
     page.select_option("select[name='language']", "zh+en")
     visible = page.locator(".article-card:visible")
     assert visible.count() == 1 and "bloomberg" in visible.locator("a").get_attribute("href")
-    page.click("button[type='reset']")
+    page.click(".filter-reset")
     page.wait_for_function(f"document.querySelectorAll('.article-card:not([hidden])').length === {total}")
     assert "?" not in page.url
     assert page.errors == []

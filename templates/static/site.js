@@ -563,57 +563,45 @@ var duizhaoScripts = (function () {
   });
 })();
 
-/* The reader's choice of Chinese script, remembered across pages (localStorage): this
-   wires the buttons. */
-(function () {
-  var group = document.querySelector(".script-toggle");
-  if (!group) return;
-  group.hidden = false;
-  var root = document.documentElement;
-  function show() {
-    var current = root.getAttribute("data-script") || "";
-    group.querySelectorAll("button").forEach(function (b) {
-      b.setAttribute("aria-pressed", String(b.getAttribute("data-script") === current));
-    });
-  }
-  group.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-script]");
-    if (!button) return;
-    var script = button.getAttribute("data-script");
-    duizhaoScripts.show(script);
-    try { if (script) localStorage.setItem("duizhao-script", script); else localStorage.removeItem("duizhao-script"); }
-    catch (e) { /* private mode: the choice lasts for this page only */ }
-    show();
-  });
-  show();
-})();
-
-/* Languages shown: both, Chinese only or English only, remembered across pages like
-   the script; the inline script in <head> applies it before paint.  On phones, where
-   the pair is stacked, each row's English is folded under a button of its own
+/* The reader's choices of Chinese script and of languages shown: each a group of
+   buttons, the choice shown by aria-pressed and remembered across pages
+   (localStorage); the inline script in <head> applies both before paint.  On phones,
+   where the pair is stacked, each row's English is folded under a button of its own
    (style.css shows those buttons only on narrow screens). */
 (function () {
   var root = document.documentElement;
-  var group = document.querySelector(".view-toggle");
-  if (!group) return;
-  group.hidden = false;
 
-  function pressed() {
-    var current = root.getAttribute("data-view") || "";
-    group.querySelectorAll("button").forEach(function (b) {
-      b.setAttribute("aria-pressed", String(b.getAttribute("data-view") === current));
+  // attribute: on <html> and on the group's buttons; returns the function that
+  // updates aria-pressed, for choices made otherwise (following a link).
+  function choiceGroup(group, attribute, key, apply) {
+    group.hidden = false;
+    function pressed() {
+      var current = root.getAttribute(attribute) || "";
+      group.querySelectorAll("button[" + attribute + "]").forEach(function (b) {
+        b.setAttribute("aria-pressed", String(b.getAttribute(attribute) === current));
+      });
+    }
+    group.addEventListener("click", function (event) {
+      var button = event.target.closest("button[" + attribute + "]");
+      if (!button) return;
+      var value = button.getAttribute(attribute);
+      apply(value);
+      try { if (value) localStorage.setItem(key, value); else localStorage.removeItem(key); }
+      catch (e) { /* private mode: the choice lasts for this page only */ }
+      pressed();
     });
-  }
-  group.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-view]");
-    if (!button) return;
-    var view = button.getAttribute("data-view");
-    if (view) root.setAttribute("data-view", view); else root.removeAttribute("data-view");
-    try { if (view) localStorage.setItem("duizhao-view", view); else localStorage.removeItem("duizhao-view"); }
-    catch (e) { /* private mode: the choice lasts for this page only */ }
     pressed();
+    return pressed;
+  }
+
+  var scripts = document.querySelector(".script-toggle");
+  if (scripts) choiceGroup(scripts, "data-script", "duizhao-script", duizhaoScripts.show);
+
+  var views = document.querySelector(".view-toggle");
+  if (!views) return;
+  var pressed = choiceGroup(views, "data-view", "duizhao-view", function (view) {
+    if (view) root.setAttribute("data-view", view); else root.removeAttribute("data-view");
   });
-  pressed();
 
   function setFolded(side, button, folded) {
     side.classList.toggle("is-folded", folded);

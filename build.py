@@ -57,7 +57,7 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive:
 
 def site_files(archive: Archive, cache: Cache = NO_CACHE) -> Iterator[tuple[str, bytes]]:
     """The pages, then the data files, one at a time: each is on disk before the next
-    is made, so memory does not grow with the size of the site."""
+    is made, so the site is never in memory as a whole."""
     yield from iter_site(archive, cache.templates())
     yield from export_data(archive)
 

@@ -22,13 +22,10 @@ The table is printed as Markdown and written to bench/results-<date>.md.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
-import io
 import json
 import os
 import platform
-import pstats
 import shutil
 import statistics
 import subprocess
@@ -274,25 +271,55 @@ def run_size(n: int, runs: int, seed: int, work: Path, tools: tuple[str, ...]) -
 # Profile and report
 # ---------------------------------------------------------------------------
 
-def profile_build(n: int, seed: int, work: Path, top: int = 10) -> str:
-    """cProfile of one duizhao build in a child process; the ``top`` functions by own
-    time and by cumulative time, as Markdown code blocks."""
+def profile_build(n: int, seed: int, work: Path, top: int = 12) -> str:
+    """pyinstrument (a sampling profiler: it barely slows the build, unlike cProfile)
+    of one cold and one warm duizhao build of N articles, each in a child process; the
+    ``top`` functions by own time and by cumulative time, as Markdown tables.
+    pyinstrument must be installed in the interpreter running this script."""
     content = work / "content"
     site_doc, articles = make_archive.make_archive(ROOT / "content", n, seed)
     make_archive.write_archive(content, site_doc, articles)
-    stats_file = work / "build.prof"
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats_file), str(ROOT / "build.py"), "build",
-                    "--content", str(content), "--out", str(work / "out")],
-                   check=True, stdout=subprocess.DEVNULL)
     parts = []
-    for key, what in (("tottime", "own time"), ("cumulative", "cumulative time")):
-        text = io.StringIO()
-        pstats.Stats(str(stats_file), stream=text).strip_dirs().sort_stats(key).print_stats(top)
-        body = text.getvalue()
-        # Keep the column header and the rows; drop pstats' preamble.
-        body = body[body.index("   ncalls"):].rstrip()
-        parts.append(f"Top {top} by {what}:\n\n```\n{body}\n```")
+    for kind in ("cold", "warm"):
+        session = work / f"{kind}.pyisession"
+        subprocess.run([sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", str(session),
+                        str(ROOT / "build.py"), "build", "--content", str(content), "--out", str(work / "out"),
+                        "--cache", str(work / "cache")], check=True, stdout=subprocess.DEVNULL)
+        own, total, wall = frame_costs(session)
+        parts.append(f"{kind.capitalize()} build, {wall:.1f} s under the profiler.\n\n"
+                     + cost_table("own time", own, top) + "\n\n" + cost_table("cumulative time", total, top))
     return "\n\n".join(parts)
+
+
+def frame_costs(session_file: Path) -> tuple[dict[str, float], dict[str, float], float]:
+    """Seconds per function in a pyinstrument session: own (samples in the function
+    itself) and cumulative (anywhere below it, counted once however deep it recurses),
+    and the session's wall time."""
+    from pyinstrument.frame import Frame
+    from pyinstrument.session import Session
+
+    root = Session.load(str(session_file)).root_frame()
+    own: dict[str, float] = {}
+    total: dict[str, float] = {}
+    stack: list[tuple[Frame, frozenset[str], str]] = [(root, frozenset(), "")] if root else []
+    while stack:
+        frame, above, caller = stack.pop()
+        # pyinstrument files a function's own samples under a synthetic "[self]" child.
+        name = caller if frame.is_synthetic else f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
+        own[name] = own.get(name, 0.0) + frame.time - sum(c.time for c in frame.children)
+        if name not in above:
+            total[name] = total.get(name, 0.0) + frame.time
+        stack.extend((child, above | {name}, name) for child in frame.children)
+    # The launcher's frames (pyinstrument, runpy) wrap the whole build and say nothing.
+    launcher = ("pyinstrument/", "<frozen runpy>", "<string>")
+    total = {k: v for k, v in total.items() if not any(part in k for part in launcher)}
+    return own, total, root.time if root else 0.0
+
+
+def cost_table(what: str, costs: dict[str, float], top: int) -> str:
+    rows = sorted(costs.items(), key=lambda kv: -kv[1])[:top]
+    return "\n".join([f"| top {top} by {what} | s |", "|---|---:|"]
+                     + [f"| `{name}` | {seconds:.2f} |" for name, seconds in rows])
 
 
 def versions() -> dict[str, str]:
@@ -357,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic archive (default: 1)")
     p.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
     p.add_argument("--profile", type=int, metavar="N", default=0,
-                   help="also profile one duizhao build of N articles (cProfile, top 10)")
+                   help="also profile a cold and a warm duizhao build of N articles (pyinstrument)")
     p.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder, removed at the end)")
     p.add_argument("--results", type=Path, help="where to write the Markdown (default: bench/results-<date>.md)")
     args = p.parse_args(argv)
@@ -378,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             work = scratch / f"profile{args.profile}"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
-            text += f"\n### Profile of one duizhao build, N = {args.profile}\n\n" + profile_build(
+            text += f"\n### Profile of duizhao builds, N = {args.profile}\n\n" + profile_build(
                 args.profile, args.seed, work) + "\n"
     finally:
         if args.work is None:

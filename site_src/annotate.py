@@ -265,11 +265,6 @@ def _row_items(article: Article) -> list[tuple[str, set[str]]]:
     return out
 
 
-# How far a bound summed in another order may fall below the score it bounds: float
-# sums of the same weights differ in the last bits, never by this much.
-_SLACK = 1e-9
-
-
 def related_passages(articles: Sequence[Article], config: RelatedConfig) -> dict[str, tuple[Related, ...]]:
     rows = [(a.slug, anchor, items) for a in articles for anchor, items in _row_items(a)]
     index: dict[str, list[int]] = defaultdict(list)
@@ -288,34 +283,46 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig) -> dict
 def _best_matches(i: int, rows: Sequence[tuple[str, str, set[str]]], index: dict[str, list[int]],
                   weight: dict[str, float], config: RelatedConfig) -> list[tuple[float, int]]:
     """The ``per_row`` rows of other articles scoring highest against row ``i`` (at
-    least ``min_score``; ties to the earlier row), as (score, row), best first.
+    least ``min_score``; equal scores go to the earlier row), as (score, row), best first.
 
     Scoring every row that shares any item was quadratic: a common entity ("AI") is
-    shared with a fixed share of all rows.  Items are taken rarest (heaviest) first;
-    a row sharing none of the items taken so far can score at most the sum of the
-    weights still to come, so once that bound falls below ``min_score``, or below the
-    last of ``per_row`` matches already found, the common items' long lists need not
-    be read at all.  Every row that is read is scored exactly, its weights summed in
-    the order of the row's own items, so the result is what scoring all rows gives."""
+    shared with a fixed share of all rows.  Instead the items' row lists are read
+    rarest (heaviest) item first.  A row sharing none of the items read so far can
+    score at most ``bound``, the weights of the items still to come; once that is
+    below ``min_score`` or below the last of ``per_row`` matches found, no unread row
+    can make the list.  Within a list rows come in order, so once ``bound`` cannot
+    beat the last match and the rows are later than it, they would lose the tie too.
+
+    The result is exactly that of scoring every row: a score is the weights of the
+    shared items added one at a time in the order of row ``i``'s items, and so is
+    ``bound``; floating-point addition of non-negative weights is monotonic, so a
+    subset's sum never exceeds ``bound`` even in the last bit."""
     slug, _, items = rows[i]
     if config.per_row < 1 or not items:
         return []
+    weighted = [(x, weight[x]) for x in items]
     rare_first = sorted(items, key=lambda x: (-weight[x], x))
-    rest = [0.0] * (len(rare_first) + 1)  # rest[k]: the most a row sharing none of rare_first[:k] can score
-    for k in range(len(rare_first) - 1, -1, -1):
-        rest[k] = rest[k + 1] + weight[rare_first[k]]
     seen: set[int] = set()
     best: list[tuple[float, int]] = []  # sorted by (-score, row)
     for k, item in enumerate(rare_first):
-        floor = best[-1][0] if len(best) == config.per_row else config.min_score
-        if rest[k] < floor - _SLACK:
+        read = set(rare_first[:k])
+        bound = 0.0
+        for x, w in weighted:
+            if x not in read:
+                bound += w
+        if bound < config.min_score or (len(best) == config.per_row and bound < best[-1][0]):
             break
         for j in index[item]:
+            if len(best) == config.per_row and bound <= best[-1][0] and j > best[-1][1]:
+                break
             if j in seen or rows[j][0] == slug:
                 continue
             seen.add(j)
             other = rows[j][2]
-            score = sum(weight[x] for x in items if x in other)
+            score = 0.0
+            for x, w in weighted:
+                if x in other:
+                    score += w
             if score >= config.min_score:
                 best.append((score, j))
                 best.sort(key=lambda sj: (-sj[0], sj[1]))

@@ -376,9 +376,13 @@ class Archive:
     edition: str = ""  # "YYYY-MM-DD.<hash>": build date and a short hash of the content
     glossary: tuple[Entity, ...] = ()
     links: tuple[CrossLink, ...] = ()
+    # Pages look articles up by slug once per link; a scan per look-up made rendering
+    # quadratic in the number of articles.  Derived from ``articles``, so neither
+    # given nor compared.
+    by_slug: dict[str, Article] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_slug", {a.slug: a for a in self.articles})
 
     def get(self, slug: str) -> Article:
-        for a in self.articles:
-            if a.slug == slug:
-                return a
-        raise KeyError(slug)
+        return self.by_slug[slug]

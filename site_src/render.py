@@ -532,6 +532,29 @@ def render_site(archive: Archive) -> dict[str, bytes]:
     return dict(iter_site(archive))
 
 
+@dataclass(frozen=True)
+class Lookups:
+    """What page builders would otherwise each derive from the whole archive: made once
+    per build, so that rendering N articles is linear in N, not quadratic."""
+
+    groups: tuple[tuple[str, tuple[Article, ...]], ...]  # translation_groups
+    parallel: dict[str, dict[str, tuple[Passage, ...]]]  # parallel_rows
+    compare: dict[str, str]  # slug → its three-way page, for the translations of a group
+    english_names: dict[str, str]  # folded Chinese name → English name (byline_authors)
+    flags: dict[str, tuple[Flag, ...]]  # slug → its damaged spots still in the text
+
+
+def lookups_for(archive: Archive) -> Lookups:
+    groups = tuple(translation_groups(archive))
+    return Lookups(
+        groups=groups, parallel=parallel_rows(archive),
+        compare={a.slug: f"{ARTICLE_ROOT}articles/{source}/compare.html" for source, arts in groups for a in arts},
+        english_names=speaker_names(archive),
+        # Only damage still in the text is marked; a resolved flag's text is gone anyway.
+        flags={a.slug: tuple(f for f in clean_result(a).flags if not f.resolved) for a in archive.articles},
+    )
+
+
 def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
@@ -539,6 +562,7 @@ def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[
     compiled templates are kept between builds (None: compile them in this process)."""
     env = environment(bytecode)
     site = site_view(archive.site, entities=bool(archive.glossary))
+    lookups = lookups_for(archive)
     paths: list[str] = []
 
     def page(path: str, data: bytes) -> tuple[str, bytes]:
@@ -555,13 +579,13 @@ def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[
         yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
     for article in archive.articles:
         base = f"articles/{article.slug}/"
-        yield page(base + "index.html", render(env, "article.html", article_page(archive, article, site)))
+        yield page(base + "index.html", render(env, "article.html", article_page(archive, article, site, lookups)))
         yield page(base + "cleaning.html", render(env, "cleaning.html", cleaning_page(archive, article, site)))
         yield page(base + "source.html", render(env, "source.html", source_page(archive, article, site)))
         # Byte for byte as captured; objects built without the bytes (tests) publish the text.
         yield page(base + "source.txt", article.source.raw or article.source.text.encode("utf-8"))
         yield page(f"data/{article.slug}.json", article_json(article))
-    for source, translations in translation_groups(archive):
+    for source, translations in lookups.groups:
         yield page(f"articles/{source}/compare.html",
                    render(env, "compare.html", compare_page(archive, source, translations, site)))
     if archive.glossary:
@@ -688,8 +712,7 @@ def article_head(meta: ArticleMeta) -> ArticleHead:
 def related_view(archive: Archive, relation: Relation, root: str) -> RelatedView:
     """A link to another article of the archive.  A slug that is not in the archive
     is shown by name without a link, so a stale relation never makes a dead link."""
-    titles = {a.slug: a.meta for a in archive.articles}
-    meta = titles.get(relation.slug)
+    meta = archive.by_slug[relation.slug].meta if relation.slug in archive.by_slug else None
     return RelatedView(
         kind=RELATION_TITLES[relation.kind],
         href=f"{root}articles/{relation.slug}/index.html" if meta else "",
@@ -770,12 +793,12 @@ def index_filter(name: str, label: str, values: list[str], labels: dict[str, str
 ARTICLE_ROOT = "../../"
 
 
-def article_page(archive: Archive, article: Article, site: SiteView) -> ArticlePage:
+def article_page(archive: Archive, article: Article, site: SiteView, lookups: Lookups) -> ArticlePage:
     clean = clean_result(article)
     speakers = {s.id: s for s in article.meta.speakers}
-    flags = flags_by_origin(archive, article)
-    authors = byline_authors(article.meta.byline, archive)
-    editorial = editorial_for(archive, article)
+    flags = flags_by_origin(article, lookups)
+    authors = byline_authors(article.meta.byline, lookups.english_names)
+    editorial = editorial_for(archive, article, lookups)
     return ArticlePage(
         root=ARTICLE_ROOT, page_title=f"{article.meta.title_zh} · {archive.site.title}", site=site,
         edition=archive.edition,
@@ -835,13 +858,6 @@ def sc_text(text: str, maps: ScriptMaps) -> ScText:
     return ScText(text=text, fixes=script_fixes([Segment(text=text, flag="", entity="", entity_name="")], maps))
 
 
-def compare_href(archive: Archive, article: Article) -> str:
-    for source, translations in translation_groups(archive):
-        if article in translations:
-            return f"{ARTICLE_ROOT}articles/{source}/compare.html"
-    return ""
-
-
 def compare_page(archive: Archive, source: str, translations: tuple[Article, ...], site: SiteView) -> ComparePage:
     """The English original with every Chinese translation beside it, band by band
     (see ``site_src.parallel.three_way``)."""
@@ -860,13 +876,11 @@ def compare_page(archive: Archive, source: str, translations: tuple[Article, ...
                        credit=credit_view(archive, carrier, ARTICLE_ROOT), columns=columns, bands=bands)
 
 
-def flags_by_origin(archive: Archive, article: Article) -> dict[str, tuple[Flag, ...]]:
+def flags_by_origin(article: Article, lookups: Lookups) -> dict[str, tuple[Flag, ...]]:
     """Flags of this article and of every article it borrows paragraphs from, keyed
     by slug: a borrowed English paragraph carries the damage of its own capture."""
     slugs = {article.slug} | {p.origin for row in article.rows for p in row.zh + row.en if p.origin}
-    # Only damage still in the text is marked; a resolved flag's text is gone anyway.
-    return {a.slug: tuple(f for f in clean_result(a).flags if not f.resolved)
-            for a in archive.articles if a.slug in slugs}
+    return {slug: lookups.flags[slug] for slug in slugs if slug in lookups.flags}
 
 
 @dataclass(frozen=True)
@@ -883,7 +897,7 @@ class Editorial:
     script_maps: ScriptMaps  # not editorial, but per article like the rest: see script_maps()
 
 
-def editorial_for(archive: Archive, article: Article) -> Editorial:
+def editorial_for(archive: Archive, article: Article, lookups: Lookups) -> Editorial:
     mentions: dict[tuple[str, str, int], list[Mention]] = defaultdict(list)
     for m in article.mentions:
         mentions[(m.anchor, m.side, m.paragraph)].append(m)
@@ -903,10 +917,10 @@ def editorial_for(archive: Archive, article: Article) -> Editorial:
     # The other translation is named by its outlet: the rows already say which passage.
     parallel = {anchor: [PassageLink(passage_link(archive, p, article.slug), title=archive.get(p.slug).meta.outlet_zh)
                          for p in passages]
-                for anchor, passages in parallel_rows(archive).get(article.slug, {}).items()}
+                for anchor, passages in lookups.parallel.get(article.slug, {}).items()}
     return Editorial(entities=entities, mentions={k: tuple(v) for k, v in mentions.items()},
                      notes={k: tuple(v) for k, v in notes.items()}, also=dict(also), related=dict(related),
-                     parallel=parallel, compare=compare_href(archive, article),
+                     parallel=parallel, compare=lookups.compare.get(article.slug, ""),
                      script_maps=script_maps(p.text for p in article.paragraphs if p.lang != "en"))
 
 
@@ -1190,18 +1204,24 @@ def permanent_url(site: SiteConfig, slug: str) -> str:
     return f"{base_url(site)}articles/{slug}/"
 
 
-def byline_authors(byline: str, archive: Archive) -> list[str]:
-    """The people a byline credits as authors, editors left out.
-
-    A name that is an interviewee's Chinese name (in either script: the op-ed's byline
-    is 李开复, the interviews spell him 李開復) is given as that speaker's English name,
-    the form under which his work is catalogued.  Articles are searched in slug order,
-    so the choice never depends on the order of folders on disk."""
+def speaker_names(archive: Archive) -> dict[str, str]:
+    """Interviewees' Chinese names (folded to one script) → their English names.
+    Articles are read in slug order, so the choice never depends on the order of
+    folders on disk."""
     english: dict[str, str] = {}
     for article in sorted(archive.articles, key=lambda a: a.slug):
         for speaker in article.meta.speakers:
             if speaker.role == "interviewee" and speaker.name_zh and speaker.name_en:
                 english.setdefault(fold(speaker.name_zh), speaker.name_en)
+    return english
+
+
+def byline_authors(byline: str, english: dict[str, str]) -> list[str]:
+    """The people a byline credits as authors, editors left out.
+
+    A name that is an interviewee's Chinese name (in either script: the op-ed's byline
+    is 李开复, the interviews spell him 李開復) is given as that speaker's English name
+    (``speaker_names``), the form under which his work is catalogued."""
     authors: list[str] = []
     for part in BYLINE_SEPARATORS.split(byline.strip()):
         match = BYLINE_ROLE.match(part)

@@ -195,3 +195,25 @@ def test_problems_from_workers_keep_file_and_line(content: Path, monkeypatch: py
     assert sorted(str(p.path) for p in failed.value.problems) == sorted(
         str(content / "articles" / slug / "corrections.yaml") for slug in (INTERVIEW, OPED))
     assert all(p.line == 1 for p in failed.value.problems)
+
+
+def shares_paragraphs(archive) -> bool:  # type: ignore[no-untyped-def]
+    """Every paragraph of every row is the very object the article (or, for borrowed
+    English, its donor) holds, not an equal copy."""
+    held = {id(p) for a in archive.articles for p in a.paragraphs}
+    return all(id(p) in held for a in archive.articles for r in a.rows for p in r.zh + r.en)
+
+
+def test_rows_share_the_articles_paragraphs(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows come back from the pool's workers and from the cache as copies; one copy of
+    the text is kept in memory however they were made."""
+    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
+    cache = open_cache(tmp_path / "cache")
+    pooled = prepare.prepare_archive(load_archive(content), cache, processes=2)
+    cached = prepare.prepare_archive(load_archive(content), cache, processes=2)
+    for archive in (pooled, cached):
+        assert shares_paragraphs(archive)
+        assert any(p.origin == INTERVIEW for r in archive.get(BORROWER).rows for p in r.en), "the borrower's English"
+        # Segmentation's input is not kept: nothing after it reads the lines.
+        assert all(a.clean is not None and a.clean.lines == () for a in archive.articles)
+    assert prepared(cached) == prepared(pooled)

@@ -23,7 +23,7 @@ from site_src.model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Ch
                             Cut, Editor, Entity, Flag, Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig,
                             Source, Speaker)
 from site_src.render import (LinkSpan, ScriptMaps, Segment, _converter, byline_authors, convert_segments, date_parts,
-                             dedent_html, script_fixes, script_maps, excerpt, index_order, mark_text, render, render_site,
+                             dedent_html, script_fixes, script_maps, speaker_names, excerpt, index_order, mark_text, render, render_site,
                              source_lines)
 
 INTERVIEW = "2025-03-test-interview"
@@ -547,13 +547,14 @@ def test_head_metadata_is_escaped(cited: dict[str, bytes]) -> None:
 
 
 def test_byline_authors() -> None:
-    archive = Archive(site_config(), (interview(),), Path("content"))
-    assert byline_authors("伍洋宇(記者)、劉方遠(編輯)", archive) == ["伍洋宇"]  # the editor is no author
-    assert byline_authors("甲（记者）, 乙（责任编辑）", archive) == ["甲"]
-    assert byline_authors("李開復", archive) == ["Kai-Fu Lee"]
-    assert byline_authors("李开复", archive) == ["Kai-Fu Lee"]
-    assert byline_authors("主持人", archive) == ["主持人"]  # an interviewer keeps the byline's form
-    assert byline_authors("", archive) == []
+    names = speaker_names(Archive(site_config(), (interview(),), Path("content")))
+    assert names == {"李开复": "Kai-Fu Lee"}  # the interviewee, folded to one script
+    assert byline_authors("伍洋宇(記者)、劉方遠(編輯)", names) == ["伍洋宇"]  # the editor is no author
+    assert byline_authors("甲（记者）, 乙（责任编辑）", names) == ["甲"]
+    assert byline_authors("李開復", names) == ["Kai-Fu Lee"]
+    assert byline_authors("李开复", names) == ["Kai-Fu Lee"]
+    assert byline_authors("主持人", names) == ["主持人"]  # an interviewer keeps the byline's form
+    assert byline_authors("", names) == []
 
 
 def test_date_parts() -> None:

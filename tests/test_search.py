@@ -70,7 +70,20 @@ def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
     assert entry["languages"]["zh"]["page_count"] == len(records)
     assert (bundle / "pagefind.js").is_file() and list((bundle / "fragment").iterdir())
     assert not (bundle / "pagefind-ui.js").exists()  # the ready-made UIs are not shipped
-    assert json.loads((bundle / "duizhao-fold.json").read_text()) == fold_table(records)
+    assert json.loads((bundle / "duizhao-fold.json").read_text()) == {**fold_table(records), "shards": []}
+
+
+def test_a_large_archive_is_indexed_in_shards(tmp_path: Path) -> None:
+    records = search_records(FILES)
+    write_index(records, tmp_path, shard_records=100)
+    fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
+    count = -(-len(records) // 100)
+    assert fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, count + 1)]
+    pages = [json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text())["languages"]["zh"]["page_count"]]
+    for n in range(2, count + 1):
+        entry = tmp_path / "pagefind-shards" / str(n) / "pagefind-entry.json"
+        pages.append(json.loads(entry.read_text())["languages"]["zh"]["page_count"])
+    assert sum(pages) == len(records) and max(pages) <= 100
 
 
 def test_no_records_still_gives_a_working_bundle(tmp_path: Path) -> None:

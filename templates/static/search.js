@@ -34,15 +34,21 @@
 
   function load() {
     if (!loading) {
-      var engine = import(new URL("pagefind.js", bundle).href).then(function (pagefind) {
+      var folding = fetch(new URL("duizhao-fold.json", bundle).href).then(function (response) {
+        if (!response.ok) throw new Error("fold table: HTTP " + response.status);
+        return response.json();
+      });
+      // A large archive is indexed in shards (search.py SHARD_RECORDS): merged here
+      // into the first, before the first search.
+      var engine = Promise.all([import(new URL("pagefind.js", bundle).href), folding]).then(function (both) {
+        var pagefind = both[0], shards = both[1].shards || [];
         return pagefind.options({ excerptLength: EXCERPT_WORDS }).then(function () {
+          return Promise.all(shards.map(function (shard) { return pagefind.mergeIndex(new URL(shard, bundle).href); }));
+        }).then(function () {
           return pagefind.init();
         }).then(function () { return pagefind; });
       });
-      var table = fetch(new URL("duizhao-fold.json", bundle).href).then(function (response) {
-        if (!response.ok) throw new Error("fold table: HTTP " + response.status);
-        return response.json();
-      }).then(function (data) {
+      var table = folding.then(function (data) {
         var map = new Map();
         var from = Array.from(data.from || ""), to = Array.from(data.to || "");
         from.forEach(function (c, i) { map.set(c, to[i]); });

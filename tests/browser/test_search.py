@@ -184,3 +184,37 @@ def test_no_serious_axe_violations_with_results_shown(open_page) -> None:  # typ
     serious = [f"{v['id']}: {v['help']} {v['nodes'][0]['target']}" for v in result["violations"]
                if v["impact"] in ("serious", "critical")]
     assert not serious, serious
+
+
+def test_sharded_index_finds_rows_of_every_shard(browser, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """A large archive's index is written in shards (search.SHARD_RECORDS) and merged by
+    search.js: re-index the shipped site in shards of 50 rows and search again."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from build import build
+    from site_src.search import search_records, write_index
+    from tests.browser.conftest import serve, served_url
+    from tests.conftest import CONTENT
+
+    root = tmp_path_factory.mktemp("sharded")
+    shutil.copytree(CONTENT, root / "content")
+    build(root / "content", root / "_site")
+    site = root / "_site"
+    files = {str(p.relative_to(site)): p.read_bytes() for p in (site / "data").glob("*.json")}
+    shutil.rmtree(site / "pagefind")
+    write_index(search_records({f"data/{Path(k).name}": v for k, v in files.items()}), site, shard_records=50)
+    assert len(json.loads((site / "pagefind" / "duizhao-fold.json").read_text())["shards"]) >= 4
+    server = serve(root, site)
+    try:
+        context = browser.new_context(bypass_csp=True)
+        page = watched_page(context)
+        page.goto(served_url(server) + "search.html")
+        # The FT rows sort after the Bloomberg and Jiemian articles: in the later shards.
+        assert DISTILLING in search(page, "蒸餾") and STUDY_GROUP in search(page, "學習小組")
+        assert any("jiemian" in h for h in search(page, "蒸餾"))  # and rows of an earlier shard
+        assert page.errors == [] and page.foreign == []
+        context.close()
+    finally:
+        server.shutdown()

@@ -204,7 +204,8 @@ def _run_service(binary: Path, payloads: list[dict[str, object]]) -> list[dict[s
             if not reader.is_alive() or len(answers) == heard:
                 break
             heard = len(answers)  # still answering: wait on
-        if reader.is_alive():
+        timed_out = reader.is_alive()
+        if timed_out:
             proc.kill()  # which also ends a write blocked on its input
         if proc.stdin is not None:
             try:
@@ -219,8 +220,10 @@ def _run_service(binary: Path, payloads: list[dict[str, object]]) -> list[dict[s
         log.seek(0)
         said = log.read().decode("utf-8", "replace").strip()
     errors = [str(a.get("message", "")) for a in answers if a.get("type") == "Error"]
-    if reader.is_alive() or len(answers) < len(payloads) or errors:
-        why = errors[0] if errors else (f"no answer for {TIMEOUT} s" if reader.is_alive()
+    if timed_out or len(answers) < len(payloads) or errors:
+        # Checked before the kill: once killed, the reader ends too, and a timeout would
+        # pass for a crash.
+        why = errors[0] if errors else (f"no answer for {TIMEOUT} s" if timed_out
                                         else "it stopped before finishing")
         detail = f": {said.splitlines()[-1]}" if said else ""
         raise OutputError(Problem(binary, None, f"the search index could not be built ({why}{detail})", FIX))

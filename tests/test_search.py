@@ -138,3 +138,13 @@ def test_search_page_is_rendered_without_inline_script(tmp_path: Path) -> None:
     assert len(re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", page)) <= 1
     assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
     assert 'href="search.html"' in files["index.html"].decode()  # the masthead links to it
+
+
+def test_indexer_that_falls_silent_is_reported_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\nsleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "executable", lambda: fake)
+    monkeypatch.setattr(search, "TIMEOUT", 1)
+    with pytest.raises(OutputError, match=r"search index could not be built \(no answer for 1 s\)"):
+        write_index(search_records(FILES), tmp_path / "site")

@@ -1,7 +1,9 @@
-"""Stage 6 — render: turn the aligned archive into the site's files, in memory.
+"""Stage 6 — render: turn the aligned archive into the site's files.
 
-``render_site`` returns ``{relative path: bytes}`` and writes nothing; ``write.py``
-puts the files in place.  Every page gets its template context from one small
+``iter_site`` yields ``(relative path, bytes)`` one file at a time and writes nothing;
+``write.py`` puts each in place as it comes (``render_site`` collects them in a dict,
+for tests).  What several pages derive from the whole archive is computed once per
+build (``Lookups``), so rendering stays linear in the number of articles.  Every page gets its template context from one small
 builder function returning a TypedDict (``IndexPage``, ``ArticlePage``,
 ``CleaningPage``, ``SourcePage``, ``NotFoundPage``, ``EntityPage``,
 ``EntitiesIndexPage``), so the keys a template may use

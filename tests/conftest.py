@@ -35,6 +35,19 @@ editors:
 contact: mailto:editor@example.org
 """
 
+# The interview's two speakers, shared by fixtures of articles in the same conversation.
+SPEAKERS_YAML = """\
+speakers:
+  - id: host
+    name: {zh: 主持人, en: Host}
+    role: interviewer
+    labels: [問, Q]
+  - id: kfl
+    name: {zh: 李開復, en: Kai-Fu Lee}
+    role: interviewee
+    labels: [李開復, A]
+"""
+
 INTERVIEW_YAML = """\
 title:
   zh: 測試訪談
@@ -49,16 +62,7 @@ kind: interview
 languages: [zh-Hant, en]
 summary: A two-language fixture.
 english_original: Test Net
-speakers:
-  - id: host
-    name: {zh: 主持人, en: Host}
-    role: interviewer
-    labels: [問, Q]
-  - id: kfl
-    name: {zh: 李開復, en: Kai-Fu Lee}
-    role: interviewee
-    labels: [李開復, A]
-"""
+""" + SPEAKERS_YAML
 
 INTERVIEW_SOURCE = """\
 問:OpenAI每年花多少錢?

@@ -16,7 +16,7 @@ from site_src import pool, prepare
 from site_src.cache import NO_CACHE, open_cache
 from site_src.errors import CleaningError
 from site_src.load import load_archive
-from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, write_archive
+from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SPEAKERS_YAML, write_archive
 
 INTERVIEW, OPED, BORROWER = "2025-03-test-interview", "2025-12-test-op-ed", "2025-04-test-borrower"
 
@@ -29,15 +29,7 @@ date: "2025-04-01"
 kind: interview
 languages: [zh-Hant]
 summary: A translation whose English comes from the interview.
-speakers:
-  - id: host
-    name: {zh: 主持人, en: Host}
-    role: interviewer
-    labels: [問, Q]
-  - id: kfl
-    name: {zh: 李開復, en: Kai-Fu Lee}
-    role: interviewee
-    labels: [李開復, A]
+""" + SPEAKERS_YAML + """\
 relations:
   english_text_from:
     - slug: 2025-03-test-interview

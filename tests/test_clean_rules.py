@@ -109,7 +109,7 @@ def test_authors_typos_are_not_fixed(slug, typo):
 ])
 def test_junk_blocks_are_cut(slug, rule, first, last):
     cuts = extract.extract(source(slug).split("\n"), meta(slug)).cuts
-    assert any((c.rule, c.first, c.last) == (rule, first, last) for c in cuts), [tuple(vars(c).values()) for c in cuts]
+    assert any((c.rule, c.first, c.last) == (rule, first, last) for c in cuts), [(c.rule, c.first, c.last) for c in cuts]
 
 
 def test_spam_banner_rule_needs_many_short_fields():

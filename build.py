@@ -50,7 +50,7 @@ def process(content: Path, cache: Cache = NO_CACHE) -> Archive:
 
 def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive:
     archive = process(content, cache)
-    write_site(site_files(archive, cache), out)
+    write_site(site_files(archive, cache), out, cache.index())
     write_registries(archive)
     return archive
 
@@ -144,7 +144,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # registries and the changelog record the real one.
         return archive, site_files(replace(archive, edition=PREVIEW), cache)
 
-    preview = Preview(make, Path(args.out).resolve())
+    preview = Preview(make, Path(args.out).resolve(), cache.index())
     report(preview, preview.rebuild())
     if args.host != "127.0.0.1":
         print(f"warning: serving on {args.host}: other machines on the network can read this site")

@@ -84,6 +84,11 @@ class Cache:
             Path(tmp).unlink(missing_ok=True)
 
 
+    def index(self) -> Path | None:
+        """The folder where the last search index is kept (search.write_index), None
+        without a cache."""
+        return None if self.folder is None else self.folder / "search"
+
     def templates(self) -> Path | None:
         """A folder for compiled templates (Jinja's bytecode cache), None without a
         cache or when it cannot be made: templates are then compiled in the process."""

@@ -89,6 +89,7 @@ class Preview:
 
     make: Make
     out: Path
+    index_cache: Path | None = None  # where the last search index is kept (Cache.index)
     build: int = 0
     problems: tuple[str, ...] = ()
     written: dict[str, str] = field(default_factory=dict)  # path → hash of the bytes in out
@@ -105,10 +106,10 @@ class Preview:
         try:
             archive, files = self.make()
             if self.written:
-                written = update_site(files, self.out, self.written)
+                written = update_site(files, self.out, self.written, self.index_cache)
             else:
                 written = {}
-                write_site(recorded(files, written), self.out)
+                write_site(recorded(files, written), self.out, self.index_cache)
             write_registries(archive)
             problems: tuple[str, ...] = ()
         except DuizhaoError as exc:

@@ -28,9 +28,11 @@ MARKER = ".duizhao-build"
 Files = Iterable[tuple[str, bytes]]  # (path relative to the site, bytes), as render.iter_site yields them
 
 
-def write_site(files: Files | Mapping[str, bytes], out: Path) -> None:
+def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path | None = None) -> None:
     """Write ``files`` as the site in ``out``, each file as it comes (the whole site is
-    never in memory), and swap it in when all are written."""
+    never in memory), and swap it in when all are written.  ``index_cache``: where
+    the search index of the last build is kept, to be reused when its records are
+    unchanged (see ``search.write_index``)."""
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(Problem(out, None, "exists and was not made by duizhao",
@@ -48,7 +50,7 @@ def write_site(files: Files | Mapping[str, bytes], out: Path) -> None:
         if search.page:
             # The search page's index, made from the data files just written.  Before
             # the swap: an index that fails (OutputError) fails the build, old site kept.
-            write_index(search.records(), staging)
+            write_index(search.records(), staging, cache=index_cache)
         (staging / MARKER).write_text("Built by duizhao; this folder is replaced on every build.\n")
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
@@ -131,7 +133,8 @@ def _replace(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping[str, str]) -> dict[str, str]:
+def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping[str, str],
+                index_cache: Path | None = None) -> dict[str, str]:
     """Bring ``out``, last written with the files whose hashes are ``previous``, up to
     ``files``: write only the files whose bytes changed, delete those no longer made,
     and return the new hashes.  For ``serve``, where an edit changes a few pages and
@@ -153,7 +156,7 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
                 pending.append((tmp, target))
             search.see(rel, data)
         if search.page:
-            write_index(search.records(), out)  # as write_site does
+            write_index(search.records(), out, cache=index_cache)  # as write_site does
         for tmp, target in pending:
             os.replace(tmp, target)
         pending = []

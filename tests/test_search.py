@@ -115,11 +115,12 @@ def test_failed_index_fails_the_build_and_keeps_the_previous_site(
     from tests.conftest import write_archive
     content = write_archive(tmp_path)
     out = tmp_path / "_site"
-    assert build.main(["--content", str(content), "--out", str(out)]) == 0
+    # No cache: an unchanged index would be copied from it, and the indexer not run.
+    assert build.main(["--content", str(content), "--out", str(out), "--no-cache"]) == 0
     assert (out / "search.html").is_file() and (out / "pagefind" / "pagefind.js").is_file()
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     monkeypatch.setattr(search, "executable", lambda: tmp_path / "missing" / "pagefind_extended")
-    assert build.main(["--content", str(content), "--out", str(out)]) == 1
+    assert build.main(["--content", str(content), "--out", str(out), "--no-cache"]) == 1
     err = capsys.readouterr().err
     assert "error: " in err and "could not start the search indexer" in err and "Traceback" not in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
@@ -148,3 +149,19 @@ def test_indexer_that_falls_silent_is_reported_as_such(tmp_path: Path, monkeypat
     monkeypatch.setattr(search, "TIMEOUT", 1)
     with pytest.raises(OutputError, match=r"search index could not be built \(no answer for 1 s\)"):
         write_index(search_records(FILES), tmp_path / "site")
+
+
+def test_an_unchanged_index_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = search_records(FILES)
+    cache = tmp_path / "cache"
+    write_index(records, tmp_path / "a", cache=cache)
+    # The second time the indexer is not run at all: the same records, the same index.
+    monkeypatch.setattr(search, "executable", lambda: tmp_path / "no-such-pagefind")
+    write_index(records, tmp_path / "b", cache=cache)
+    made = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    copied = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert made == copied and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in made)
+    # Changed records are indexed afresh (here: the indexer is missing, so it fails).
+    with pytest.raises(OutputError, match="could not start the search indexer"):
+        write_index(records[1:], tmp_path / "c", cache=cache)
+    assert len(list(cache.iterdir())) == 1  # one kept index, the last one made

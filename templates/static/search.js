@@ -42,8 +42,11 @@
       // into the first, before the first search.
       var engine = Promise.all([import(new URL("pagefind.js", bundle).href), folding]).then(function (both) {
         var pagefind = both[0], shards = both[1].shards || [];
+        // One after another: with the merges run at once, a CI run once found no results.
         return pagefind.options({ excerptLength: EXCERPT_WORDS }).then(function () {
-          return Promise.all(shards.map(function (shard) { return pagefind.mergeIndex(new URL(shard, bundle).href); }));
+          return shards.reduce(function (done, shard) {
+            return done.then(function () { return pagefind.mergeIndex(new URL(shard, bundle).href); });
+          }, Promise.resolve());
         }).then(function () {
           return pagefind.init();
         }).then(function () { return pagefind; });

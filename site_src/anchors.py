@@ -220,8 +220,9 @@ def parse_registry(text: str, path: Path) -> AnchorRegistry:
         raise AnchorError(Problem(path, 1, "expected keys 'next' (number) and 'anchors' (mapping)",
                                   "restore the file from git; it is written by the build"))
     entries = []
+    lines = _key_lines(text)  # once: looking each anchor up in the text was quadratic
     for anchor, sides in data["anchors"].items():
-        line = _line_of(text, f"{anchor}:")
+        line = lines.get(f"{anchor}:")
         if not isinstance(anchor, str) or not ANCHOR_RE.match(anchor):
             problems.append(Problem(path, line, f"'{anchor}' is not an anchor (p<number>)", "restore it from git"))
             continue
@@ -265,8 +266,11 @@ def _entry_data(entry: Entry) -> dict[str, object]:
     return data
 
 
-def _line_of(text: str, needle: str) -> int | None:
+def _key_lines(text: str) -> dict[str, int]:
+    """The first line on which each ``key:`` of the registry's mappings stands."""
+    lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), 1):
-        if line.strip().startswith(needle):
-            return number
-    return None
+        key, colon, _ = line.strip().partition(":")
+        if colon:
+            lines.setdefault(key + ":", number)
+    return lines

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 from site_src.align import LOW_CONFIDENCE
 from site_src.annotate import annotate_archive
 from site_src.anchors import assign_article, unresolved
-from site_src.cache import NO_CACHE, Cache, open_cache
+from site_src.cache import NO_CACHE, Cache, inputs_stamp, open_cache
 from site_src.edition import PREVIEW, build_date, edition_id
 from site_src.errors import DuizhaoError
 from site_src.export import export_data
@@ -31,7 +31,7 @@ from site_src.load import load_archive
 from site_src.model import Archive, Article
 from site_src.prepare import prepare_archive
 from site_src.render import iter_site
-from site_src.write import write_registries, write_site
+from site_src.write import site_stamp, write_registries, write_site
 
 ROOT = Path(__file__).resolve().parent
 
@@ -48,9 +48,14 @@ def process(content: Path, cache: Cache = NO_CACHE) -> Archive:
     return replace(archive, edition=edition_id(content, build_date()))
 
 
-def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive:
+def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | None:
+    """The site in ``out``; None when it is already the site of these very inputs (with
+    a cache only: ``--no-cache`` always builds)."""
+    stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat()) if cache.folder else ""
+    if stamp and site_stamp(out) == stamp:
+        return None
     archive = process(content, cache)
-    write_site(site_files(archive, cache), out, cache.index())
+    write_site(site_files(archive, cache), out, cache.index(), stamp)
     write_registries(archive)
     return archive
 
@@ -83,6 +88,10 @@ def cache_of(args: argparse.Namespace) -> Cache:
 
 def cmd_build(args: argparse.Namespace) -> int:
     archive = build(args.content, args.out, cache_of(args))
+    if archive is None:
+        print(f"Up to date: nothing has changed since {Path(args.out).resolve()} was built "
+              "(--no-cache builds anyway).")
+        return 0
     for article in archive.articles:
         print(summary_line(article))
         for warning in article.warnings:

@@ -127,6 +127,22 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def inputs_stamp(content: Path, templates: Path, date: str) -> str:
+    """Everything a build's output depends on: every file of ``content`` (registries
+    included: they steer anchor assignment), the templates, the code and its data
+    packages (``code_version``), the pagefind indexer and the build date (which the
+    edition id carries).  The same stamp, the same site."""
+    digest = hashlib.sha256(f"{code_version()}\0{date}\0".encode())
+    try:
+        digest.update(metadata.version("pagefind-bin-extended").encode() + b"\0")
+    except metadata.PackageNotFoundError:
+        pass
+    for root in (Path(content), Path(templates)):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(f"{root.name}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def article_key(article: Article, donors: Sequence[Article]) -> str:
     """What the cached stages of ``article`` depend on; ``donors`` are the articles its
     ``english_text_from`` names."""

@@ -162,8 +162,8 @@ def write_index(records: list[SearchRecord], site: Path, shard_records: int = SH
 
     With a ``cache`` folder, an index already made from the same records is copied
     instead: indexing is the costliest step of a build in which nothing changed
-    (7 of 24 s at 100 articles), and Pagefind's output for the same records is the
-    same index."""
+    (7 of 24 s at 100 articles), and an index of the same records finds the same
+    rows, whatever its bytes."""
     root = Path(site).resolve()
     for folder in (BUNDLE, SHARDS):  # serve updates a site in place: no stale shards
         shutil.rmtree(root / folder, ignore_errors=True)

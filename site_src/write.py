@@ -28,11 +28,26 @@ MARKER = ".duizhao-build"
 Files = Iterable[tuple[str, bytes]]  # (path relative to the site, bytes), as render.iter_site yields them
 
 
-def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path | None = None) -> None:
+def site_stamp(out: Path) -> str:
+    """The inputs stamp (cache.inputs_stamp) the site in ``out`` was built from, "" if
+    none is recorded."""
+    try:
+        lines = (Path(out) / MARKER).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    return next((line.removeprefix(STAMP) for line in lines if line.startswith(STAMP)), "")
+
+
+STAMP = "inputs: "
+
+
+def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path | None = None,
+               stamp: str = "") -> None:
     """Write ``files`` as the site in ``out``, each file as it comes (the whole site is
     never in memory), and swap it in when all are written.  ``index_cache``: where
     the search index of the last build is kept, to be reused when its records are
-    unchanged (see ``search.write_index``)."""
+    unchanged (see ``search.write_index``).  ``stamp``: the inputs the site was built
+    from, recorded in the marker file for ``site_stamp``."""
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(Problem(out, None, "exists and was not made by duizhao",
@@ -51,7 +66,8 @@ def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path 
             # The search page's index, made from the data files just written.  Before
             # the swap: an index that fails (OutputError) fails the build, old site kept.
             write_index(search.records(), staging, cache=index_cache)
-        (staging / MARKER).write_text("Built by duizhao; this folder is replaced on every build.\n")
+        (staging / MARKER).write_text("Built by duizhao; this folder is replaced on every build.\n"
+                                      + (f"{STAMP}{stamp}\n" if stamp else ""))
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.rename(out, old / "site")

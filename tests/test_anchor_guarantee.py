@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from build import build
-from site_src.anchors import normalise, unresolved
+from site_src.anchors import MIN_EDGE, normalise, unresolved
 from site_src.model import Archive
 from tests.conftest import CONTENT
 
@@ -205,6 +205,9 @@ AGI = "AGI更合理的定義可能是,在人做的90%事情上,比90%的人做�
 @given(st.lists(sentences, min_size=1, max_size=8, unique=True), st.lists(EDITS, min_size=1, max_size=12))
 # Found in CI: the second split makes halves that repeat the first split's rows.
 @example(first=[AGI], edits=[("split", 0), ("insert", 0, AGI), ("split", 0)])
+# Found locally: splits leave a fragment of four letters, then a typo in it.
+@example(first=["“我們最終還是想成為一個(gè)偉大的AI 2.0公司,讓大模型賦能千行百業(yè)?!崩铋_(kāi)復(fù)說(shuō)。"],
+         edits=[("split", 0), ("split", 1), ("delete", 0), ("split", 0), ("typo", 1, "的")])
 def test_generated_edit_sequences_keep_every_anchor(first: list[str], edits: list[tuple]) -> None:  # type: ignore[type-arg]
     """After any sequence of edits, each published with a build: every anchor ever
     published leads to a row (its own or its alias's), numbers are never reused, a row
@@ -217,6 +220,7 @@ def test_generated_edit_sequences_keep_every_anchor(first: list[str], edits: lis
         # between its copies, which no reader can tell apart).
         unique = {r.zh[0].text: r.anchor for r in rows if texts.count(r.zh[0].text) == 1}
         old_anchors = [r.anchor for r in rows]
+        before_texts = [r.zh[0].text for r in rows]
         published = registry.anchors()
         texts, moved = apply_edit(texts, edit)
         rows, registry = assign(as_rows(texts), registry)
@@ -234,7 +238,10 @@ def test_generated_edit_sequences_keep_every_anchor(first: list[str], edits: lis
                 assert row.anchor == unique[text], (edit, text)
         for old, new in moved.items():
             anchor = old_anchors[old]
-            if anchor not in unique.values():
+            # A text of fewer letters than anchors.MIN_EDGE is too short to tell an edit
+            # from a new text (a typo in "è)?!崩铋_(" changes a quarter of its letters):
+            # its anchor still resolves (checked above), to its neighbour if need be.
+            if anchor not in unique.values() or len(normalise(before_texts[old])) < MIN_EDGE:
                 continue
             lands = live.index(anchor) if anchor in live else live.index(targets[anchor])
             # Where the edit made copies of a text (a split whose halves repeat other

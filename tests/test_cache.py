@@ -13,7 +13,8 @@ import pytest
 import build
 from site_src import cache as cache_module
 from site_src import pool, prepare
-from site_src.cache import NO_CACHE, open_cache
+from site_src.cache import NO_CACHE, inputs_stamp, open_cache
+from site_src.write import MARKER
 from site_src.errors import CleaningError
 from site_src.load import load_archive
 from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SPEAKERS_YAML, write_archive
@@ -63,9 +64,45 @@ def worked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def files_of(folder: Path) -> dict[str, bytes]:
     # pagefind/ is the search indexer's output, made from the pages compared here; its
-    # own bytes are not reproducible from run to run.
+    # own bytes are not reproducible from run to run.  The marker says how the folder
+    # was built (with or without a cache), not what the site is.
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.relative_to(folder).parts[0] != "pagefind"}
+            if p.is_file() and p.relative_to(folder).parts[0] not in ("pagefind", MARKER)}
+
+
+def test_unchanged_inputs_skip_the_build(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache, out = open_cache(tmp_path / "cache"), tmp_path / "site"
+    assert build.build(content, out, cache) is not None
+    assert build.build(content, out, cache) is not None  # the first build wrote registries: inputs changed
+    before = files_of(out)
+
+    def no_work(*args: object) -> None:
+        raise AssertionError("an up-to-date site was built again")
+    with monkeypatch.context() as patched:
+        patched.setattr(build, "process", no_work)
+        assert build.build(content, out, cache) is None  # nothing changed: nothing done
+    assert files_of(out) == before
+    # Whatever the output depends on changes the stamp: a content file, the date …
+    (content / "articles" / OPED / "notes.md").write_text("## p1 note\nA new note.\n", encoding="utf-8")
+    assert build.build(content, out, cache) is not None
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767312000")
+    assert build.build(content, out, cache) is not None
+    # … and a site built without the cache records no stamp, so the next one builds.
+    build.build(content, out, NO_CACHE)
+    assert build.build(content, out, cache) is not None
+    assert build.build(content, out, NO_CACHE) is not None  # --no-cache always builds
+
+
+def test_stamp_covers_templates_and_the_date(tmp_path: Path) -> None:
+    content, templates = tmp_path / "content", tmp_path / "templates"
+    content.mkdir(); templates.mkdir()
+    (content / "a.txt").write_text("a")
+    (templates / "base.html").write_text("x")
+    first = inputs_stamp(content, templates, "2026-01-01")
+    (templates / "base.html").write_text("y")
+    assert inputs_stamp(content, templates, "2026-01-01") != first
+    assert inputs_stamp(content, templates, "2026-01-02") != inputs_stamp(content, templates, "2026-01-01")
 
 
 def test_second_build_is_served_from_the_cache(content: Path, tmp_path: Path, worked: list[str]) -> None:

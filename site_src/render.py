@@ -1045,6 +1045,13 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
+# script_maps converts each paragraph and script_fixes each of its segments, which for
+# most paragraphs (no link, no damage) is the same text: converted once, not twice.
+@functools.lru_cache(maxsize=4096)
+def converted(config: str, text: str) -> str:
+    return _converter(config).convert(text)
+
+
 def script_maps(texts: Iterable[str]) -> ScriptMaps:
     """For each script, the character OpenCC most often gives for each character of
     ``texts`` that it changes.  OpenCC converts by phrase, so a character can go two
@@ -1054,9 +1061,9 @@ def script_maps(texts: Iterable[str]) -> ScriptMaps:
     for script, (config, _) in SCRIPT_CONFIGS.items():
         votes: dict[str, Counter[str]] = defaultdict(Counter)
         for text in texts:
-            converted = _converter(config).convert(text)
-            if len(converted) == len(text):  # else script_fixes replaces the whole text
-                for a, b in zip(text, converted):
+            into = converted(config, text)
+            if len(into) == len(text):  # else script_fixes replaces the whole text
+                for a, b in zip(text, into):
                     votes[a][b] += 1
         # Ties go to the first seen: Counter keeps insertion order.
         maps[script] = {a: c.most_common(1)[0][0] for a, c in sorted(votes.items())
@@ -1072,7 +1079,7 @@ def script_fixes(segments: list[Segment], maps: ScriptMaps) -> dict[str, list[Fi
         table: dict[str, str] = maps[script]  # type: ignore[literal-required]
         out: list[Fix] = []
         for node, text in enumerate(text_nodes(segments)):
-            wanted = _converter(config).convert(text)
+            wanted = converted(config, text)
             if len(wanted) != len(text):
                 out.append((node, 0, len(text), wanted))
                 continue

@@ -23,7 +23,7 @@ import pytest
 
 import build
 from site_src import render
-from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SITE_YAML, write_archive
+from tests.conftest import INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SITE_YAML, write_archive
 
 INTERVIEW = "articles/2025-03-test-interview"
 OPED = "articles/2025-12-test-op-ed"

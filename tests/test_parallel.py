@@ -1,7 +1,6 @@
 """The two translations of the FT interview, read against each other through the English."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

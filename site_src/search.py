@@ -49,9 +49,10 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Mapping
+from typing import Callable, Mapping
 
 import opencc
 
@@ -226,7 +227,7 @@ def _write_bundle(records: list[SearchRecord], bundle: Path) -> None:
     requests += [{"type": "AddRecord", "index_id": 0, "url": r.url, "content": r.content, "language": LANGUAGE,
                   "meta": r.meta, "filters": None, "sort": None} for r in records]
     requests.append({"type": "WriteFiles", "index_id": 0, "output_path": str(bundle)})
-    answers = _run_service(executable(), requests)
+    answers = _run_service(executable(), requests, lambda: _entry_complete(bundle))
     indexed = sum(1 for a in answers if a.get("type") == "IndexedFile")
     if indexed != len(records) or not (bundle / "pagefind.js").is_file():
         raise OutputError(Problem(bundle, None, f"the search index is incomplete ({indexed} of {len(records)} "
@@ -235,7 +236,15 @@ def _write_bundle(records: list[SearchRecord], bundle: Path) -> None:
         (bundle / name).unlink(missing_ok=True)
 
 
-def _run_service(binary: Path, payloads: list[dict[str, object]]) -> list[dict[str, object]]:
+def _entry_complete(bundle: Path) -> bool:
+    try:
+        return isinstance(json.loads((bundle / "pagefind-entry.json").read_bytes()), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def _run_service(binary: Path, payloads: list[dict[str, object]],
+                 written: Callable[[], bool] = lambda: True) -> list[dict[str, object]]:
     """Send every request to a Pagefind service at once and return its answers, in
     order.  The service reads its input on a thread of its own into an unbounded queue,
     so writing everything before reading cannot deadlock; it must not see the end of
@@ -261,6 +270,12 @@ def _run_service(binary: Path, payloads: list[dict[str, object]]) -> list[dict[s
         timed_out = reader.is_alive()
         if timed_out:
             proc.kill()  # which also ends a write blocked on its input
+        else:
+            # The service may answer WriteFiles before its last file is on disk, and it
+            # exits as soon as its input ends: a CI run once read an empty entry file.
+            deadline = time.monotonic() + TIMEOUT
+            while not written() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
         if proc.stdin is not None:
             try:
                 proc.stdin.close()  # the service exits on the end of its input

@@ -18,7 +18,7 @@ import traceback
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from site_src.align import LOW_CONFIDENCE
 from site_src.annotate import annotate_archive
@@ -30,8 +30,11 @@ from site_src.export import export_data
 from site_src.load import load_archive
 from site_src.model import Archive, Article
 from site_src.prepare import prepare_archive
-from site_src.render import iter_site
+from site_src.render import Selection, iter_site
 from site_src.write import site_stamp, write_registries, write_site
+
+if TYPE_CHECKING:
+    from site_src.serve import Preview
 
 ROOT = Path(__file__).resolve().parent
 
@@ -60,11 +63,16 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | None:
     return archive
 
 
-def site_files(archive: Archive, cache: Cache = NO_CACHE) -> Iterator[tuple[str, bytes]]:
+def site_files(archive: Archive, cache: Cache = NO_CACHE,
+               only: Selection | None = None) -> Iterator[tuple[str, bytes]]:
     """The pages, then the data files, one at a time: each is on disk before the next
-    is made, so the site is never in memory as a whole."""
-    yield from iter_site(archive, cache.templates())
-    yield from export_data(archive)
+    is made, so the site is never in memory as a whole.  ``only``: the part of the
+    site an incremental rebuild makes again (None: all of it)."""
+    yield from iter_site(archive, cache.templates(), only)
+    if only is None:
+        yield from export_data(archive)
+    else:
+        yield from export_data(archive, only.articles, whole=only.data)
 
 
 def each(archive: Archive, stage: Callable[[Article], Article]) -> Archive:
@@ -142,18 +150,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from site_src.serve import Preview, report, serve
+def serve_preview(content: Path, out: Path, cache: Cache) -> "Preview":
+    """The pipeline as serve runs it, rebuilding ``content`` into ``out``."""
+    from site_src.serve import Preview
 
-    cache = cache_of(args)
-
-    def make() -> tuple[Archive, Iterator[tuple[str, bytes]]]:
-        archive = process(args.content, cache)
+    def pages(archive: Archive, only: Selection | None) -> Iterator[tuple[str, bytes]]:
         # The pages name the preview, not an edition (see site_src.serve); the
         # registries and the changelog record the real one.
-        return archive, site_files(replace(archive, edition=PREVIEW), cache)
+        return site_files(replace(archive, edition=PREVIEW), cache, only)
 
-    preview = Preview(make, Path(args.out).resolve(), cache.index())
+    return Preview(lambda: process(content, cache), pages, content, out, cache)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from site_src.serve import report, serve
+
+    preview = serve_preview(args.content, Path(args.out).resolve(), cache_of(args))
     report(preview, preview.rebuild())
     if args.host != "127.0.0.1":
         print(f"warning: serving on {args.host}: other machines on the network can read this site")

@@ -248,7 +248,10 @@ def find_mentions(rows: Sequence[AlignedRow], glossary: Sequence[Entity]) -> tup
 # ---------------------------------------------------------------------------
 # Related passages
 # ---------------------------------------------------------------------------
-def _row_items(article: Article) -> list[tuple[str, set[str]]]:
+RowItems = tuple[tuple[str, frozenset[str]], ...]  # (anchor, its items) for each row of an article
+
+
+def row_items(article: Article) -> RowItems:
     """(anchor, the entities and figures it names) for each row of the article."""
     mentions: dict[str, list[Mention]] = defaultdict(list)
     for m in article.mentions:
@@ -261,26 +264,31 @@ def _row_items(article: Article) -> list[tuple[str, set[str]]]:
         for p in row.en:
             items |= {f"n:{n}" for n in en_numbers(p.text)}
         # Bare small integers (years aside) are too common to relate passages.
-        out.append((row.anchor, {i for i in items if not re.fullmatch(r"n:#?\d{1,2}", i)}))
-    return out
+        out.append((row.anchor, frozenset(i for i in items if not re.fullmatch(r"n:#?\d{1,2}", i))))
+    return tuple(out)
 
 
-def related_passages(articles: Sequence[Article], config: RelatedConfig) -> dict[str, tuple[Related, ...]]:
-    rows = [(a.slug, anchor, items) for a in articles for anchor, items in _row_items(a)]
+def related_passages(articles: Sequence[Article], config: RelatedConfig,
+                     items: dict[str, RowItems] | None = None) -> dict[str, tuple[Related, ...]]:
+    """slug → its rows' related passages.  ``items``: each article's ``row_items`` where
+    already known (serve keeps them between rebuilds); the rest are worked out."""
+    known = items or {}
+    rows = [(a.slug, anchor, row_set) for a in articles
+            for anchor, row_set in (known[a.slug] if a.slug in known else row_items(a))]
     index: dict[str, list[int]] = defaultdict(list)
-    for i, (_, _, items) in enumerate(rows):
-        for item in items:
+    for i, (_, _, row_set) in enumerate(rows):
+        for item in row_set:
             index[item].append(i)
     weight = {item: math.log(len(rows) / len(hits)) for item, hits in index.items()}
     out: dict[str, list[Related]] = defaultdict(list)
-    for i, (slug, anchor, items) in enumerate(rows):
+    for i, (slug, anchor, row_set) in enumerate(rows):
         for score, j in _best_matches(i, rows, index, weight, config):
-            shared = tuple(sorted(x.split(":", 1)[1] for x in items & rows[j][2]))
+            shared = tuple(sorted(x.split(":", 1)[1] for x in row_set & rows[j][2]))
             out[slug].append(Related(anchor, Passage(rows[j][0], rows[j][1], ""), round(score, 2), shared))
     return {slug: tuple(v) for slug, v in out.items()}
 
 
-def _best_matches(i: int, rows: Sequence[tuple[str, str, set[str]]], index: dict[str, list[int]],
+def _best_matches(i: int, rows: Sequence[tuple[str, str, frozenset[str]]], index: dict[str, list[int]],
                   weight: dict[str, float], config: RelatedConfig) -> list[tuple[float, int]]:
     """The ``per_row`` rows of other articles scoring highest against row ``i`` (at
     least ``min_score``; equal scores go to the earlier row), as (score, row), best first.
@@ -335,17 +343,21 @@ def _best_matches(i: int, rows: Sequence[tuple[str, str, set[str]]], index: dict
 # ---------------------------------------------------------------------------
 def annotate_archive(archive: Archive) -> Archive:
     problems: list[Problem] = []
-    articles = []
-    for article in archive.articles:
-        mentions = find_mentions(article.rows, archive.glossary)
-        warnings: list[Notice] = []
-        notes = _check_notes(article, problems, warnings)
-        articles.append(replace(article, mentions=mentions, notes=notes, warnings=article.warnings + tuple(warnings)))
-    problems += _check_links(archive, articles)
+    articles = [annotate_article(a, archive.glossary, problems) for a in archive.articles]
+    problems += check_links(archive.links, articles, archive.content_dir / "links.yaml")
     if problems:
         raise ContentError(problems)
     related = related_passages(articles, archive.site.related)
     return replace(archive, articles=tuple(replace(a, related=related.get(a.slug, ())) for a in articles))
+
+
+def annotate_article(article: Article, glossary: Sequence[Entity], problems: list[Problem]) -> Article:
+    """Mentions and checked notes: what annotation does to one article alone (related
+    passages need the whole archive)."""
+    warnings: list[Notice] = []
+    notes = _check_notes(article, problems, warnings)
+    return replace(article, mentions=find_mentions(article.rows, glossary), notes=notes,
+                   warnings=article.warnings + tuple(warnings))
 
 
 def _check_notes(article: Article, problems: list[Problem], warnings: list[Notice]) -> tuple[Note, ...]:
@@ -380,15 +392,17 @@ def _check_notes(article: Article, problems: list[Problem], warnings: list[Notic
     return tuple(replace(n, number=i) for i, n in enumerate(ok, 1))
 
 
-def _check_links(archive: Archive, articles: Sequence[Article]) -> list[Problem]:
-    rows = {a.slug: {r.anchor: r for r in a.rows} for a in articles}
+def check_links(links: Sequence[CrossLink], articles: Sequence[Article], where: Path) -> list[Problem]:
+    by_slug = {a.slug: a for a in articles}
+    named = {p.slug for link in links for p in link.passages}
+    # Only the articles a link names: serve checks the links after every edit.
+    rows = {a.slug: {r.anchor: r for r in a.rows} for s in named if (a := by_slug.get(s)) is not None}
     # A passage named by an anchor that was since merged or removed follows its alias.
-    for a in articles:
-        for alias in a.aliases:
-            rows[a.slug].setdefault(alias.anchor, rows[a.slug][alias.target])
-    where = archive.content_dir / "links.yaml"
+    for slug, article_rows in rows.items():
+        for alias in by_slug[slug].aliases:
+            article_rows.setdefault(alias.anchor, article_rows[alias.target])
     problems = []
-    for link in archive.links:
+    for link in links:
         for p in link.passages:
             row = rows.get(p.slug, {}).get(p.anchor)
             if p.slug not in rows:

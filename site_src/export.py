@@ -46,7 +46,7 @@ Besides the per-article JSON, the data folder carries (``export_data``):
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from typing import Collection, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from .model import AlignedRow, Archive, Article, Paragraph
@@ -88,13 +88,16 @@ def quote_selectors(article: Article) -> dict[str, dict[str, list[dict[str, str]
     return out
 
 
-def export_data(archive: Archive) -> Iterator[tuple[str, bytes]]:
+def export_data(archive: Archive, only: Collection[str] | None = None,
+                whole: bool = True) -> Iterator[tuple[str, bytes]]:
     """The data files beside the pages, as ``(path, bytes)`` like ``render.iter_site``:
-    a TMX per article with both languages, and the whole archive as JSON lines."""
+    a TMX per article with both languages (``only``: of these slugs), and, if
+    ``whole``, the whole archive as JSON lines."""
     for a in archive.articles:
-        if any(r.zh and r.en for r in a.rows):
+        if (only is None or a.slug in only) and any(r.zh and r.en for r in a.rows):
             yield f"data/{a.slug}.tmx", article_tmx(a, archive.edition)
-    yield "data/archive.jsonl", archive_jsonl(archive)
+    if whole:
+        yield "data/archive.jsonl", archive_jsonl(archive)
 
 
 def article_tmx(article: Article, edition: str) -> bytes:

@@ -15,8 +15,9 @@ editor the whole list.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Collection, Iterable, TypeVar
 
 from . import anchors, annotate, schema
 from .errors import ContentError, DuizhaoError, Problem
@@ -103,9 +104,35 @@ def load_archive(content_dir: Path) -> Archive:
     if problems:
         raise ContentError(problems)
     assert site is not None
-    # Newest first: the index lists recent material at the top.
-    articles.sort(key=lambda a: (a.meta.date, a.slug), reverse=True)
-    return Archive(site=site, articles=tuple(articles), content_dir=content_dir, glossary=glossary, links=links)
+    return Archive(site=site, articles=archive_order(articles), content_dir=content_dir, glossary=glossary, links=links)
+
+
+def archive_order(articles: Iterable[Article]) -> tuple[Article, ...]:
+    # The archive's order: the index lists recent material at the top, and ties
+    # between equally related passages go to the earlier article.
+    return tuple(sorted(articles, key=lambda a: (a.meta.date, a.slug), reverse=True))
+
+
+def reload_articles(archive: Archive, slugs: Collection[str]) -> Archive:
+    """``archive`` with the articles ``slugs`` read again from their folders, as
+    ``load_archive`` reads them; the others are kept as they are (serve, after an
+    edit confined to these folders).  Relations and duplicate captures are checked
+    over the whole archive again, as a full load would."""
+    site_path = archive.content_dir / "site.yaml"
+    _, max_capture = schema.site_settings(read_text(site_path), site_path)
+    problems: list[Problem] = []
+    fresh: dict[str, Article] = {}
+    for slug in sorted(slugs):
+        try:
+            fresh[slug] = load_article(archive.content_dir / "articles" / slug, max_capture)
+        except DuizhaoError as exc:
+            problems.extend(exc.problems)
+    articles = [fresh.get(a.slug, a) for a in archive.articles]
+    problems.extend(_relation_problems(articles))
+    problems.extend(_duplicate_captures(articles))
+    if problems:
+        raise ContentError(problems)
+    return replace(archive, articles=archive_order(articles))
 
 
 def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024) -> Article:

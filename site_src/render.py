@@ -557,11 +557,27 @@ def lookups_for(archive: Archive) -> Lookups:
     )
 
 
-def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[str, bytes]]:
+@dataclass(frozen=True)
+class Selection:
+    """The pages an incremental rebuild makes again (``serve``, see site_src.incremental);
+    every other page of the site is as the last build left it.  The small pages
+    (404, search, robots.txt, the assets) are always made; the sitemap never is."""
+
+    articles: frozenset[str] = frozenset()  # slugs: page, cleaning log, source view, source.txt, data JSON
+    compare: frozenset[str] = frozenset()  # English sources whose three-way page is made
+    entities: frozenset[str] = frozenset()  # glossary ids whose page is made
+    index: bool = False  # the front page and the feed: the list of articles
+    entities_index: bool = False
+    data: bool = False  # the archive-wide data (archive.jsonl, search index): some article's rows changed
+
+
+def iter_site(archive: Archive, bytecode: Path | None = None,
+              only: Selection | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
     10,000 articles the pages together are gigabytes.  ``bytecode`` is a folder where
-    compiled templates are kept between builds (None: compile them in this process)."""
+    compiled templates are kept between builds (None: compile them in this process).
+    ``only``: just these pages (None: all)."""
     env = environment(bytecode)
     site = site_view(archive.site, entities=bool(archive.glossary))
     lookups = lookups_for(archive)
@@ -571,7 +587,8 @@ def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[
         paths.append(path)
         return path, data
 
-    yield page("index.html", render(env, "index.html", index_page(archive, site)))
+    if only is None or only.index:
+        yield page("index.html", render(env, "index.html", index_page(archive, site)))
     yield page("404.html", render(env, "404.html", not_found_page(archive, site)))
     yield page("search.html", render(env, "search.html", search_page(archive, site)))
     # Without it GitHub Pages runs Jekyll over the site: slow, and it would drop any
@@ -580,6 +597,8 @@ def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[
     for name in STATIC_FILES:
         yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
     for article in archive.articles:
+        if only is not None and article.slug not in only.articles:
+            continue
         base = f"articles/{article.slug}/"
         yield page(base + "index.html", render(env, "article.html", article_page(archive, article, site, lookups)))
         yield page(base + "cleaning.html", render(env, "cleaning.html", cleaning_page(archive, article, site)))
@@ -588,15 +607,23 @@ def iter_site(archive: Archive, bytecode: Path | None = None) -> Iterator[tuple[
         yield page(base + "source.txt", article.source.raw or article.source.text.encode("utf-8"))
         yield page(f"data/{article.slug}.json", article_json(article))
     for source, translations in lookups.groups:
-        yield page(f"articles/{source}/compare.html",
-                   render(env, "compare.html", compare_page(archive, source, translations, site)))
+        if only is None or source in only.compare:
+            yield page(f"articles/{source}/compare.html",
+                       render(env, "compare.html", compare_page(archive, source, translations, site)))
     if archive.glossary:
-        yield page("entities/index.html", render(env, "entities.html", entities_index_page(archive, site)))
+        if only is None or only.entities_index:
+            yield page("entities/index.html", render(env, "entities.html", entities_index_page(archive, site)))
         for entity in archive.glossary:
-            yield page(f"entities/{entity.id}/index.html", render(env, "entity.html", entity_page(archive, entity, site)))
-    yield page("feed.xml", atom_feed(archive))
+            if only is None or entity.id in only.entities:
+                yield page(f"entities/{entity.id}/index.html",
+                           render(env, "entity.html", entity_page(archive, entity, site)))
+    if only is None or only.index:
+        yield page("feed.xml", atom_feed(archive))
     yield page("robots.txt", robots(archive.site))
-    yield "sitemap.xml", sitemap(archive.site, paths)  # last: it lists every page above
+    if only is None:
+        # Last: it lists every page above.  A selection keeps the set of pages (see
+        # site_src.incremental), so the sitemap it leaves is still right.
+        yield "sitemap.xml", sitemap(archive.site, paths)
 
 
 def environment(bytecode: Path | None = None) -> jinja2.Environment:

@@ -2,8 +2,10 @@
 
 * The site is built once and served from ``out`` on 127.0.0.1 (stdlib ``http.server``).
 * ``content/`` and ``templates/`` are polled every ``POLL`` seconds; a change rebuilds
-  *in this process*: unchanged articles come from the per-article cache, jieba and the
-  dictionaries stay loaded for the changed one, and only files whose bytes changed are
+  *in this process*, jieba and the dictionaries loaded once.  A change confined to
+  article folders goes through only the articles and pages it can reach
+  (``site_src.incremental``); any other change builds everything, unchanged articles
+  from the per-article cache.  Either way only files whose bytes changed are
   rewritten (``write.update_site``).  A change under ``site_src/`` restarts the process
   instead (``os.execv``): code cannot be reloaded in place.
 * Pages show the edition ``preview`` (``edition.PREVIEW``), not the id a build would
@@ -27,13 +29,17 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
+from .cache import NO_CACHE, Cache
+from .edition import build_date, edition_id
 from .errors import DuizhaoError, OutputError, Problem
+from .incremental import Built, built, plan, update
 from .model import Archive
-from .write import Files, recorded, update_site, write_registries, write_site
+from .render import Selection
+from .write import Files, Part, SearchFeed, recorded, update_site, write_registries, write_site
 
 POLL = 0.2  # seconds between looks at the watched folders
 STATUS, OVERLAY = "/_duizhao/status", "/_duizhao/overlay.js"
@@ -79,7 +85,8 @@ OVERLAY_JS = """\
 })();
 """
 
-Make = Callable[[], tuple[Archive, Files]]
+Process = Callable[[], Archive]  # the pipeline up to rendering, over all of content/
+Pages = Callable[[Archive, Selection | None], Files]  # the site's files (None: all of them)
 
 
 @dataclass
@@ -87,38 +94,79 @@ class Preview:
     """What the server knows of the last build: shared between the watcher thread,
     which rebuilds, and the request threads, which report it."""
 
-    make: Make
+    process: Process
+    pages: Pages
+    content: Path
     out: Path
-    index_cache: Path | None = None  # where the last search index is kept (Cache.index)
+    cache: Cache = NO_CACHE
     build: int = 0
     problems: tuple[str, ...] = ()
+    made: str = ""  # what the last good build did, for the console
     written: dict[str, str] = field(default_factory=dict)  # path → hash of the bytes in out
+    last: Built | None = None  # the last good build, what an incremental one starts from
+    search: SearchFeed = field(default_factory=SearchFeed)  # the search records of the files in out
+    unbuilt: set[Path] = field(default_factory=set)  # changed since the last good build
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def status(self) -> dict[str, object]:
         with self.lock:
             return {"build": self.build, "ok": not self.problems, "problems": list(self.problems)}
 
-    def rebuild(self) -> float:
+    def rebuild(self, changed: Iterable[Path] | None = None) -> float:
         """Build and bring ``out`` up to date; on failure keep it and record why.
-        Returns the seconds it took."""
+        ``changed``: the files changed since the last rebuild (None: build
+        everything); when they all lie in article folders only what they can reach
+        is built again (site_src.incremental).  Returns the seconds it took."""
         start = time.perf_counter()
+        self.unbuilt |= set(changed or ())
         try:
-            archive, files = self.make()
-            if self.written:
-                written = update_site(files, self.out, self.written, self.index_cache)
-            else:
-                written = {}
-                write_site(recorded(files, written), self.out, self.index_cache)
-            write_registries(archive)
+            written, search, made = self._build(None if changed is None else frozenset(self.unbuilt))
             problems: tuple[str, ...] = ()
+            self.unbuilt = set()
         except DuizhaoError as exc:
-            written, problems = self.written, tuple(str(p) for p in exc.problems)
+            written, search, problems, made = self.written, self.search, tuple(str(p) for p in exc.problems), ""
         except Exception:  # noqa: BLE001 — a bug met while editing site_src/ shows like a content error
-            written, problems = self.written, (traceback.format_exc(),)
+            written, search, problems, made = self.written, self.search, (traceback.format_exc(),), ""
         with self.lock:
-            self.written, self.problems, self.build = written, problems, self.build + 1
+            self.written, self.search, self.problems, self.build = written, search, problems, self.build + 1
+            self.made = made or self.made
         return time.perf_counter() - start
+
+    def _build(self, changed: frozenset[Path] | None) -> tuple[dict[str, str], SearchFeed, str]:
+        edit = plan(self.content, changed, self.last.archive) if changed is not None and self.last else None
+        if edit is None:
+            last, selection = built(self.process()), None
+        else:
+            last, selection = update(self.last, edit, self.cache)  # type: ignore[arg-type]
+        files = self.pages(last.archive, selection)
+        index = self.cache.index()
+        if not self.written:
+            written: dict[str, str] = {}
+            search = SearchFeed()
+            write_site(recorded(files, written), self.out, index, search=search)
+        elif selection is None:
+            search = SearchFeed()
+            written = update_site(files, self.out, self.written, index, search=search)
+        else:
+            # A copy: a rebuild that fails half-way must leave the last good records.
+            search = SearchFeed(self.search.page, dict(self.search.found))
+            # A page stops being made only if its article no longer has both languages.
+            owned = frozenset(f"data/{slug}.tmx" for slug in selection.articles)
+            written = update_site(files, self.out, self.written, index, Part(owned), search)
+        if selection is None:
+            write_registries(last.archive)
+            made = "everything"
+        else:
+            edited = [a for a in last.archive.articles if a.slug in selection.articles]
+            # The changelog names the edition the new anchors appear in; working it
+            # out reads all of content/, so only when there are any.
+            edition = (edition_id(self.content, build_date())
+                       if any(a.registry != a.published for a in edited) else last.archive.edition)
+            write_registries(replace(last.archive, articles=tuple(edited), edition=edition))
+            made = (f"{len(selection.articles)} article(s), {len(selection.entities)} entity page(s)"
+                    + (", the index" if selection.index else "") + (", the search data" if selection.data else ""))
+        self.last = last
+        return written, search, made
 
 
 def snapshot(folders: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
@@ -156,7 +204,8 @@ def watch(preview: Preview, rebuild_on: tuple[Path, ...], restart_on: tuple[Path
             os.execv(sys.executable, [sys.executable, *sys.argv])
         now = snapshot(rebuild_on)
         if now != content:
-            report(preview, preview.rebuild())
+            changed = {Path(p) for p in now.keys() | content.keys() if now.get(p) != content.get(p)}
+            report(preview, preview.rebuild(changed))
             content = snapshot(rebuild_on)
 
 
@@ -164,7 +213,7 @@ def report(preview: Preview, seconds: float) -> None:
     status = preview.status()
     for problem in status["problems"]:  # type: ignore[attr-defined]
         print(f"error: {problem}", file=sys.stderr)
-    state = "built" if status["ok"] else "build failed, serving the last good site"
+    state = f"built ({preview.made})" if status["ok"] else "build failed, serving the last good site"
     print(f"{state} in {seconds * 1000:.0f} ms", flush=True)
 
 

@@ -42,12 +42,13 @@ STAMP = "inputs: "
 
 
 def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path | None = None,
-               stamp: str = "") -> None:
+               stamp: str = "", search: SearchFeed | None = None) -> None:
     """Write ``files`` as the site in ``out``, each file as it comes (the whole site is
     never in memory), and swap it in when all are written.  ``index_cache``: where
     the search index of the last build is kept, to be reused when its records are
     unchanged (see ``search.write_index``).  ``stamp``: the inputs the site was built
-    from, recorded in the marker file for ``site_stamp``."""
+    from, recorded in the marker file for ``site_stamp``.  ``search``: the feed to
+    collect the search records in (new if None)."""
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(Problem(out, None, "exists and was not made by duizhao",
@@ -56,7 +57,7 @@ def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     old = None
     try:
-        search = SearchFeed()
+        search = SearchFeed() if search is None else search
         for rel, data in _pairs(files):
             target = staging / _safe_relative(rel)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,33 +151,51 @@ def _replace(path: Path, text: str) -> None:
 
 
 def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping[str, str],
-                index_cache: Path | None = None) -> dict[str, str]:
+                index_cache: Path | None = None, part: Part | None = None,
+                search: SearchFeed | None = None) -> dict[str, str]:
     """Bring ``out``, last written with the files whose hashes are ``previous``, up to
     ``files``: write only the files whose bytes changed, delete those no longer made,
     and return the new hashes.  For ``serve``, where an edit changes a few pages and
     rewriting thousands would keep the browser waiting.  Changed files are written
     beside their targets and moved in only once every file has been made, so a
     render that fails half-way leaves ``out`` as it was; the moves themselves are
-    not one atomic step (a build for publishing uses write_site)."""
+    not one atomic step (a build for publishing uses write_site).
+
+    With ``part``, ``files`` are only some of the site (an incremental rebuild): the
+    files not among them stay, except those ``part.owned`` that were not made again,
+    and the search index is made again only if a data file changed; ``search`` must
+    then hold the records of the last build.  ``search``: the feed to collect the
+    records in (kept by serve for the next part)."""
     out = Path(out).resolve()
-    hashes: dict[str, str] = {}
+    hashes: dict[str, str] = dict(previous) if part else {}
+    made: set[str] = set()
     pending: list[tuple[Path, Path]] = []  # (written beside, target)
     try:
-        search = SearchFeed()
-        for rel, data in recorded(_pairs(files), hashes):
-            if previous.get(rel) != hashes[rel]:
+        search = SearchFeed() if search is None else search
+        data_changed = False
+        for rel, data in _pairs(files):
+            digest = hashlib.sha256(data).hexdigest()
+            made.add(rel)
+            if previous.get(rel) != digest:
                 target = out / _safe_relative(rel)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".{target.name}.new")
                 tmp.write_bytes(data)
                 pending.append((tmp, target))
+                data_changed = data_changed or rel.startswith("data/")
+            hashes[rel] = digest
             search.see(rel, data)
-        if search.page:
+        gone = [rel for rel in previous.keys() - made if part is None or rel in part.owned]
+        for rel in gone:
+            hashes.pop(rel, None)
+            search.found.pop(rel, None)
+            data_changed = data_changed or rel.startswith("data/")
+        if search.page and (part is None or data_changed):
             write_index(search.records(), out, cache=index_cache)  # as write_site does
         for tmp, target in pending:
             os.replace(tmp, target)
         pending = []
-        for rel in previous.keys() - hashes.keys():
+        for rel in gone:
             (out / _safe_relative(rel)).unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(Problem(out, None, f"could not update the site: {exc.strerror or exc}",
@@ -185,6 +204,13 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
         for tmp, _ in pending:
             tmp.unlink(missing_ok=True)
     return hashes
+
+
+@dataclass
+class Part:
+    """How ``update_site`` treats files that are only a part of the site."""
+
+    owned: frozenset[str] = frozenset()  # files this part would make if they still existed
 
 
 def recorded(files: Files, hashes: dict[str, str]) -> Iterator[tuple[str, bytes]]:

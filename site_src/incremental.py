@@ -1,0 +1,168 @@
+"""Rebuilding after an edit confined to a few article folders — what ``serve`` does
+between saves, so that one saved note in a large archive is not a whole build.
+
+A full build runs every stage over every article; here the same stages run over the
+articles the edit can reach, and everything else is kept from the last build:
+
+* **reload** the edited articles' folders, plus every article that borrows English
+  from one of them and every lender of those (``english_text_from``): alignment ties
+  them together, so they are prepared together, as ``prepare_archive`` would;
+* **prepare, anchors, annotate** those articles only (cleaning, segmentation and
+  alignment come from the cache when only notes changed);
+* **related passages** are kept when no row of those articles names a different set
+  of entities and figures than before, and the order of the articles is the same:
+  the lists depend on nothing else.  Otherwise they are computed again over the
+  whole archive (from each article's items, kept between builds), as exact as a
+  full build;
+* **select** the pages whose content can differ (``Selection``): the reloaded
+  articles' own; those whose related passages or parallel rows changed; any page
+  that names a reloaded article whose metadata changed (its title is shown there),
+  with the front page and feed; the three-way pages of their translation groups;
+  the entity pages of every entity they mention, before or after.
+
+When the edit changes what this cannot follow — a file outside an article folder
+(``site.yaml``, ``glossary.yaml``, ``links.yaml``, templates), a folder added or
+removed, translation groups or the interviewees' names that every byline reads —
+``plan`` or ``update`` says so and the caller builds everything.  The result is the
+full build's, byte for byte; ``tests/test_incremental.py`` compares the two after
+edits of each kind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Collection, Iterable
+
+from .anchors import assign_article
+from .annotate import RowItems, annotate_article, check_links, related_passages, row_items
+from .cache import Cache
+from .errors import ContentError, Problem
+from .load import reload_articles
+from .model import Archive, Article
+from .prepare import prepare_archive
+from .render import Lookups, Selection, lookups_for
+
+
+@dataclass(frozen=True)
+class Built:
+    """What the next incremental rebuild needs of the last build."""
+
+    archive: Archive  # processed and annotated
+    items: dict[str, RowItems]  # slug → annotate.row_items, what related passages are made of
+    lookups: Lookups  # render's cross-article tables, compared to find pages that changed
+
+
+def built(archive: Archive) -> Built:
+    """The record of a full build."""
+    return Built(archive, {a.slug: row_items(a) for a in archive.articles}, lookups_for(archive))
+
+
+Edit = dict[str, frozenset[str]]  # slug → the names of its files that changed
+
+
+def plan(content: Path, changed: Iterable[Path], archive: Archive) -> Edit | None:
+    """The articles whose folders hold every changed path, with the files changed in
+    each, or None when some change lies elsewhere or adds or removes an article (a
+    full build is needed)."""
+    articles = (Path(content) / "articles").resolve()
+    edit: dict[str, set[str]] = {}
+    for path in changed:
+        try:
+            parts = Path(path).resolve().relative_to(articles).parts
+        except ValueError:
+            return None
+        # A file directly in an article folder that still exists, of an article the
+        # last build had; anything else (a new folder, a deleted one) is a full build.
+        if len(parts) != 2 or parts[0] not in archive.by_slug or not (articles / parts[0]).is_dir():
+            return None
+        edit.setdefault(parts[0], set()).add(parts[1])
+    return {slug: frozenset(names) for slug, names in edit.items()}
+
+
+def update(last: Built, edit: Edit, cache: Cache) -> tuple[Built, Selection | None]:
+    """The archive after ``edit``, and the pages to make again (None: all of them).
+    Raises ContentError as a full build would."""
+    old = last.archive
+    touched = _reach(reload_articles(old, edit), old, edit)
+    archive = reload_articles(old, touched)
+    sub = prepare_archive(replace(archive, articles=tuple(a for a in archive.articles if a.slug in touched)), cache)
+    problems: list[Problem] = []
+    fresh = {a.slug: annotate_article(assign_article(a), archive.glossary, problems) for a in sub.articles}
+    articles = tuple(fresh.get(a.slug, a) for a in archive.articles)
+    problems += check_links(archive.links, articles, archive.content_dir / "links.yaml")
+    if problems:
+        raise ContentError(problems)
+
+    items = {**last.items, **{slug: row_items(a) for slug, a in fresh.items()}}
+    same_order = [a.slug for a in articles] == [a.slug for a in old.articles]
+    if same_order and all(items[s] == last.items[s] for s in fresh):
+        # Nothing related passages are made of has changed: every list stands.
+        articles = tuple(replace(a, related=old.get(a.slug).related) if a.slug in fresh else a for a in articles)
+        moved: set[str] = set()
+    else:
+        related = related_passages(articles, archive.site.related, items)
+        moved = {a.slug for a in articles if related.get(a.slug, ()) != old.get(a.slug).related}
+        articles = tuple(replace(a, related=related.get(a.slug, ())) for a in articles)
+    archive = replace(archive, articles=articles, edition=old.edition)
+    now = Built(archive, items, lookups_for(archive))
+    return now, select(last, now, frozenset(fresh), moved)
+
+
+def _reach(archive: Archive, old: Archive, edit: Edit) -> frozenset[str]:
+    """The edited articles, those borrowing English from one whose text may have
+    changed (before or after the edit), and every lender of those: what alignment
+    ties together.  Notes are the one file a borrower's alignment does not read."""
+    aligned = {slug for slug, names in edit.items() if names - {"notes.md"}}
+
+    def borrowers(a: Archive) -> set[str]:
+        return {x.slug for x in a.articles if set(x.meta.related("english_text_from")) & aligned}
+
+    tied = set(edit) | borrowers(archive) | borrowers(old)
+    lenders = {d for s in tied for d in archive.get(s).meta.related("english_text_from")}
+    return frozenset(tied | lenders)
+
+
+def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str]) -> Selection | None:
+    """The pages that can differ between the two builds (None: build them all)."""
+    old, new = last.archive, now.archive
+    if (_group_slugs(last.lookups) != _group_slugs(now.lookups)
+            or last.lookups.english_names != now.lookups.english_names):
+        return None
+    renamed = {s for s in fresh if old.get(s).meta != new.get(s).meta}
+    pages = set(fresh) | set(moved)
+    members = {a.slug for _, arts in now.lookups.groups for a in arts}
+    pages |= {s for s in members if last.lookups.parallel.get(s) != now.lookups.parallel.get(s)}
+    if renamed:
+        # The title or outlet of a renamed article is shown wherever it is linked.
+        pages |= {a.slug for a in new.articles if _linked(a, new, now.lookups) & renamed}
+        pages |= {a.slug for a in old.articles if _linked(a, old, last.lookups) & renamed}
+    entities: set[str] = set()
+    for s in fresh:
+        before, after = old.get(s), new.get(s)
+        if _shown_differently(before, after):
+            entities |= {m.entity for m in before.mentions + after.mentions}
+    return Selection(
+        articles=frozenset(pages),
+        compare=frozenset(source for source, arts in now.lookups.groups if any(a.slug in fresh for a in arts)),
+        entities=frozenset(entities), index=bool(renamed), entities_index=bool(entities),
+        data=any(old.get(s).rows != new.get(s).rows or old.get(s).meta != new.get(s).meta for s in fresh))
+
+
+def _group_slugs(lookups: Lookups) -> list[tuple[str, list[str]]]:
+    return [(source, [a.slug for a in arts]) for source, arts in lookups.groups]
+
+
+def _linked(article: Article, archive: Archive, lookups: Lookups) -> set[str]:
+    """The other articles an article's page names."""
+    out = {r.slug for r in article.meta.relations}
+    out |= {r.target.slug for r in article.related}
+    out |= {p.slug for passages in lookups.parallel.get(article.slug, {}).values() for p in passages}
+    out |= {p.slug for link in archive.links if any(p.slug == article.slug for p in link.passages)
+            for p in link.passages}
+    return out - {article.slug}
+
+
+def _shown_differently(before: Article, after: Article) -> bool:
+    """Whether the article's quotes on entity pages can differ: they show its title,
+    its rows' text and where its mentions fall."""
+    return before.meta != after.meta or before.mentions != after.mentions or before.rows != after.rows

@@ -1,0 +1,139 @@
+"""serve's incremental rebuild (site_src.incremental) gives the full build's site.
+
+Each test edits a copy of the shipped content the way an editor would, rebuilds
+incrementally, and compares every file of the site, the search records and the
+anchor registries with a full build of the same edited content."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from build import serve_preview
+from site_src.cache import open_cache
+from site_src.search import BUNDLE, SHARDS
+from site_src.serve import Preview
+from site_src.write import MARKER
+
+NETEASE = "2026-02-ft-interview-netease"  # lends its English to phoenix
+PHOENIX = "2026-02-ft-interview-phoenix"
+BLOOMBERG = "2025-03-bloomberg-china-show"  # named by jiemian's relations
+JIEMIAN = "2025-03-jiemian-interview"
+
+
+def site_files(out: Path) -> dict[str, bytes]:
+    """Every file of the site but the search index, whose bytes Pagefind does not
+    keep stable (its records are compared instead)."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.parts[len(out.parts)] not in (BUNDLE, SHARDS) and p.name != MARKER}
+
+
+def registries(content: Path) -> dict[str, str]:
+    return {str(p.relative_to(content)): p.read_text(encoding="utf-8")
+            for p in sorted(content.rglob("*")) if p.name in ("anchors.yaml", "CHANGELOG.md")}
+
+
+@pytest.fixture
+def served(shipped_content: Path, tmp_path: Path) -> Preview:
+    preview = serve_preview(shipped_content, tmp_path / "site", open_cache(tmp_path / "cache"))
+    preview.rebuild()
+    assert not preview.problems
+    return preview
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def append(path: Path, text: str) -> Path:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+    return path
+
+
+def assert_same_as_full_build(preview: Preview, tmp_path: Path, name: str) -> None:
+    """Build a copy of the content as it is now from scratch and compare."""
+    content = tmp_path / f"{name}-content"
+    shutil.copytree(preview.content, content)
+    full = serve_preview(content, tmp_path / f"{name}-site", open_cache(tmp_path / "cache"))
+    full.rebuild()
+    assert not full.problems
+    ours, theirs = site_files(preview.out), site_files(full.out)
+    assert sorted(ours) == sorted(theirs)
+    assert [p for p in ours if ours[p] != theirs[p]] == []
+    assert preview.search.records() == full.search.records()
+    assert registries(preview.content) == registries(content)
+
+
+def rebuild(preview: Preview, *changed: Path) -> None:
+    preview.rebuild(changed)
+    assert not preview.problems, preview.problems
+
+
+def test_a_note_rebuilds_its_article_alone(served: Preview, tmp_path: Path) -> None:
+    notes = append(served.content / "articles" / NETEASE / "notes.md", "\n## p1 note\nAn editor's added note.\n")
+    before = dict(served.written)
+    rebuild(served, notes)
+    assert served.made.startswith("1 article(s), 0 entity page(s)"), served.made
+    changed = sorted(p for p in served.written if served.written[p] != before.get(p))
+    assert changed == [f"articles/{NETEASE}/index.html"]
+    assert_same_as_full_build(served, tmp_path, "after")
+
+
+def test_a_lenders_text_reaches_its_borrower_and_related_passages(served: Preview, tmp_path: Path) -> None:
+    # The lender's text changes: the borrower is aligned to it, so both are rebuilt.
+    # New mentions of people named elsewhere change the related passages of other
+    # articles and the entity pages and their counts.
+    source = edit(served.content / "articles" / NETEASE / "source.txt", "不難理解", "不難理解(吳恩達和Raj Reddy也說過,2031年)")
+    before = dict(served.written)
+    rebuild(served, source)
+    assert "search data" in served.made and served.made != "everything"
+    changed = {p for p in served.written if served.written[p] != before.get(p)}
+    assert {"entities/andrew-ng/index.html", "entities/raj-reddy/index.html", "entities/index.html",
+            "data/archive.jsonl"} <= changed
+    # Related passages of an article that was not edited now point at the new mention.
+    assert any(p.startswith("articles/") and NETEASE not in p and PHOENIX not in p for p in changed), changed
+    assert_same_as_full_build(served, tmp_path, "after")
+
+
+def test_a_new_title_is_shown_where_the_article_is_named(served: Preview, tmp_path: Path) -> None:
+    meta = edit(served.content / "articles" / BLOOMBERG / "article.yaml", "萬智平台與", "萬智平臺與")
+    before = dict(served.written)
+    rebuild(served, meta)
+    assert "the index" in served.made
+    changed = {p for p in served.written if served.written[p] != before.get(p)}
+    assert {f"articles/{JIEMIAN}/index.html", "index.html", "feed.xml"} <= changed
+    assert_same_as_full_build(served, tmp_path, "after")
+
+
+def test_edits_made_while_the_build_was_broken_are_not_lost(served: Preview, tmp_path: Path) -> None:
+    broken = append(served.content / "articles" / JIEMIAN / "notes.md", "\n## p9999 note\nNo such row.\n")
+    served.rebuild([broken])
+    assert served.problems and "p9999" in served.problems[0]
+    # Another article is edited while the first is still broken: still broken.
+    other = append(served.content / "articles" / BLOOMBERG / "notes.md", "\n## p2 note\nAnother note.\n")
+    served.rebuild([other])
+    assert served.problems and "p9999" in served.problems[0]
+    fixed = edit(broken, "## p9999 note", "## p3 note")
+    rebuild(served, fixed)
+    assert_same_as_full_build(served, tmp_path, "after")
+
+
+def test_a_glossary_edit_rebuilds_everything(served: Preview, tmp_path: Path) -> None:
+    glossary = served.content / "glossary.yaml"
+    append(glossary, "\n")
+    rebuild(served, glossary)
+    assert served.made == "everything"
+
+
+def test_a_new_article_folder_rebuilds_everything(served: Preview, tmp_path: Path) -> None:
+    folder = served.content / "articles" / "2026-03-copy-of-bloomberg"
+    shutil.copytree(served.content / "articles" / BLOOMBERG, folder)
+    (folder / "anchors.yaml").unlink()
+    edit(folder / "source.txt", "李開", "李开")  # not the same capture twice
+    rebuild(served, folder / "source.txt")
+    assert served.made == "everything"
+    assert_same_as_full_build(served, tmp_path, "after")

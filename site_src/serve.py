@@ -39,7 +39,8 @@ from .errors import DuizhaoError, OutputError, Problem
 from .incremental import Built, built, plan, update
 from .model import Archive
 from .render import Selection
-from .write import Files, Part, SearchFeed, recorded, update_site, write_registries, write_site
+from .search import SearchRecord, write_index
+from .write import Files, Part, SearchFeed, data_changed, recorded, update_site, write_registries, write_site
 
 POLL = 0.2  # seconds between looks at the watched folders
 STATUS, OVERLAY = "/_duizhao/status", "/_duizhao/overlay.js"
@@ -85,6 +86,52 @@ OVERLAY_JS = """\
 })();
 """
 
+class Indexer:
+    """Makes serve's search index in a thread of its own after an incremental rebuild:
+    the browser reloads once the pages are in place, without waiting for an index
+    that at 10,000 articles takes minutes.  A request replaces one still waiting;
+    builds that write the index themselves hold ``lock`` while they do."""
+
+    def __init__(self, out: Path, cache: Path | None) -> None:
+        self.out, self.cache = out, cache
+        self.lock = threading.Lock()  # held by whoever writes out/pagefind
+        self._changed = threading.Condition()
+        self._wanted: list[SearchRecord] | None = None
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    def request(self, records: list[SearchRecord]) -> None:
+        with self._changed:
+            self._wanted = records
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+
+    def wait(self) -> None:
+        """Until no index is being made or waiting to be."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._wanted is None and not self._busy)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._wanted is not None)
+                records, self._wanted, self._busy = self._wanted, None, True
+            start = time.perf_counter()
+            try:
+                with self.lock:
+                    write_index(records or [], self.out, cache=self.cache)
+                print(f"search index brought up to date in {time.perf_counter() - start:.1f} s", flush=True)
+            except DuizhaoError as exc:
+                for problem in exc.problems:
+                    print(f"error: {problem}", file=sys.stderr, flush=True)
+            finally:
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
+
+
 Process = Callable[[], Archive]  # the pipeline up to rendering, over all of content/
 Pages = Callable[[Archive, Selection | None], Files]  # the site's files (None: all of them)
 
@@ -107,6 +154,10 @@ class Preview:
     search: SearchFeed = field(default_factory=SearchFeed)  # the search records of the files in out
     unbuilt: set[Path] = field(default_factory=set)  # changed since the last good build
     lock: threading.Lock = field(default_factory=threading.Lock)
+    indexer: Indexer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.indexer = Indexer(self.out, self.cache.index())
 
     def status(self) -> dict[str, object]:
         with self.lock:
@@ -140,19 +191,22 @@ class Preview:
             last, selection = update(self.last, edit, self.cache)  # type: ignore[arg-type]
         files = self.pages(last.archive, selection)
         index = self.cache.index()
-        if not self.written:
-            written: dict[str, str] = {}
+        if selection is None:
             search = SearchFeed()
-            write_site(recorded(files, written), self.out, index, search=search)
-        elif selection is None:
-            search = SearchFeed()
-            written = update_site(files, self.out, self.written, index, search=search)
+            with self.indexer.lock:
+                if not self.written:
+                    written: dict[str, str] = {}
+                    write_site(recorded(files, written), self.out, index, search=search)
+                else:
+                    written = update_site(files, self.out, self.written, index, search=search)
         else:
             # A copy: a rebuild that fails half-way must leave the last good records.
             search = SearchFeed(self.search.page, dict(self.search.found))
             # A page stops being made only if its article no longer has both languages.
             owned = frozenset(f"data/{slug}.tmx" for slug in selection.articles)
             written = update_site(files, self.out, self.written, index, Part(owned), search)
+            if search.page and data_changed(self.written, written):
+                self.indexer.request(search.records())
         if selection is None:
             write_registries(last.archive)
             made = "everything"

@@ -163,16 +163,16 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
 
     With ``part``, ``files`` are only some of the site (an incremental rebuild): the
     files not among them stay, except those ``part.owned`` that were not made again,
-    and the search index is made again only if a data file changed; ``search`` must
-    then hold the records of the last build.  ``search``: the feed to collect the
-    records in (kept by serve for the next part)."""
+    and the search index is left to the caller (serve makes it after the pages are
+    in place; ``data_changed`` says whether it must); ``search`` must then hold the
+    records of the last build.  ``search``: the feed to collect the records in (kept
+    by serve for the next part)."""
     out = Path(out).resolve()
     hashes: dict[str, str] = dict(previous) if part else {}
     made: set[str] = set()
     pending: list[tuple[Path, Path]] = []  # (written beside, target)
     try:
         search = SearchFeed() if search is None else search
-        data_changed = False
         for rel, data in _pairs(files):
             digest = hashlib.sha256(data).hexdigest()
             made.add(rel)
@@ -182,15 +182,13 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
                 tmp = target.with_name(f".{target.name}.new")
                 tmp.write_bytes(data)
                 pending.append((tmp, target))
-                data_changed = data_changed or rel.startswith("data/")
             hashes[rel] = digest
             search.see(rel, data)
         gone = [rel for rel in previous.keys() - made if part is None or rel in part.owned]
         for rel in gone:
             hashes.pop(rel, None)
             search.found.pop(rel, None)
-            data_changed = data_changed or rel.startswith("data/")
-        if search.page and (part is None or data_changed):
+        if search.page and part is None:
             write_index(search.records(), out, cache=index_cache)  # as write_site does
         for tmp, target in pending:
             os.replace(tmp, target)
@@ -211,6 +209,13 @@ class Part:
     """How ``update_site`` treats files that are only a part of the site."""
 
     owned: frozenset[str] = frozenset()  # files this part would make if they still existed
+
+
+def data_changed(before: Mapping[str, str], after: Mapping[str, str]) -> bool:
+    """Whether a data file (what the search index and archive.jsonl are made of)
+    differs between two sites' hashes."""
+    return any(before.get(rel) != digest for rel, digest in after.items() if rel.startswith("data/")) or any(
+        rel not in after for rel in before if rel.startswith("data/"))
 
 
 def recorded(files: Files, hashes: dict[str, str]) -> Iterator[tuple[str, bytes]]:

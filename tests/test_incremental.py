@@ -12,7 +12,7 @@ import pytest
 
 from build import serve_preview
 from site_src.cache import open_cache
-from site_src.search import BUNDLE, SHARDS
+from site_src.search import BUNDLE, SHARD_RECORDS, SHARDS, index_key
 from site_src.serve import Preview
 from site_src.write import MARKER
 
@@ -56,6 +56,11 @@ def append(path: Path, text: str) -> Path:
 
 def assert_same_as_full_build(preview: Preview, tmp_path: Path, name: str) -> None:
     """Build a copy of the content as it is now from scratch and compare."""
+    preview.indexer.wait()
+    # The index in the site is the one made from its records (the cache keeps the
+    # last index made; the full build below would put the same one there).
+    key = index_key(preview.search.records(), SHARD_RECORDS)
+    assert [p.name for p in preview.cache.index().iterdir()] == [key]  # type: ignore[union-attr]
     content = tmp_path / f"{name}-content"
     shutil.copytree(preview.content, content)
     full = serve_preview(content, tmp_path / f"{name}-site", open_cache(tmp_path / "cache"))

@@ -1,0 +1,97 @@
+"""How long ``serve`` takes from a saved edit to the rewritten site, on a synthetic archive.
+
+    /tmp/v/bin/python bench/serve_edit.py N [--seed 1] [--work DIR] [--runs 3]
+
+Makes the archive of ``make_archive.py N`` (or reuses it in ``--work``), builds it
+once as serve does (the cache filled first, so that build is a warm one), then makes
+three edits an editor makes, one at a time, and times ``Preview.rebuild`` for each:
+from the list of changed files to the last file of the site rewritten — what the
+browser waits for before it reloads (it polls every 250 ms on top).
+
+* **note**: a note added to an article's ``notes.md``;
+* **source**: one word of a body line changed in an article's ``source.txt`` (an
+  article that lends its English to others, so its borrowers are rebuilt too);
+* **title**: the Chinese title changed in an article's ``article.yaml``.
+
+Each edit is undone before the next; the medians over ``--runs`` are printed.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH.parent), str(BENCH)]
+
+import make_archive  # noqa: E402
+
+from build import serve_preview  # noqa: E402
+from site_src.cache import open_cache  # noqa: E402
+from site_src.load import load_archive  # noqa: E402
+
+
+def edits(content: Path) -> dict[str, tuple[Path, str, str]]:
+    """name → (file, text to replace, its replacement)."""
+    archive = load_archive(content)
+    middle = archive.articles[len(archive.articles) // 2]
+    lenders = {s for a in archive.articles for s in a.meta.related("english_text_from")}
+    lender = next(a for a in archive.articles if a.slug in lenders)
+    notes = middle.folder / "notes.md"
+    note_text = notes.read_text(encoding="utf-8") if notes.is_file() else ""
+    source = lender.folder / "source.txt"
+    line = next(x for x in source.read_text(encoding="utf-8").splitlines()[20:] if len(x) > 40)
+    meta = middle.folder / "article.yaml"
+    return {
+        "note": (notes, note_text, note_text + "\n## p1 note\nA note added while serving.\n"),
+        "source": (source, line, line[:10] + "不" + line[11:]),
+        "title": (meta, middle.meta.title_zh, middle.meta.title_zh + "(改)"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("n", type=int)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--work", type=Path, help="scratch folder, kept (default: a temporary one, removed)")
+    args = p.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="duizhao-serve-"))
+    content, cache = work / "content", open_cache(work / "cache")
+    if not content.is_dir():
+        make_archive.write_archive(content, *make_archive.make_archive(make_archive.ROOT / "content", args.n, args.seed))
+    try:
+        preview = serve_preview(content, work / "site", cache)
+        for kind in ("warming the cache", "first build"):
+            shutil.rmtree(work / "site", ignore_errors=True)
+            preview.written = {}
+            start = time.perf_counter()
+            preview.rebuild()
+            print(f"{kind}: {time.perf_counter() - start:.1f} s", flush=True)
+            assert not preview.problems, preview.problems
+        times: dict[str, list[float]] = {}
+        for _ in range(args.runs):
+            for name, (path, old, new) in edits(content).items():
+                for before, after in ((old, new), (new, old)):
+                    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+                    path.write_text(text.replace(before, after, 1) if before else after, encoding="utf-8")
+                    seconds = preview.rebuild([path])
+                    assert not preview.problems, preview.problems
+                    if before == old:
+                        times.setdefault(name, []).append(seconds)
+                        print(f"{name}: {seconds * 1000:.0f} ms ({preview.made})", flush=True)
+        print(f"\nN = {args.n}, medians of {args.runs}:")
+        for name, values in times.items():
+            print(f"  {name}: {statistics.median(values) * 1000:.0f} ms")
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

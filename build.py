@@ -30,7 +30,7 @@ from site_src.export import export_data
 from site_src.load import load_archive
 from site_src.model import Archive, Article
 from site_src.prepare import prepare_archive
-from site_src.render import Selection, iter_site
+from site_src.render import Lookups, Selection, iter_site
 from site_src.write import site_stamp, write_registries, write_site
 
 if TYPE_CHECKING:
@@ -63,12 +63,13 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | None:
     return archive
 
 
-def site_files(archive: Archive, cache: Cache = NO_CACHE,
-               only: Selection | None = None) -> Iterator[tuple[str, bytes]]:
+def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None = None,
+               lookups: Lookups | None = None) -> Iterator[tuple[str, bytes]]:
     """The pages, then the data files, one at a time: each is on disk before the next
     is made, so the site is never in memory as a whole.  ``only``: the part of the
-    site an incremental rebuild makes again (None: all of it)."""
-    yield from iter_site(archive, cache.templates(), only)
+    site an incremental rebuild makes again (None: all of it), ``lookups``: the
+    archive's, if known."""
+    yield from iter_site(archive, cache.templates(), only, lookups)
     if only is None:
         yield from export_data(archive)
     else:
@@ -154,10 +155,10 @@ def serve_preview(content: Path, out: Path, cache: Cache) -> "Preview":
     """The pipeline as serve runs it, rebuilding ``content`` into ``out``."""
     from site_src.serve import Preview
 
-    def pages(archive: Archive, only: Selection | None) -> Iterator[tuple[str, bytes]]:
+    def pages(archive: Archive, only: Selection | None, lookups: Lookups) -> Iterator[tuple[str, bytes]]:
         # The pages name the preview, not an edition (see site_src.serve); the
         # registries and the changelog record the real one.
-        return site_files(replace(archive, edition=PREVIEW), cache, only)
+        return site_files(replace(archive, edition=PREVIEW), cache, only, lookups)
 
     return Preview(lambda: process(content, cache), pages, content, out, cache)
 

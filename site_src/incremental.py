@@ -40,7 +40,7 @@ from .errors import ContentError, Problem
 from .load import reload_articles
 from .model import Archive, Article
 from .prepare import prepare_archive
-from .render import Lookups, Selection, lookups_for
+from .render import Lookups, Selection, lookups_after, lookups_for
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ def update(last: Built, edit: Edit, cache: Cache) -> tuple[Built, Selection | No
         moved = {a.slug for a in articles if related.get(a.slug, ()) != old.get(a.slug).related}
         articles = tuple(replace(a, related=related.get(a.slug, ())) for a in articles)
     archive = replace(archive, articles=articles, edition=old.edition)
-    now = Built(archive, items, lookups_for(archive))
+    # Related passages that moved change no lookup: only the fresh articles count.
+    now = Built(archive, items, lookups_after(last.lookups, old, archive, frozenset(fresh)))
     return now, select(last, now, frozenset(fresh), moved)
 
 

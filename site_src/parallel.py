@@ -43,10 +43,14 @@ def _key(p: Paragraph) -> tuple[str, int, str]:
     return (p.origin, p.line, p.text)
 
 
-def parallel_rows(archive: Archive) -> dict[str, dict[str, tuple[Passage, ...]]]:
-    """slug → anchor → rows of the other translations sharing an English paragraph."""
+Groups = Sequence[tuple[str, tuple[Article, ...]]]  # as translation_groups gives them
+
+
+def parallel_rows(groups: Groups) -> dict[str, dict[str, tuple[Passage, ...]]]:
+    """slug → anchor → rows of the other translations sharing an English paragraph,
+    for the articles of ``groups`` (``translation_groups``)."""
     out: dict[str, dict[str, tuple[Passage, ...]]] = {}
-    for _, articles in translation_groups(archive):
+    for _, articles in groups:
         owner = {a.slug: {_key(p): r.anchor for r in a.rows for p in r.en} for a in articles}
         for article in articles:
             links: dict[str, tuple[Passage, ...]] = {}

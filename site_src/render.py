@@ -48,7 +48,7 @@ import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, TypedDict
+from typing import Collection, Iterable, Iterator, TypedDict
 
 import base64
 import functools
@@ -64,7 +64,7 @@ from .errors import Problem, RenderError
 from .clean import RULES
 from .export import article_json
 from .feeds import atom_feed, base_url, robots, sitemap
-from .parallel import parallel_rows, three_way, translation_groups
+from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
@@ -549,12 +549,39 @@ class Lookups:
 def lookups_for(archive: Archive) -> Lookups:
     groups = tuple(translation_groups(archive))
     return Lookups(
-        groups=groups, parallel=parallel_rows(archive),
-        compare={a.slug: f"{ARTICLE_ROOT}articles/{source}/compare.html" for source, arts in groups for a in arts},
+        groups=groups, parallel=parallel_rows(groups), compare=compare_pages(groups),
         english_names=speaker_names(archive),
-        # Only damage still in the text is marked; a resolved flag's text is gone anyway.
-        flags={a.slug: tuple(f for f in clean_result(a).flags if not f.resolved) for a in archive.articles},
+        flags={a.slug: open_flags(a) for a in archive.articles},
     )
+
+
+def lookups_after(old: Lookups, before: Archive, archive: Archive, touched: Collection[str]) -> Lookups:
+    """``lookups_for(archive)``, where ``old`` is that of ``before`` and only the
+    articles ``touched`` differ between the two (serve's incremental rebuild: a full
+    one reads every row of every article).  Unless a touched article joins, leaves or
+    changes its translation group, the groups are the old ones with the new articles,
+    and the parallel rows of the other groups stand."""
+    now = {(english_source(a), a.slug) for a in map(archive.get, touched)
+           if english_source(a) and any(r.zh and r.en for r in a.rows)}
+    if now != {(source, a.slug) for source, arts in old.groups for a in arts if a.slug in touched}:
+        return lookups_for(archive)
+    groups = tuple((source, tuple(archive.get(a.slug) for a in arts)) for source, arts in old.groups)
+    moved = [(source, arts) for source, arts in groups if any(a.slug in touched for a in arts)]
+    renamed = any(before.get(s).meta.speakers != archive.get(s).meta.speakers for s in touched)
+    return Lookups(
+        groups=groups, parallel={**old.parallel, **parallel_rows(moved)}, compare=old.compare,
+        english_names=speaker_names(archive) if renamed else old.english_names,
+        flags={**old.flags, **{s: open_flags(archive.get(s)) for s in touched}},
+    )
+
+
+def compare_pages(groups: Groups) -> dict[str, str]:
+    return {a.slug: f"{ARTICLE_ROOT}articles/{source}/compare.html" for source, arts in groups for a in arts}
+
+
+def open_flags(article: Article) -> tuple[Flag, ...]:
+    # Only damage still in the text is marked; a resolved flag's text is gone anyway.
+    return tuple(f for f in clean_result(article).flags if not f.resolved)
 
 
 @dataclass(frozen=True)
@@ -571,16 +598,17 @@ class Selection:
     data: bool = False  # the archive-wide data (archive.jsonl, search index): some article's rows changed
 
 
-def iter_site(archive: Archive, bytecode: Path | None = None,
-              only: Selection | None = None) -> Iterator[tuple[str, bytes]]:
+def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | None = None,
+              lookups: Lookups | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
     10,000 articles the pages together are gigabytes.  ``bytecode`` is a folder where
     compiled templates are kept between builds (None: compile them in this process).
-    ``only``: just these pages (None: all)."""
+    ``only``: just these pages (None: all).  ``lookups``: ``lookups_for(archive)``
+    if the caller has it."""
     env = environment(bytecode)
     site = site_view(archive.site, entities=bool(archive.glossary))
-    lookups = lookups_for(archive)
+    lookups = lookups_for(archive) if lookups is None else lookups
     paths: list[str] = []
 
     def page(path: str, data: bytes) -> tuple[str, bytes]:

@@ -38,8 +38,8 @@ from .edition import build_date, edition_id
 from .errors import DuizhaoError, OutputError, Problem
 from .incremental import Built, built, plan, update
 from .model import Archive
-from .render import Selection
-from .search import SearchRecord, write_index
+from .render import Lookups, Selection
+from .search import write_index
 from .write import Files, Part, SearchFeed, data_changed, recorded, update_site, write_registries, write_site
 
 POLL = 0.2  # seconds between looks at the watched folders
@@ -96,13 +96,15 @@ class Indexer:
         self.out, self.cache = out, cache
         self.lock = threading.Lock()  # held by whoever writes out/pagefind
         self._changed = threading.Condition()
-        self._wanted: list[SearchRecord] | None = None
+        self._wanted: SearchFeed | None = None
         self._busy = False
         self._thread: threading.Thread | None = None
 
-    def request(self, records: list[SearchRecord]) -> None:
+    def request(self, search: SearchFeed) -> None:
+        """Index the records of ``search`` (listing them is left to the thread too:
+        at 10,000 articles they are half a million)."""
         with self._changed:
-            self._wanted = records
+            self._wanted = search
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, daemon=True)
                 self._thread.start()
@@ -117,11 +119,11 @@ class Indexer:
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._wanted is not None)
-                records, self._wanted, self._busy = self._wanted, None, True
+                search, self._wanted, self._busy = self._wanted, None, True
             start = time.perf_counter()
             try:
                 with self.lock:
-                    write_index(records or [], self.out, cache=self.cache)
+                    write_index(search.records() if search else [], self.out, cache=self.cache)
                 print(f"search index brought up to date in {time.perf_counter() - start:.1f} s", flush=True)
             except DuizhaoError as exc:
                 for problem in exc.problems:
@@ -133,7 +135,7 @@ class Indexer:
 
 
 Process = Callable[[], Archive]  # the pipeline up to rendering, over all of content/
-Pages = Callable[[Archive, Selection | None], Files]  # the site's files (None: all of them)
+Pages = Callable[[Archive, Selection | None, Lookups], Files]  # the site's files (None: all of them)
 
 
 @dataclass
@@ -189,7 +191,7 @@ class Preview:
             last, selection = built(self.process()), None
         else:
             last, selection = update(self.last, edit, self.cache)  # type: ignore[arg-type]
-        files = self.pages(last.archive, selection)
+        files = self.pages(last.archive, selection, last.lookups)
         index = self.cache.index()
         if selection is None:
             search = SearchFeed()
@@ -206,7 +208,7 @@ class Preview:
             owned = frozenset(f"data/{slug}.tmx" for slug in selection.articles)
             written = update_site(files, self.out, self.written, index, Part(owned), search)
             if search.page and data_changed(self.written, written):
-                self.indexer.request(search.records())
+                self.indexer.request(search)
         if selection is None:
             write_registries(last.archive)
             made = "everything"

@@ -12,6 +12,7 @@ import pytest
 
 from build import serve_preview
 from site_src.cache import open_cache
+from site_src.render import lookups_for
 from site_src.search import BUNDLE, SHARD_RECORDS, SHARDS, index_key
 from site_src.serve import Preview
 from site_src.write import MARKER
@@ -76,6 +77,8 @@ def assert_same_as_full_build(preview: Preview, tmp_path: Path, name: str) -> No
 def rebuild(preview: Preview, *changed: Path) -> None:
     preview.rebuild(changed)
     assert not preview.problems, preview.problems
+    assert preview.last is not None
+    assert preview.last.lookups == lookups_for(preview.last.archive)  # as a full build would have them
 
 
 def test_a_note_rebuilds_its_article_alone(served: Preview, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_groups_the_two_ft_translations(archive: Archive) -> None:
 
 
 def test_same_question_in_both_translations(archive: Archive) -> None:
-    links = parallel_rows(archive)
+    links = parallel_rows(translation_groups(archive))
     phoenix = row_starting(archive, PHOENIX, "另外那99家")
     netease = row_starting(archive, NETEASE, "那么對于另外99家")
     assert [(p.slug, p.anchor) for p in links[PHOENIX][phoenix]] == [(NETEASE, netease)]

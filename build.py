@@ -70,10 +70,8 @@ def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None
     site an incremental rebuild makes again (None: all of it), ``lookups``: the
     archive's, if known."""
     yield from iter_site(archive, cache.templates(), only, lookups)
-    if only is None:
-        yield from export_data(archive)
-    else:
-        yield from export_data(archive, only.articles, whole=only.data)
+    # archive.jsonl is the whole archive: after a part, serve makes it later.
+    yield from export_data(archive, None if only is None else only.articles, whole=only is None)
 
 
 def each(archive: Archive, stage: Callable[[Article], Article]) -> Archive:
@@ -160,14 +158,18 @@ def serve_preview(content: Path, out: Path, cache: Cache) -> "Preview":
         # registries and the changelog record the real one.
         return site_files(replace(archive, edition=PREVIEW), cache, only, lookups)
 
-    return Preview(lambda: process(content, cache), pages, content, out, cache)
+    def whole(archive: Archive) -> Iterator[tuple[str, bytes]]:
+        return export_data(replace(archive, edition=PREVIEW), only=(), whole=True)
+
+    return Preview(lambda: process(content, cache), pages, whole, content, out, cache)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from site_src.serve import report, serve
+    from site_src.serve import report, serve, warm_up
 
     preview = serve_preview(args.content, Path(args.out).resolve(), cache_of(args))
     report(preview, preview.rebuild())
+    preview.later.request(warm_up)
     if args.host != "127.0.0.1":
         print(f"warning: serving on {args.host}: other machines on the network can read this site")
     print(f"Serving {args.out} on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)

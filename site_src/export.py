@@ -51,6 +51,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .model import AlignedRow, Archive, Article, Paragraph
 
+ARCHIVE_JSONL = "data/archive.jsonl"
 CONTEXT = 32  # characters of context on each side of a quote (TextQuoteSelector)
 
 
@@ -97,7 +98,7 @@ def export_data(archive: Archive, only: Collection[str] | None = None,
         if (only is None or a.slug in only) and any(r.zh and r.en for r in a.rows):
             yield f"data/{a.slug}.tmx", article_tmx(a, archive.edition)
     if whole:
-        yield "data/archive.jsonl", archive_jsonl(archive)
+        yield ARCHIVE_JSONL, archive_jsonl(archive)
 
 
 def article_tmx(article: Article, edition: str) -> bytes:

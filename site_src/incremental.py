@@ -145,8 +145,7 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
     return Selection(
         articles=frozenset(pages),
         compare=frozenset(source for source, arts in now.lookups.groups if any(a.slug in fresh for a in arts)),
-        entities=frozenset(entities), index=bool(renamed), entities_index=bool(entities),
-        data=any(old.get(s).rows != new.get(s).rows or old.get(s).meta != new.get(s).meta for s in fresh))
+        entities=frozenset(entities), index=bool(renamed), entities_index=bool(entities))
 
 
 def _group_slugs(lookups: Lookups) -> list[tuple[str, list[str]]]:

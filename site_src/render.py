@@ -595,7 +595,6 @@ class Selection:
     entities: frozenset[str] = frozenset()  # glossary ids whose page is made
     index: bool = False  # the front page and the feed: the list of articles
     entities_index: bool = False
-    data: bool = False  # the archive-wide data (archive.jsonl, search index): some article's rows changed
 
 
 def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | None = None,

@@ -143,3 +143,26 @@ def test_update_site_changes_nothing_when_a_later_page_fails(tmp_path: Path) -> 
         update_site(failing(), out, hashes)
     assert (out / "index.html").read_bytes() == b"one"
     assert sorted(p.name for p in out.iterdir()) == [".duizhao-build", "b.html", "index.html"]
+
+
+def test_an_edit_in_an_article_folder_rebuilds_that_article_and_no_more(fixture_archive: Path, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = start_serve(fixture_archive, tmp_path / "site", port)
+    try:
+        assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("ok") is True), "no first build"
+        first = fetch_json(url + "_duizhao/status")["build"]  # type: ignore[index]
+        # A new question and answer: new rows, so the build writes the article's anchors.yaml.
+        source = fixture_archive / "articles/2025-03-test-interview/source.txt"
+        source.write_text(source.read_text(encoding="utf-8")
+                          + "問:明年呢?\n李開復:明年會更多。\nQ: And next year?\nA: More next year.\n", encoding="utf-8")
+        page = url + "articles/2025-03-test-interview/"
+        assert wait_for(lambda: "明年會更多" in (fetch(page) or "")), "no rebuild after editing source.txt"
+        status = fetch_json(url + "_duizhao/status")
+        assert status and status["ok"] and status["build"] == first + 1
+        assert status["made"].startswith("1 article(s)"), status["made"]
+        # The registry the rebuild wrote is not an edit: no second rebuild follows.
+        time.sleep(1.5)
+        assert fetch_json(url + "_duizhao/status")["build"] == first + 1  # type: ignore[index]
+    finally:
+        stop(proc)

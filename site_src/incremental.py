@@ -83,8 +83,10 @@ def update(last: Built, edit: Edit, cache: Cache) -> tuple[Built, Selection | No
     """The archive after ``edit``, and the pages to make again (None: all of them).
     Raises ContentError as a full build would."""
     old = last.archive
-    touched = _reach(reload_articles(old, edit), old, edit)
-    archive = reload_articles(old, touched)
+    archive = reload_articles(old, edit)
+    touched = _reach(archive, old, edit)
+    if touched != set(edit):
+        archive = reload_articles(old, touched)
     sub = prepare_archive(replace(archive, articles=tuple(a for a in archive.articles if a.slug in touched)), cache)
     problems: list[Problem] = []
     fresh = {a.slug: annotate_article(assign_article(a), archive.glossary, problems) for a in sub.articles}

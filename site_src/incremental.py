@@ -14,9 +14,11 @@ articles the edit can reach, and everything else is kept from the last build:
   the lists depend on nothing else.  Otherwise they are computed again over the
   whole archive (from each article's items, kept between builds), as exact as a
   full build;
-* **select** the pages whose content can differ (``Selection``): the reloaded
-  articles' own; those whose related passages or parallel rows changed; any page
-  that names a reloaded article whose metadata changed (its title is shown there),
+* **select** the pages whose content can differ (``Selection``): every file of the
+  reloaded articles; the article page (not the cleaning log or source, which show
+  nothing of other articles) of those whose related passages or parallel rows
+  changed, and of any that names a reloaded article whose metadata changed (its
+  title is shown there),
   with the front page and feed; the three-way pages of their translation groups;
   the entity pages of every entity they mention, before or after.
 
@@ -145,7 +147,7 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
         if _shown_differently(before, after):
             entities |= {m.entity for m in before.mentions + after.mentions}
     return Selection(
-        articles=frozenset(pages),
+        articles=fresh, pages=frozenset(pages - fresh),
         compare=frozenset(source for source, arts in now.lookups.groups if any(a.slug in fresh for a in arts)),
         entities=frozenset(entities), index=bool(renamed), entities_index=bool(entities))
 

@@ -591,6 +591,7 @@ class Selection:
     (404, search, robots.txt, the assets) are always made; the sitemap never is."""
 
     articles: frozenset[str] = frozenset()  # slugs: page, cleaning log, source view, source.txt, data JSON
+    pages: frozenset[str] = frozenset()  # slugs whose article page alone is made (it names other articles)
     compare: frozenset[str] = frozenset()  # English sources whose three-way page is made
     entities: frozenset[str] = frozenset()  # glossary ids whose page is made
     index: bool = False  # the front page and the feed: the list of articles
@@ -624,10 +625,13 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
     for name in STATIC_FILES:
         yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
     for article in archive.articles:
-        if only is not None and article.slug not in only.articles:
+        whole = only is None or article.slug in only.articles
+        if not whole and article.slug not in only.pages:  # type: ignore[union-attr]
             continue
         base = f"articles/{article.slug}/"
         yield page(base + "index.html", render(env, "article.html", article_page(archive, article, site, lookups)))
+        if not whole:
+            continue  # the other files of an article show nothing of other articles
         yield page(base + "cleaning.html", render(env, "cleaning.html", cleaning_page(archive, article, site)))
         yield page(base + "source.html", render(env, "source.html", source_page(archive, article, site)))
         # Byte for byte as captured; objects built without the bytes (tests) publish the text.

@@ -256,7 +256,8 @@ class Preview:
             edition = (edition_id(self.content, build_date())
                        if any(a.registry != a.published for a in edited) else last.archive.edition)
             self._wrote(write_registries(replace(last.archive, articles=tuple(edited), edition=edition)))
-            made = (f"{len(selection.articles)} article(s), {len(selection.entities)} entity page(s)"
+            made = (f"{len(selection.articles)} article(s), {len(selection.pages)} other article page(s), "
+                    f"{len(selection.entities)} entity page(s)"
                     + (", the index" if selection.index else "")
                     + (", the search data" if moved_data else ""))
         self.last = last

@@ -85,7 +85,7 @@ def test_a_note_rebuilds_its_article_alone(served: Preview, tmp_path: Path) -> N
     notes = append(served.content / "articles" / NETEASE / "notes.md", "\n## p1 note\nAn editor's added note.\n")
     before = dict(served.written)
     rebuild(served, notes)
-    assert served.made.startswith("1 article(s), 0 entity page(s)"), served.made
+    assert served.made.startswith("1 article(s), 0 other article page(s), 0 entity page(s)"), served.made
     changed = sorted(p for p in served.written if served.written[p] != before.get(p))
     assert changed == [f"articles/{NETEASE}/index.html"]
     assert_same_as_full_build(served, tmp_path, "after")

@@ -31,7 +31,7 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import watchfiles
 
@@ -49,6 +49,7 @@ from .write import Files, Part, SearchFeed, data_changed, recorded, update_site,
 # A change is reported once no other has followed for STEP_MS (an editor's save is a
 # burst of events), and after DEBOUNCE_MS at most while changes keep coming.
 STEP_MS, DEBOUNCE_MS = 30, 400
+POLL_MS = 300  # between looks, where the system cannot report changes
 STATUS, OVERLAY = "/_duizhao/status", "/_duizhao/overlay.js"
 SCRIPT_TAG = f'<script src="{OVERLAY}"></script>'.encode()
 
@@ -277,15 +278,27 @@ def watch(preview: Preview, rebuild_on: tuple[Path, ...], restart_on: tuple[Path
     10,000 articles, more than an incremental rebuild.  Files the build itself writes
     (anchors.yaml, CHANGELOG.md) are not changes."""
     code = tuple(Path(p).resolve() for p in restart_on)
-    for changes in watchfiles.watch(*rebuild_on, *restart_on, debounce=DEBOUNCE_MS, step=STEP_MS,
-                                    stop_event=stop, raise_interrupt=False):
+    for changes in _changes((*rebuild_on, *restart_on), stop):
         paths = {Path(path).resolve() for _, path in changes}
         if any(folder in path.parents for path in paths for folder in code):
             print("site_src/ changed: restarting", flush=True)
             os.execv(sys.executable, [sys.executable, *sys.argv])
-        paths = {path for path in paths if not preview.wrote(path)}
+        # A folder is reported when a file in it is added or removed (polling does), and
+        # the file is reported too; a folder that is gone still counts.
+        paths = {path for path in paths if not path.is_dir() and not preview.wrote(path)}
         if paths:
             report(preview, preview.rebuild(paths))
+
+
+def _changes(folders: tuple[Path, ...], stop: threading.Event | None) -> Iterator[set[tuple[object, str]]]:
+    options = {"debounce": DEBOUNCE_MS, "step": STEP_MS, "stop_event": stop, "raise_interrupt": False}
+    try:
+        yield from watchfiles.watch(*folders, **options)  # type: ignore[arg-type]
+    except OSError as exc:
+        # Typically the limit on inotify watches (one per folder: 10,000 articles).
+        print(f"warning: the system cannot watch {len(folders)} folder tree(s) for changes ({exc}); "
+              f"looking every {POLL_MS} ms instead (raise fs.inotify.max_user_watches to avoid it)", flush=True)
+        yield from watchfiles.watch(*folders, force_polling=True, poll_delay_ms=POLL_MS, **options)  # type: ignore[arg-type]
 
 
 def report(preview: Preview, seconds: float) -> None:

@@ -166,3 +166,57 @@ def test_an_edit_in_an_article_folder_rebuilds_that_article_and_no_more(fixture_
         assert fetch_json(url + "_duizhao/status")["build"] == first + 1  # type: ignore[index]
     finally:
         stop(proc)
+
+
+class Recorder:
+    """Stands in for a Preview: records the rebuilds the watcher asks for."""
+
+    def __init__(self) -> None:
+        self.rebuilt: list[set[Path]] = []
+        self.made, self.problems = "", ()
+
+    def rebuild(self, changed: set[Path]) -> float:
+        self.rebuilt.append(set(changed))
+        return 0.0
+
+    def wrote(self, path: Path) -> bool:
+        return path.name == "anchors.yaml"  # as if the build had written it
+
+    def status(self) -> dict:  # type: ignore[type-arg]
+        return {"ok": True, "problems": []}
+
+
+@pytest.mark.parametrize("inotify", [True, False], ids=["inotify", "polling fallback"])
+def test_watch_reports_changed_files_and_not_the_builds_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          inotify: bool) -> None:
+    import threading
+
+    import watchfiles
+
+    from site_src import serve
+
+    if not inotify:  # a system out of inotify watches: the watcher falls back to polling
+        real = watchfiles.watch
+
+        def limited(*folders, **options):  # type: ignore[no-untyped-def]
+            if not options.get("force_polling"):
+                raise OSError(28, "OS file watch limit reached")
+            return real(*folders, **options)
+        monkeypatch.setattr(serve.watchfiles, "watch", limited)
+    content, code = tmp_path / "content", tmp_path / "code"
+    (content / "articles" / "a").mkdir(parents=True)
+    code.mkdir()
+    preview, stop = Recorder(), threading.Event()
+    thread = threading.Thread(target=serve.watch, args=(preview, (content,), (code,), stop), daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)  # the watcher is ready (polling takes its first look)
+        (content / "articles" / "a" / "anchors.yaml").write_text("x", encoding="utf-8")
+        notes = content / "articles" / "a" / "notes.md"
+        notes.write_text("## p1 note\nText.\n", encoding="utf-8")
+        assert wait_for(lambda: preview.rebuilt, 10), "no rebuild after a change"
+        time.sleep(1.0)
+        assert preview.rebuilt == [{notes.resolve()}]
+    finally:
+        stop.set()
+        thread.join(10)

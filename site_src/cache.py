@@ -152,7 +152,8 @@ def article_key(article: Article, donors: Sequence[Article]) -> str:
         names = INPUTS + (("anchors.yaml",) if (part.folder / "alignment.yaml").is_file() else ())
         for name in names:
             path = part.folder / name
-            data = part.source.raw if name == "source.txt" and part.source.raw else (
-                path.read_bytes() if path.is_file() else b"")
-            digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+            # The capture as loaded, not as it may be on disk by now.
+            file_digest = bytes.fromhex(part.source.sha256) if name == "source.txt" else \
+                hashlib.sha256(path.read_bytes() if path.is_file() else b"").digest()
+            digest.update(name.encode() + b"\0" + file_digest)
     return digest.hexdigest()

@@ -330,7 +330,7 @@ class Source:
     path: Path
     text: str
     sha256: str
-    raw: bytes = b""  # the file's bytes (a GB18030 capture is published as it came)
+    raw: bytes = b""  # the file's bytes where they are not the text's UTF-8 (a GB18030 capture, published as it came)
 
 
 @dataclass(frozen=True, slots=True)

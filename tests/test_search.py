@@ -12,7 +12,7 @@ import pytest
 
 from site_src import search
 from site_src.errors import OutputError
-from site_src.search import fold_table, search_records, write_index
+from site_src.search import SearchRecord, fold_table, search_records, write_index
 
 
 def data_file(slug: str, rows: list[dict[str, object]], languages: tuple[str, ...] = ("zh-Hant", "en")) -> bytes:
@@ -165,3 +165,29 @@ def test_an_unchanged_index_comes_from_the_cache(tmp_path: Path, monkeypatch: py
     with pytest.raises(OutputError, match="could not start the search indexer"):
         write_index(records[1:], tmp_path / "c", cache=cache)
     assert len(list(cache.iterdir())) == 1  # one kept index, the last one made
+
+
+def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [SearchRecord(url=f"/articles/a/index.html#p{i}", content=f"記錄 {i} record {i}", meta={"anchor": f"p{i}"})
+               for i in range(1, 251)]
+    cache = tmp_path / "cache"
+    write_index(records, tmp_path / "a", shard_records=100, cache=cache)
+    assert len(list(cache.iterdir())) == 3
+    indexed: list[int] = []
+    real = search._write_bundle
+    monkeypatch.setattr(search, "_write_bundle", lambda chunk, bundle: (indexed.append(len(chunk)), real(chunk, bundle)))
+    # One record of the second shard changes: that shard alone is indexed again.
+    edited = records[:150] + [SearchRecord(records[150].url, "改過的 edited", records[150].meta)] + records[151:]
+    write_index(edited, tmp_path / "b", shard_records=100, cache=cache)
+    assert indexed == [100]
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    # The other shards are the ones made the first time.
+    for shard in ("pagefind-shards/3", "pagefind"):
+        a, b = files(tmp_path / "a" / shard), files(tmp_path / "b" / shard)
+        a.pop("duizhao-fold.json", None), b.pop("duizhao-fold.json", None)
+        assert a == b
+    fold = json.loads((tmp_path / "b" / "pagefind" / "duizhao-fold.json").read_text())
+    assert fold["shards"] == ["../pagefind-shards/2/", "../pagefind-shards/3/"]
+    assert len(list(cache.iterdir())) == 3  # the replaced shard is forgotten

@@ -17,8 +17,10 @@
 * A rebuild that fails leaves the last good site in place and being served, and its
   problems (``file:line: problem — fix``) are shown over every page.  Serve adds one
   script to the HTML it sends, never to the files: ``/_duizhao/overlay.js``, which
-  polls ``/_duizhao/status`` (``{"build": n, "ok": …, "problems": [...], "made": …}``), reloads
-  the page when a new good build is in place, and shows or clears the overlay.
+  asks ``/_duizhao/status?after=n`` (``{"build": n, "ok": …, "problems": [...],
+  "made": …}``, held until a build after ``n`` ends, so the page learns of it at
+  once), reloads the page when a new good build is in place, and shows or clears
+  the overlay.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -51,6 +54,7 @@ from .write import Files, Part, SearchFeed, data_changed, recorded, update_site,
 STEP_MS, DEBOUNCE_MS = 30, 400
 POLL_MS = 300  # between looks, where the system cannot report changes
 STATUS, OVERLAY = "/_duizhao/status", "/_duizhao/overlay.js"
+WAIT = 20.0  # seconds a status request with ?after= is held when no build comes
 SCRIPT_TAG = f'<script src="{OVERLAY}"></script>'.encode()
 
 # Plain DOM, no dependencies: it runs on pages whose own scripts may be what is broken.
@@ -81,12 +85,15 @@ OVERLAY_JS = """\
     box.appendChild(title);
     box.appendChild(list);
   }
+  // The server holds the request until a build other than the one seen is done
+  // (or for WAIT seconds), so a new build is known the moment it is in place.
   function poll() {
-    fetch("/_duizhao/status", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (status) {
+    var url = "/_duizhao/status" + (seen === null ? "" : "?after=" + seen);
+    fetch(url, {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (status) {
       if (seen !== null && status.build !== seen && status.ok) { location.reload(); return; }
       seen = status.build;
       show(status);
-      setTimeout(poll, 250);
+      poll();
     }, function () { setTimeout(poll, 1000); });
   }
   poll();
@@ -166,9 +173,17 @@ class Preview:
     ours: dict[Path, tuple[int, int]] = field(default_factory=dict)  # content files the builds wrote: (mtime, size)
     lock: threading.Lock = field(default_factory=threading.Lock)
     later: Later = field(default_factory=Later)
+    done: threading.Condition = field(init=False)  # notified when a build ends
 
-    def status(self) -> dict[str, object]:
-        with self.lock:
+    def __post_init__(self) -> None:
+        self.done = threading.Condition(self.lock)
+
+    def status(self, after: int | None = None, wait: float = WAIT) -> dict[str, object]:
+        """The last build's number, outcome and problems; with ``after``, once a build
+        other than that one has ended (or ``wait`` seconds have passed)."""
+        with self.done:
+            if after is not None:
+                self.done.wait_for(lambda: self.build != after, timeout=wait)
             return {"build": self.build, "ok": not self.problems, "problems": list(self.problems), "made": self.made}
 
     def rebuild(self, changed: Iterable[Path] | None = None) -> float:
@@ -186,9 +201,10 @@ class Preview:
             written, search, problems, made = self.written, self.search, tuple(str(p) for p in exc.problems), ""
         except Exception:  # noqa: BLE001 — a bug met while editing site_src/ shows like a content error
             written, search, problems, made = self.written, self.search, (traceback.format_exc(),), ""
-        with self.lock:
+        with self.done:
             self.written, self.search, self.problems, self.build = written, search, problems, self.build + 1
             self.made = made or self.made
+            self.done.notify_all()
         return time.perf_counter() - start
 
     def _archive_wide(self, archive: Archive, search: SearchFeed) -> Callable[[], str]:
@@ -315,9 +331,11 @@ def handler(preview: Preview) -> type[http.server.SimpleHTTPRequestHandler]:
             super().__init__(*args, directory=str(preview.out), **kwargs)
 
         def do_GET(self) -> None:  # noqa: N802 — http.server's naming
-            path = self.path.split("?", 1)[0].split("#", 1)[0]
+            path, _, query = self.path.split("#", 1)[0].partition("?")
             if path == STATUS:
-                self._send(json.dumps(preview.status(), ensure_ascii=False).encode(), "application/json")
+                after = urllib.parse.parse_qs(query).get("after", [""])[0]
+                status = preview.status(int(after) if after.isdigit() else None)
+                self._send(json.dumps(status, ensure_ascii=False).encode(), "application/json")
                 return
             if path == OVERLAY:
                 self._send(OVERLAY_JS.encode(), "text/javascript; charset=utf-8")

@@ -95,7 +95,7 @@ def test_failed_rebuild_keeps_last_good_site_and_shows_the_problems(fixture_arch
         assert '<span class="edition-id">preview</span>' in good
         # Only served pages carry the overlay: the files, which get published, never do.
         assert "_duizhao" not in (out / "articles/2025-03-test-interview/index.html").read_text(encoding="utf-8")
-        assert "fetch(\"/_duizhao/status\"" in (fetch(url + "_duizhao/overlay.js") or "")
+        assert "\"/_duizhao/status\"" in (fetch(url + "_duizhao/overlay.js") or "")
 
         corrections = fixture_archive / "articles/2025-03-test-interview/corrections.yaml"
         corrections.write_text("- find: 這段文字不在稿件裏\n  replace: x\n  why: stale\n", encoding="utf-8")
@@ -220,3 +220,27 @@ def test_watch_reports_changed_files_and_not_the_builds_own(tmp_path: Path, monk
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_status_is_held_until_the_next_build(tmp_path: Path) -> None:
+    import threading
+
+    from site_src.errors import ContentError
+    from site_src.serve import Preview
+
+    def broken():  # type: ignore[no-untyped-def]
+        raise ContentError(Problem(tmp_path / "site.yaml", 1, "broken", "fix it"))
+    preview = Preview(broken, lambda *a: iter(()), lambda a: iter(()), tmp_path, tmp_path / "site")
+    start = time.monotonic()
+    assert preview.status(after=0, wait=0.3)["build"] == 0  # no build came: answered when the wait is over
+    assert time.monotonic() - start >= 0.3
+    answers: list[dict] = []  # type: ignore[type-arg]
+    waiting = threading.Thread(target=lambda: answers.append(preview.status(after=0, wait=30)))
+    waiting.start()
+    time.sleep(0.2)
+    assert not answers  # still held
+    start = time.monotonic()
+    preview.rebuild()
+    waiting.join(5)
+    assert answers and answers[0]["build"] == 1 and answers[0]["ok"] is False
+    assert time.monotonic() - start < 2

@@ -168,26 +168,44 @@ def write_index(records: list[SearchRecord], site: Path, shard_records: int = SH
     are some 50 shards).  A shard of the same records finds the same rows, whatever
     its bytes."""
     root = Path(site).resolve()
-    for folder in (BUNDLE, SHARDS):  # serve updates a site in place: no stale shards
-        shutil.rmtree(root / folder, ignore_errors=True)
     chunks = [records[i:i + shard_records] for i in range(0, len(records), shard_records)] or [[]]
     keys = [shard_key(chunk, shard_records) for chunk in chunks]
+    # serve updates a site in place: a shard already there from the same records
+    # stays (copying 10,000 articles' shards took longer than indexing one), the
+    # others are replaced, and shards past the last are removed.
+    there = _shard_keys(root)
     for n, (chunk, key) in enumerate(zip(chunks, keys), 1):
         bundle = root / BUNDLE if n == 1 else root / SHARDS / str(n)
+        if n <= len(there) and there[n - 1] == key and (bundle / "pagefind-entry.json").is_file():
+            continue
+        shutil.rmtree(bundle, ignore_errors=True)
         kept = cache / key if cache is not None else None
         if kept is not None and (kept / "pagefind-entry.json").is_file():
-            shutil.copytree(kept, bundle)
+            shutil.copytree(kept, bundle, ignore=shutil.ignore_patterns(FOLD))
             continue
         _write_bundle(chunk, bundle)
         if kept is not None:
             _keep(bundle, kept)
+    for stale in (root / SHARDS).glob("*") if (root / SHARDS).is_dir() else ():
+        if not stale.name.isdigit() or int(stale.name) > len(chunks):
+            shutil.rmtree(stale, ignore_errors=True)
     if cache is not None:
         _forget(cache, set(keys))
     # Relative to the primary bundle; written after the shards, and never cached: it
-    # lists every shard and folds the queries for all records.
+    # lists every shard, folds the queries for all records, and names the records
+    # each shard was made from (``keys``, for the next update in place).
     shards = [f"../{SHARDS}/{n}/" for n in range(2, len(chunks) + 1)]
-    (root / BUNDLE / FOLD).write_text(json.dumps({**fold_table(records), "shards": shards}, ensure_ascii=False),
-                                      encoding="utf-8")
+    (root / BUNDLE / FOLD).write_text(
+        json.dumps({**fold_table(records), "shards": shards, "keys": keys}, ensure_ascii=False), encoding="utf-8")
+
+
+def _shard_keys(root: Path) -> list[str]:
+    """The keys of the shards in a site, as its fold table names them ([] if none)."""
+    try:
+        keys = json.loads((root / BUNDLE / FOLD).read_text(encoding="utf-8")).get("keys", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [k for k in keys if isinstance(k, str)]
 
 
 def shard_key(records: list[SearchRecord], shard_records: int) -> str:

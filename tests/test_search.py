@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from site_src import search
 from site_src.errors import OutputError
-from site_src.search import SearchRecord, fold_table, search_records, write_index
+from site_src.search import SHARD_RECORDS, SearchRecord, fold_table, search_records, shard_key, write_index
 
 
 def data_file(slug: str, rows: list[dict[str, object]], languages: tuple[str, ...] = ("zh-Hant", "en")) -> bytes:
@@ -70,7 +71,8 @@ def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
     assert entry["languages"]["zh"]["page_count"] == len(records)
     assert (bundle / "pagefind.js").is_file() and list((bundle / "fragment").iterdir())
     assert not (bundle / "pagefind-ui.js").exists()  # the ready-made UIs are not shipped
-    assert json.loads((bundle / "duizhao-fold.json").read_text()) == {**fold_table(records), "shards": []}
+    assert json.loads((bundle / "duizhao-fold.json").read_text()) == {
+        **fold_table(records), "shards": [], "keys": [shard_key(records, SHARD_RECORDS)]}
 
 
 def test_a_large_archive_is_indexed_in_shards(tmp_path: Path) -> None:
@@ -191,3 +193,12 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
     fold = json.loads((tmp_path / "b" / "pagefind" / "duizhao-fold.json").read_text())
     assert fold["shards"] == ["../pagefind-shards/2/", "../pagefind-shards/3/"]
     assert len(list(cache.iterdir())) == 3  # the replaced shard is forgotten
+    # Updated in place (serve), shards already there from the same records are left
+    # as they are (not even copied from the cache), and those past the last removed.
+    third = tmp_path / "b" / "pagefind-shards" / "3" / "pagefind-entry.json"
+    mtime = third.stat().st_mtime_ns
+    monkeypatch.setattr(shutil, "copytree", lambda *a, **k: pytest.fail("copied a shard that was in place"))
+    write_index(edited, tmp_path / "b", shard_records=100, cache=cache)
+    assert indexed == [100] and third.stat().st_mtime_ns == mtime
+    write_index(edited[:200], tmp_path / "b", shard_records=100, cache=cache)
+    assert indexed == [100] and not (tmp_path / "b" / "pagefind-shards" / "3").exists()

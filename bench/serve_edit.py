@@ -52,7 +52,7 @@ def edits(content: Path) -> dict[str, tuple[Path, str, str]]:
     meta = middle.folder / "article.yaml"
     return {
         "note": (notes, note_text, note_text + "\n## p1 note\nA note added while serving.\n"),
-        "source": (source, line, line[:10] + "不" + line[11:]),
+        "source": (source, line, line[:10] + ("不" if line[10] != "不" else "是") + line[11:]),
         "title": (meta, middle.meta.title_zh, middle.meta.title_zh + "(改)"),
     }
 

@@ -21,6 +21,7 @@ the next edit.  Each edit is undone before the next; medians over ``--runs``.
 from __future__ import annotations
 
 import argparse
+import gc
 import shutil
 import statistics
 import sys
@@ -77,21 +78,33 @@ def main(argv: list[str] | None = None) -> int:
         assert not preview.problems, preview.problems
         preview.later.request(warm_up)
         preview.later.wait()
+        pauses: list[float] = []  # seconds of each full collection of the garbage collector
+        started: list[float] = []
+
+        def timed(phase: str, info: dict[str, int]) -> None:
+            if info["generation"] == 2:
+                if phase == "start":
+                    started[:] = [time.perf_counter()]
+                elif started:
+                    pauses.append(time.perf_counter() - started[0])
+        gc.callbacks.append(timed)
         times: dict[str, list[float]] = {}
         for _ in range(args.runs):
             for name, (path, old, new) in edits(content).items():
                 for before, after in ((old, new), (new, old)):
                     text = path.read_text(encoding="utf-8") if path.is_file() else ""
                     path.write_text(text.replace(before, after, 1) if before else after, encoding="utf-8")
+                    pauses.clear()
                     seconds = preview.rebuild([path])
+                    collected = sum(pauses)
                     assert not preview.problems, preview.problems
                     start = time.perf_counter()
                     preview.later.wait()
                     later = time.perf_counter() - start
                     if before == old:
                         times.setdefault(name, []).append(seconds)
-                        print(f"{name}: {seconds * 1000:.0f} ms ({preview.made}), afterwards {later:.1f} s",
-                              flush=True)
+                        print(f"{name}: {seconds * 1000:.0f} ms ({preview.made}; full garbage collections "
+                              f"{collected * 1000:.0f} ms), afterwards {later:.1f} s", flush=True)
         print(f"\nN = {args.n}, medians of {args.runs}:")
         for name, values in times.items():
             print(f"  {name}: {statistics.median(values) * 1000:.0f} ms")

@@ -48,7 +48,8 @@ from .prepare import warm
 from .render import Lookups, Selection
 from .search import write_index
 from .export import ARCHIVE_JSONL
-from .write import Files, Part, SearchFeed, data_changed, recorded, update_site, write_registries, write_site
+from .write import (Files, SearchFeed, data_changed, recorded, replace_file, update_site, write_registries,
+                    write_site)
 
 # A change is reported once no other has followed for STEP_MS (an editor's save is a
 # burst of events), and after DEBOUNCE_MS at most while changes keep coming.
@@ -218,9 +219,7 @@ class Preview:
         def job() -> str:
             start = time.perf_counter()
             for rel, data in self.whole(archive):
-                target = self.out / rel
-                target.with_name(f".{target.name}.new").write_bytes(data)
-                os.replace(target.with_name(f".{target.name}.new"), target)
+                replace_file(self.out / rel, data)
             if search.page:
                 write_index(search.records(), self.out, cache=self.cache.index())
             return f"archive-wide data and search index brought up to date in {time.perf_counter() - start:.1f} s"
@@ -264,7 +263,7 @@ class Preview:
             search = SearchFeed(self.search.page, dict(self.search.found))
             # A page stops being made only if its article no longer has both languages.
             owned = frozenset(f"data/{slug}.tmx" for slug in selection.articles)
-            written = update_site(files, self.out, self.written, index, Part(owned), search)
+            written = update_site(files, self.out, self.written, index, owned, search)
             moved_data = data_changed(self.written, written)
             if moved_data:
                 # Made afterwards, so no longer known by hash: the next full build writes it.

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Mapping
+from typing import Collection, Iterable, Iterator, Mapping
 
 from .anchors import dump_registry
 from .edition import changelog, registry_changes
@@ -145,13 +145,19 @@ def write_registries(archive: Archive) -> list[Path]:
 
 
 def _replace(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    replace_file(path, text.encode("utf-8"), path.with_name(path.name + ".tmp"))
+
+
+def replace_file(path: Path, data: bytes, tmp: Path | None = None) -> None:
+    """Put ``data`` at ``path`` in one step: written beside it, then moved over it, so
+    a reader (or a crash) never sees half a file."""
+    tmp = path.with_name(f".{path.name}.new") if tmp is None else tmp
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
 def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping[str, str],
-                index_cache: Path | None = None, part: Part | None = None,
+                index_cache: Path | None = None, owned: Collection[str] | None = None,
                 search: SearchFeed | None = None) -> dict[str, str]:
     """Bring ``out``, last written with the files whose hashes are ``previous``, up to
     ``files``: write only the files whose bytes changed, delete those no longer made,
@@ -161,13 +167,14 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
     render that fails half-way leaves ``out`` as it was; the moves themselves are
     not one atomic step (a build for publishing uses write_site).
 
-    With ``part``, ``files`` are only some of the site (an incremental rebuild): the
-    files not among them stay, except those ``part.owned`` that were not made again,
+    With ``owned``, ``files`` are only some of the site (an incremental rebuild): the
+    files not among them stay, except those ``owned`` that were not made again,
     and the search index is left to the caller (serve makes it after the pages are
     in place; ``data_changed`` says whether it must); ``search`` must then hold the
     records of the last build.  ``search``: the feed to collect the records in (kept
     by serve for the next part)."""
     out = Path(out).resolve()
+    part = owned is not None
     hashes: dict[str, str] = dict(previous) if part else {}
     made: set[str] = set()
     pending: list[tuple[Path, Path]] = []  # (written beside, target)
@@ -184,11 +191,11 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
                 pending.append((tmp, target))
             hashes[rel] = digest
             search.see(rel, data)
-        gone = [rel for rel in previous.keys() - made if part is None or rel in part.owned]
+        gone = [rel for rel in previous.keys() - made if owned is None or rel in owned]
         for rel in gone:
             hashes.pop(rel, None)
             search.found.pop(rel, None)
-        if search.page and part is None:
+        if search.page and not part:
             write_index(search.records(), out, cache=index_cache)  # as write_site does
         for tmp, target in pending:
             os.replace(tmp, target)
@@ -202,13 +209,6 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
         for tmp, _ in pending:
             tmp.unlink(missing_ok=True)
     return hashes
-
-
-@dataclass
-class Part:
-    """How ``update_site`` treats files that are only a part of the site."""
-
-    owned: frozenset[str] = frozenset()  # files this part would make if they still existed
 
 
 def data_changed(before: Mapping[str, str], after: Mapping[str, str]) -> bool:

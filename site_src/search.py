@@ -56,6 +56,7 @@ from typing import Callable, Mapping
 
 import opencc
 
+from .cache import source_version
 from .errors import OutputError, Problem
 
 BUNDLE = "pagefind"  # the index's folder in the site
@@ -209,7 +210,9 @@ def _shard_keys(root: Path) -> list[str]:
 
 
 def shard_key(records: list[SearchRecord], shard_records: int) -> str:
-    digest = hashlib.sha256(f"{_indexer_version()}\0{shard_records}\0".encode())
+    # The records and the indexer decide a shard, and so does the code that hands
+    # them over (its settings): the kept shards live in the cache of the stage version.
+    digest = hashlib.sha256(f"{_indexer_version()}\0{source_version('search')}\0{shard_records}\0".encode())
     for r in records:
         digest.update(json.dumps([r.url, r.content, r.meta], ensure_ascii=False, sort_keys=True).encode() + b"\0")
     return digest.hexdigest()[:32]

@@ -149,32 +149,63 @@ def test_changed_donor_redoes_the_borrower(content: Path, tmp_path: Path, worked
     assert any("$8 billion" in p.text for r in archive.get(BORROWER).rows for p in r.en)
 
 
-def test_new_code_version_misses_and_clears_old_entries(content: Path, tmp_path: Path, worked: list[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_stage_version_misses_and_clears_old_entries(content: Path, tmp_path: Path, worked: list[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     cache_dir = tmp_path / "cache"
     build.process(content, open_cache(cache_dir))
     (old,) = [p.name for p in cache_dir.iterdir()]
     worked.clear()
-    monkeypatch.setattr(cache_module, "code_version", lambda: "0123456789abcdef")
+    monkeypatch.setattr(cache_module, "stage_version", lambda: "0123456789abcdef")
     build.process(content, open_cache(cache_dir))
     assert sorted(worked) == sorted([INTERVIEW, OPED, BORROWER])
     assert [p.name for p in cache_dir.iterdir()] == ["0123456789abcdef"] != [old]
 
 
-def test_code_version_follows_the_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sources = tmp_path / "site_src"
-    sources.mkdir()
-    (sources / "stage.py").write_text("RULE = 1\n")
+def _package(root: Path, files: dict[str, str]) -> Path:
+    sources = root / "site_src"
+    for name, text in files.items():
+        (sources / name).parent.mkdir(parents=True, exist_ok=True)
+        (sources / name).write_text(text)
+    return sources
+
+
+def test_versions_follow_the_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = _package(tmp_path, {
+        "__init__.py": "", "cache.py": "", "model.py": "",
+        "prepare.py": "from .cache import Cache\n\ndef run():\n    from .clean import clean_article\n",
+        "clean/__init__.py": "from ..model import Article\nfrom . import rules\n",
+        "clean/rules.py": "RULE = 1\n",
+        "render.py": "from .model import Article\nPAGE = 1\n",
+    })
     monkeypatch.setattr(cache_module, "SOURCES", sources)
-    cache_module.code_version.cache_clear()
-    first = cache_module.code_version()
-    (sources / "stage.py").write_text("RULE = 2\n")
-    cache_module.code_version.cache_clear()
+
+    def versions() -> tuple[str, str]:
+        cache_module.code_version.cache_clear()
+        cache_module.source_version.cache_clear()
+        return cache_module.code_version(), cache_module.stage_version()
+
     try:
-        assert cache_module.code_version() != first
+        # A rule reached through a lazy import and a ``from . import`` is a stage's code;
+        # render is not, though the whole build's version follows it.
+        assert [p.relative_to(sources).as_posix() for p in cache_module.source_closure("prepare", "cache")] == [
+            "__init__.py", "cache.py", "clean/__init__.py", "clean/rules.py", "model.py", "prepare.py"]
+        code, stage = versions()
+        (sources / "clean/rules.py").write_text("RULE = 2\n")
+        code2, stage2 = versions()
+        assert code2 != code and stage2 != stage
+        (sources / "render.py").write_text("from .model import Article\nPAGE = 2\n")
+        code3, stage3 = versions()
+        assert code3 != code2 and stage3 == stage2
     finally:
         monkeypatch.undo()
         cache_module.code_version.cache_clear()
+        cache_module.source_version.cache_clear()
+
+
+def test_real_stages_are_in_the_stage_version() -> None:
+    names = {p.relative_to(cache_module.SOURCES).as_posix() for p in cache_module.source_closure("prepare", "cache")}
+    assert {"clean/mojibake.py", "clean/pinyin.py", "segment.py", "align/score.py", "overrides.py"} <= names
+    assert not names & {"render.py", "search.py", "serve.py", "write.py", "annotate.py"}
 
 
 def test_corrupt_entry_is_rebuilt(content: Path, tmp_path: Path, worked: list[str]) -> None:

@@ -165,11 +165,11 @@ def serve_preview(content: Path, out: Path, cache: Cache) -> "Preview":
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from site_src.serve import report, serve, warm_up
+    from site_src.serve import report, serve
 
     preview = serve_preview(args.content, Path(args.out).resolve(), cache_of(args))
     report(preview, preview.rebuild())
-    preview.later.request(warm_up)
+    preview.later.request(preview.warm_up)
     if args.host != "127.0.0.1":
         print(f"warning: serving on {args.host}: other machines on the network can read this site")
     print(f"Serving {args.out} on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)

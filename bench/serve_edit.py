@@ -37,7 +37,6 @@ import make_archive  # noqa: E402
 from build import serve_preview  # noqa: E402
 from site_src.cache import open_cache  # noqa: E402
 from site_src.load import load_archive  # noqa: E402
-from site_src.serve import warm_up  # noqa: E402
 
 
 def edits(content: Path) -> dict[str, tuple[Path, str, str]]:
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         preview.rebuild()
         print(f"first build: {time.perf_counter() - start:.1f} s", flush=True)
         assert not preview.problems, preview.problems
-        preview.later.request(warm_up)
+        preview.later.request(preview.warm_up)
         preview.later.wait()
         pauses: list[float] = []  # seconds of each full collection of the garbage collector
         started: list[float] = []

@@ -1,9 +1,10 @@
 """Editions: every published build names the state of the archive it shows.
 
 An edition id is ``YYYY-MM-DD.<hash>``: the build date, and the first 7 hex digits of
-a SHA-256 over every content file (path and bytes).  Two builds of the same content on
-the same day share an id; any change to a capture, its metadata, corrections or anchor
-registry gives a new one, so "¶12 as of edition X" names exactly one text.
+a SHA-256 over every content file's path and the SHA-256 of its bytes (registries and
+the changelog aside: see ``names_edition``).  Two builds of the same content on the
+same day share an id; any change to a capture, its metadata, corrections, notes or
+glossary gives a new one, so "¶12 as of edition X" names exactly one text.
 
 The date honours ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention), so a
 build can be repeated byte for byte.
@@ -16,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from .model import AnchorRegistry, Fingerprint
 
@@ -25,16 +29,74 @@ PREVIEW = "preview"
 
 
 def content_hash(content_dir: Path) -> str:
+    return combined(file_digests(content_dir))
+
+
+def file_digests(content_dir: Path) -> dict[str, bytes]:
+    """content-relative path → SHA-256 of the bytes, for every file the edition names."""
+    content_dir = Path(content_dir)
+    return {rel: _digest(path) for path in content_dir.rglob("*")
+            if (rel := path.relative_to(content_dir).as_posix()) and path.is_file() and names_edition(rel)}
+
+
+def names_edition(rel: str) -> bool:
+    # Registries and the changelog are outputs of the build as well as inputs;
+    # hashing them would give the first build after a content change a
+    # different id from the second.  The texts they record are hashed already.
+    return not (rel.endswith("anchors.yaml") or rel == "CHANGELOG.md")
+
+
+def combined(digests: dict[str, bytes]) -> str:
+    """The content part of an edition id from its files' digests: a hash of hashes,
+    so that serve can keep it up to date by hashing only the files an edit changed."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in Path(content_dir).rglob("*") if p.is_file()):
-        rel = path.relative_to(content_dir).as_posix()
-        if rel.endswith("anchors.yaml") or rel == "CHANGELOG.md":
-            # Registries and the changelog are outputs of the build as well as inputs;
-            # hashing them would give the first build after a content change a
-            # different id from the second.  The texts they record are hashed already.
-            continue
-        digest.update(rel.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    for rel in sorted(digests):
+        digest.update(rel.encode("utf-8") + b"\0" + digests[rel])
     return digest.hexdigest()[:7]
+
+
+def _digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+@dataclass
+class LiveDigests:
+    """The file digests of a content folder as serve keeps them: made once (in the
+    background after the first build, or when first needed), then brought up to date
+    with the files the watcher reports.  At 10,000 articles hashing every file is
+    about 4 s; an edit's files take microseconds."""
+
+    content: Path
+    files: dict[str, bytes] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def edition(self, date: dt.date) -> str:
+        with self.lock:
+            if self.files is None:
+                self.files = file_digests(self.content)
+            return f"{date.isoformat()}.{combined(self.files)}"
+
+    def changed(self, paths: Iterable[Path]) -> None:
+        with self.lock:
+            if self.files is None:
+                return  # read in full when first needed, as they are then
+            root = self.content.resolve()
+            for path in map(Path, paths):
+                try:
+                    rel = path.resolve().relative_to(root).as_posix()
+                except ValueError:
+                    continue  # a template, or outside content/
+                # A folder moved or removed in one step is reported as the folder alone.
+                for gone in [r for r in self.files if r == rel or r.startswith(rel + "/")]:
+                    del self.files[gone]
+                below = path.rglob("*") if path.is_dir() else (path,)
+                for file in below:
+                    name = file.resolve().relative_to(root).as_posix()
+                    if file.is_file() and names_edition(name):
+                        try:
+                            self.files[name] = _digest(file)
+                        except OSError:
+                            pass  # gone again since: its own event follows
 
 
 def build_date(environ: dict[str, str] | None = None) -> dt.date:

@@ -40,7 +40,7 @@ from typing import Callable, Iterable, Iterator
 import watchfiles
 
 from .cache import NO_CACHE, Cache
-from .edition import build_date, edition_id
+from .edition import LiveDigests, build_date
 from .errors import DuizhaoError, OutputError, Problem
 from .incremental import Built, built, plan, update
 from .model import Archive
@@ -176,9 +176,11 @@ class Preview:
     lock: threading.Lock = field(default_factory=threading.Lock)
     later: Later = field(default_factory=Later)
     done: threading.Condition = field(init=False)  # notified when a build ends
+    digests: LiveDigests = field(init=False)  # of content/, for the edition the changelog names
 
     def __post_init__(self) -> None:
         self.done = threading.Condition(self.lock)
+        self.digests = LiveDigests(self.content)
 
     def status(self, after: int | None = None, wait: float = WAIT) -> dict[str, object]:
         """The last build's number, outcome and problems; with ``after``, once a build
@@ -194,6 +196,11 @@ class Preview:
         everything); when they all lie in article folders only what they can reach
         is built again (site_src.incremental).  Returns the seconds it took."""
         start = time.perf_counter()
+        if changed is None:
+            self.digests = LiveDigests(self.content)
+        else:
+            changed = set(changed)
+            self.digests.changed(changed)
         self.unbuilt |= set(changed or ())
         try:
             written, search, made = self._build(None if changed is None else frozenset(self.unbuilt))
@@ -274,9 +281,8 @@ class Preview:
             made = "everything"
         else:
             edited = [a for a in last.archive.articles if a.slug in selection.articles]
-            # The changelog names the edition the new anchors appear in; working it
-            # out reads all of content/, so only when there are any.
-            edition = (edition_id(self.content, build_date())
+            # The changelog names the edition the new anchors appear in.
+            edition = (self.digests.edition(build_date())
                        if any(a.registry != a.published for a in edited) else last.archive.edition)
             self._wrote(write_registries(replace(last.archive, articles=tuple(edited), edition=edition)))
             made = (f"{len(selection.articles)} article(s), {len(selection.pages)} other article page(s), "
@@ -287,9 +293,12 @@ class Preview:
         return written, search, made
 
 
-def warm_up() -> str:
-    warm()
-    return "cleaning and alignment tables loaded for the first edit"
+    def warm_up(self) -> str:
+        """What the first edit would otherwise wait for, done in the background after
+        the first build: the cleaner's and aligner's tables, the content's digests."""
+        warm()
+        self.digests.edition(build_date())
+        return "cleaning and alignment tables loaded and content hashed for the first edit"
 
 
 def watch(preview: Preview, rebuild_on: tuple[Path, ...], restart_on: tuple[Path, ...],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from site_src.edition import build_date, edition_id
 from site_src.errors import RenderError, Problem
 from site_src.write import recorded, update_site, write_site
 from tests.conftest import ROOT
@@ -161,6 +162,10 @@ def test_an_edit_in_an_article_folder_rebuilds_that_article_and_no_more(fixture_
         status = fetch_json(url + "_duizhao/status")
         assert status and status["ok"] and status["build"] == first + 1
         assert status["made"].startswith("1 article(s)"), status["made"]
+        # Its changelog names the edition a build of this content would publish, though
+        # serve hashed only the edited file to work it out.
+        changelog = (fixture_archive / "CHANGELOG.md").read_text(encoding="utf-8")
+        assert f"## Edition {edition_id(fixture_archive, build_date())}\n" in changelog
         # The registry the rebuild wrote is not an edit: no second rebuild follows.
         time.sleep(1.5)
         assert fetch_json(url + "_duizhao/status")["build"] == first + 1  # type: ignore[index]

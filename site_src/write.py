@@ -22,7 +22,7 @@ from .anchors import dump_registry
 from .edition import changelog, registry_changes
 from .errors import OutputError, Problem
 from .model import Archive
-from .search import SearchRecord, search_records, write_index
+from .search import SearchRecord, pack, search_records, unpack, write_index
 
 MARKER = ".duizhao-build"
 Files = Iterable[tuple[str, bytes]]  # (path relative to the site, bytes), as render.iter_site yields them
@@ -92,16 +92,17 @@ class SearchFeed:
     past the writer: the index is made once every file is written."""
 
     page: bool = False  # search.html was among the files: the site wants an index
-    found: dict[str, list[SearchRecord]] = field(default_factory=dict)  # data file → its records
+    found: dict[str, bytes] = field(default_factory=dict)  # data file → its records, packed
 
     def see(self, rel: str, data: bytes) -> None:
         self.page = self.page or rel == "search.html"
         if rel.startswith("data/") and rel.endswith(".json"):
-            self.found[rel] = search_records({rel: data})
+            self.found[rel] = pack(search_records({rel: data}))
 
-    def records(self) -> list[SearchRecord]:
+    def records(self) -> Iterator[SearchRecord]:
         # In path order, as search_records orders a whole site's.
-        return [r for rel in sorted(self.found) for r in self.found[rel]]
+        for rel in sorted(self.found):
+            yield from unpack(self.found[rel])
 
 
 def _pairs(files: Files | Mapping[str, bytes]) -> Files:

@@ -13,7 +13,8 @@ import pytest
 
 from site_src import search
 from site_src.errors import OutputError
-from site_src.search import SHARD_RECORDS, SearchRecord, fold_table, search_records, shard_key, write_index
+from site_src.search import (SHARD_RECORDS, SearchRecord, fold_table, pack, search_records, shard_key, unpack,
+                              write_index)
 
 
 def data_file(slug: str, rows: list[dict[str, object]], languages: tuple[str, ...] = ("zh-Hant", "en")) -> bytes:
@@ -77,10 +78,14 @@ def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
 
 def test_a_large_archive_is_indexed_in_shards(tmp_path: Path) -> None:
     records = search_records(FILES)
-    write_index(records, tmp_path, shard_records=100)
+    # Read once, a shard at a time: the records of a large archive do not fit in memory.
+    write_index(iter(records), tmp_path, shard_records=100)
     fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
     count = -(-len(records) // 100)
     assert fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, count + 1)]
+    # Made shard by shard, the fold table is the whole index's.
+    assert {k: fold[k] for k in ("from", "to")} == fold_table(records)
+    assert fold["keys"] == [shard_key(records[i:i + 100], 100) for i in range(0, len(records), 100)]
     pages = [json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text())["languages"]["zh"]["page_count"]]
     for n in range(2, count + 1):
         entry = tmp_path / "pagefind-shards" / str(n) / "pagefind-entry.json"
@@ -202,3 +207,16 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
     assert indexed == [100] and third.stat().st_mtime_ns == mtime
     write_index(edited[:200], tmp_path / "b", shard_records=100, cache=cache)
     assert indexed == [100] and not (tmp_path / "b" / "pagefind-shards" / "3").exists()
+
+
+def test_records_kept_packed_come_back_the_same() -> None:
+    records = search_records(FILES)
+    assert unpack(pack(records)) == records
+    assert unpack(pack([])) == []
+
+
+def test_as_many_records_as_a_shard_holds_make_one_shard(tmp_path: Path) -> None:
+    records = search_records(FILES)
+    write_index(iter(records), tmp_path, shard_records=len(records))
+    fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
+    assert fold["shards"] == [] and len(fold["keys"]) == 1

@@ -20,7 +20,9 @@ articles the edit can reach, and everything else is kept from the last build:
   changed, and of any that names a reloaded article whose metadata changed (its
   title is shown there),
   with the front page and feed; the three-way pages of their translation groups;
-  the entity pages of every entity they mention, before or after.
+  the pages of the entities they are quoted on differently (every entity they
+  mention, before or after, when the title or date changed), and the entities' index
+  when how often one is quoted changed.
 
 When the edit changes what this cannot follow — a file outside an article folder
 (``site.yaml``, ``glossary.yaml``, ``links.yaml``, templates), a folder added or
@@ -42,7 +44,7 @@ from .errors import ContentError, Problem
 from .load import reload_articles
 from .model import Archive, Article
 from .prepare import prepare_archive
-from .render import Lookups, Selection, lookups_after, lookups_for
+from .render import Lookups, Selection, article_quotes, lookups_after, lookups_for
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,24 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
         pages |= {a.slug for a in new.articles if _linked(a, new, now.lookups) & renamed}
         pages |= {a.slug for a in old.articles if _linked(a, old, last.lookups) & renamed}
     entities: set[str] = set()
+    counted = False  # the entities' index shows how often each is quoted
     for s in fresh:
         before, after = old.get(s), new.get(s)
-        if _shown_differently(before, after):
+        if before.meta != after.meta:
+            # The article's title and date head its quotes, and the date orders them.
             entities |= {m.entity for m in before.mentions + after.mentions}
+        if before.mentions == after.mentions and before.rows == after.rows:
+            continue
+        # Only the pages of entities the article is quoted on differently: an edit in
+        # one paragraph leaves the others (those of much-quoted entities, at 10,000
+        # articles, are the largest pages of the site).
+        was, now_ = article_quotes(before), article_quotes(after)
+        entities |= {e for e in was.keys() | now_.keys() if was.get(e) != now_.get(e)}
+        counted = counted or any(len(was.get(e, ())) != len(now_.get(e, ())) for e in was.keys() | now_.keys())
     return Selection(
         articles=fresh, pages=frozenset(pages - fresh),
         compare=frozenset(source for source, arts in now.lookups.groups if any(a.slug in fresh for a in arts)),
-        entities=frozenset(entities), index=bool(renamed), entities_index=bool(entities))
+        entities=frozenset(entities), index=bool(renamed), entities_index=counted)
 
 
 def _group_slugs(lookups: Lookups) -> list[tuple[str, list[str]]]:
@@ -164,9 +176,3 @@ def _linked(article: Article, archive: Archive, lookups: Lookups) -> set[str]:
     out |= {p.slug for link in archive.links if any(p.slug == article.slug for p in link.passages)
             for p in link.passages}
     return out - {article.slug}
-
-
-def _shown_differently(before: Article, after: Article) -> bool:
-    """Whether the article's quotes on entity pages can differ: they show its title,
-    its rows' text and where its mentions fall."""
-    return before.meta != after.meta or before.mentions != after.mentions or before.rows != after.rows

@@ -1466,16 +1466,21 @@ def quote_groups(archive: Archive, wanted: Collection[str]) -> dict[str, list[Qu
     each page was 80 passes over every article's mentions)."""
     groups: dict[str, list[QuoteGroup]] = defaultdict(list)
     for article in index_order(archive.articles):
-        quotes: dict[str, list[QuoteView]] = defaultdict(list)
-        for m, p in shown_mentions(article):
-            if m.entity in wanted:
-                quotes[m.entity].append(quote_view(m, p, article.slug))
         meta = article.meta
-        for entity, found in quotes.items():
+        for entity, found in article_quotes(article, wanted).items():
             groups[entity].append(QuoteGroup(href=f"{ENTITY_ROOT}articles/{article.slug}/index.html",
                                              title=meta.title_zh, title_lang=chinese_variety(meta), date=meta.date,
                                              quotes=found))
     return groups
+
+
+def article_quotes(article: Article, wanted: Collection[str] | None = None) -> dict[str, list[QuoteView]]:
+    """Entity id → the article's quotes on its page (of the ``wanted`` entities, or all)."""
+    quotes: dict[str, list[QuoteView]] = defaultdict(list)
+    for m, p in shown_mentions(article):
+        if wanted is None or m.entity in wanted:
+            quotes[m.entity].append(quote_view(m, p, article.slug))
+    return quotes
 
 
 def entity_page(archive: Archive, entity: Entity, site: SiteView, groups: list[QuoteGroup]) -> EntityPage:

@@ -107,6 +107,24 @@ def test_a_lenders_text_reaches_its_borrower_and_related_passages(served: Previe
     assert_same_as_full_build(served, tmp_path, "after")  # archive.jsonl too, made afterwards
 
 
+def test_a_paragraph_edit_remakes_only_the_entity_pages_quoting_it(served: Preview, tmp_path: Path) -> None:
+    # p24 of the lender mentions no entity: no entity page quotes it.
+    source = edit(served.content / "articles" / NETEASE / "source.txt", "“共學(xué)小組”。一家", "“共學(xué)組”。一家")
+    rebuild(served, source)
+    assert ", 0 entity page(s)" in served.made, served.made
+    assert_same_as_full_build(served, tmp_path, "quiet")
+    # p21 mentions OpenAI near the edit: its page quotes the words around the mention;
+    # the other entities the article names (30) show nothing of p21.
+    before = dict(served.written)
+    edit(source, "不難理解", "不難明白")
+    rebuild(served, source)
+    changed = {p.split("/")[1] for p in served.written if served.written[p] != before.get(p)
+               and p.startswith("entities/")}
+    in_p21 = {m.entity for m in served.last.archive.get(NETEASE).mentions if m.anchor == "p21"}  # type: ignore[union-attr]
+    assert "openai" in changed and changed <= in_p21, (changed, in_p21)
+    assert_same_as_full_build(served, tmp_path, "quoted")
+
+
 def test_a_new_title_is_shown_where_the_article_is_named(served: Preview, tmp_path: Path) -> None:
     meta = edit(served.content / "articles" / BLOOMBERG / "article.yaml", "萬智平台與", "萬智平臺與")
     before = dict(served.written)

@@ -18,7 +18,10 @@ Each synthetic article is a copy of one real capture in which
 
 Editors' corrections are carried over only if they still match the shuffled text
 (after the same digit change); anchor registries are not copied, so the first build
-mints every anchor, as a fresh archive would.
+mints every anchor, as a fresh archive would.  The glossary is copied as it is, so
+mentions are found, related passages weigh entities and entity pages are made as in
+the real archive (each entity is quoted from up to N articles); notes and
+``links.yaml`` are not, as they name rows of the real articles.
 
 The output depends only on N, the seed and the real content: the same arguments
 give byte-identical files.
@@ -142,8 +145,15 @@ def slug_for(base: Base, index: int) -> str:
     return f"{base.article.meta.date[:7]}-synthetic-{index:05d}"
 
 
-def make_archive(content: Path, n: int, seed: int) -> tuple[dict, tuple[Synthetic, ...]]:
-    """The synthetic site.yaml document and N articles, computed without writing."""
+@dataclass(frozen=True)
+class Made:
+    site_doc: dict
+    articles: tuple[Synthetic, ...]
+    glossary: str  # glossary.yaml as it is in the real content ("" if it has none)
+
+
+def make_archive(content: Path, n: int, seed: int) -> Made:
+    """The synthetic site.yaml document, N articles and the glossary, computed without writing."""
     bases = read_bases(content)
     slugs = [slug_for(bases[i % len(bases)], i) for i in range(n)]
     seen: set[str] = set()
@@ -167,7 +177,8 @@ def make_archive(content: Path, n: int, seed: int) -> tuple[dict, tuple[Syntheti
         articles.append(Synthetic(slugs[i], base, source, meta_doc, corrections_doc))
     site_doc = yaml.safe_load((content / "site.yaml").read_text(encoding="utf-8"))
     site_doc["title"] = f"{site_doc['title']} (synthetic benchmark archive: {n} articles, seed {seed})"
-    return site_doc, tuple(articles)
+    glossary = content / "glossary.yaml"
+    return Made(site_doc, tuple(articles), glossary.read_text(encoding="utf-8") if glossary.is_file() else "")
 
 
 def synthetic_meta(bases: tuple[Base, ...], index: int, seed: int, slugs: list[str]) -> dict:
@@ -213,10 +224,12 @@ def dump(doc: object) -> str:
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 
-def write_archive(out: Path, site_doc: dict, articles: tuple[Synthetic, ...]) -> None:
+def write_archive(out: Path, made: Made) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "site.yaml").write_text(dump(site_doc), encoding="utf-8")
-    for a in articles:
+    (out / "site.yaml").write_text(dump(made.site_doc), encoding="utf-8")
+    if made.glossary:
+        (out / "glossary.yaml").write_text(made.glossary, encoding="utf-8")
+    for a in made.articles:
         folder = out / "articles" / a.slug
         folder.mkdir(parents=True)
         # newline="" keeps the capture's line endings exactly as the shuffle left them.
@@ -241,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error("N must be at least 1")
     if args.out.exists() and any(args.out.iterdir()):
         p.error(f"{args.out} exists and is not empty; choose a new folder")
-    site_doc, articles = make_archive(args.content, args.n, args.seed)
-    write_archive(args.out, site_doc, articles)
-    print(f"wrote {len(articles)} synthetic articles to {args.out}")
+    made = make_archive(args.content, args.n, args.seed)
+    write_archive(args.out, made)
+    print(f"wrote {len(made.articles)} synthetic articles to {args.out}")
     return 0
 
 

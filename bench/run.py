@@ -201,12 +201,12 @@ def hugo_binary() -> Path:
 def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Job], Path]:
     """Make the archive and the peers' sources for N articles; return one job per tool."""
     pristine = work / "content"
-    site_doc, articles = make_archive.make_archive(ROOT / "content", n, seed)
-    make_archive.write_archive(pristine, site_doc, articles)
+    made = make_archive.make_archive(ROOT / "content", n, seed)
+    make_archive.write_archive(pristine, made)
     # Cleaning every article for the Markdown is the slow part of the preparation:
     # done only when a peer needs it.
     pages = markdown_pages(pristine) if set(tools) - {"duizhao", "duizhao-warm"} else ()
-    title = site_doc["title"]
+    title = made.site_doc["title"]
     out = work / "out"
     result = []
     for tool in tools:
@@ -277,8 +277,8 @@ def profile_build(n: int, seed: int, work: Path, top: int = 12) -> str:
     ``top`` functions by own time and by cumulative time, as Markdown tables.
     pyinstrument must be installed in the interpreter running this script."""
     content = work / "content"
-    site_doc, articles = make_archive.make_archive(ROOT / "content", n, seed)
-    make_archive.write_archive(content, site_doc, articles)
+    made = make_archive.make_archive(ROOT / "content", n, seed)
+    make_archive.write_archive(content, made)
     parts = []
     for kind in ("cold", "warm"):
         session = work / f"{kind}.pyisession"

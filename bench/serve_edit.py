@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="duizhao-serve-"))
     content, cache = work / "content", open_cache(work / "cache")
     if not content.is_dir():
-        make_archive.write_archive(content, *make_archive.make_archive(make_archive.ROOT / "content", args.n, args.seed))
+        make_archive.write_archive(content, make_archive.make_archive(make_archive.ROOT / "content", args.n, args.seed))
     try:
         preview = serve_preview(content, work / "site", cache)
         shutil.rmtree(work / "site", ignore_errors=True)

@@ -75,7 +75,7 @@ def test_english_donors_come_first(bases):
 
 @pytest.mark.parametrize("n", range(1, 12))
 def test_relations_name_only_articles_that_exist(bases, n):
-    _, articles = make_archive.make_archive(CONTENT, n, seed=1)
+    articles = make_archive.make_archive(CONTENT, n, seed=1).articles
     by_slug = {a.slug: a for a in articles}
     borrowed = 0
     for a in articles:
@@ -92,7 +92,7 @@ def test_relations_name_only_articles_that_exist(bases, n):
 
 
 def test_page_chrome_stays_in_place_and_body_lines_are_only_moved(bases):
-    _, articles = make_archive.make_archive(CONTENT, len(bases), seed=5)
+    articles = make_archive.make_archive(CONTENT, len(bases), seed=5).articles
     reordered = 0
     for a in articles:
         raw, synthetic = a.base.lines, a.source.split("\n")
@@ -138,3 +138,6 @@ def test_tiny_archive_builds(tmp_path):
     archive = process(out)
     assert len(archive.articles) == 3
     assert all(a.rows for a in archive.articles)
+    # The real glossary: the synthetic articles link to entities as the real ones do.
+    assert (out / "glossary.yaml").read_bytes() == (CONTENT / "glossary.yaml").read_bytes()
+    assert all(a.mentions for a in archive.articles)

@@ -79,8 +79,7 @@ def bench_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Article, ..
     """200 synthetic articles (bench/make_archive.py): each real row has some 40 copies,
     the repetitive case where the unpruned search was quadratic."""
     folder = tmp_path_factory.mktemp("bench200")
-    site_doc, articles = make_archive.make_archive(CONTENT, 200, 1)
-    make_archive.write_archive(folder / "content", site_doc, articles)
+    make_archive.write_archive(folder / "content", make_archive.make_archive(CONTENT, 200, 1))
     return process(folder / "content", open_cache(folder / "cache")).articles
 
 

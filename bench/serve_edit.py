@@ -1,6 +1,6 @@
 """How long ``serve`` takes from a saved edit to the rewritten site, on a synthetic archive.
 
-    /tmp/v/bin/python bench/serve_edit.py N [--seed 1] [--work DIR] [--runs 3]
+    /tmp/v/bin/python bench/serve_edit.py N [--seed 1] [--work DIR] [--runs 3] [--profile EDIT]
 
 Makes the archive of ``make_archive.py N`` (or reuses it in ``--work``), builds it
 once as serve does (from the cache in ``--work`` if it has one), then makes
@@ -17,6 +17,8 @@ Like serve, the aligner's tables are loaded after the first build, and the
 archive-wide files (archive.jsonl, the search index) are made after each rebuild in
 a thread of their own; that time is printed as "afterwards", and waited for before
 the next edit.  Each edit is undone before the next; medians over ``--runs``.
+``--profile EDIT`` prints where the first rebuild of that edit spends its time
+(pyinstrument, which must be installed; the profiler slows it somewhat).
 """
 from __future__ import annotations
 
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--work", type=Path, help="scratch folder, kept (default: a temporary one, removed)")
+    p.add_argument("--profile", choices=("note", "source", "title"),
+                   help="print where the first rebuild of this edit spends its time (pyinstrument)")
     args = p.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="duizhao-serve-"))
     content, cache = work / "content", open_cache(work / "cache")
@@ -94,7 +98,13 @@ def main(argv: list[str] | None = None) -> int:
                     text = path.read_text(encoding="utf-8") if path.is_file() else ""
                     path.write_text(text.replace(before, after, 1) if before else after, encoding="utf-8")
                     pauses.clear()
-                    seconds = preview.rebuild([path])
+                    if args.profile == name and before == old and not times.get(name):
+                        from pyinstrument import Profiler
+                        with Profiler() as profiler:
+                            seconds = preview.rebuild([path])
+                        print(profiler.output_text(show_all=False, color=False), flush=True)
+                    else:
+                        seconds = preview.rebuild([path])
                     collected = sum(pauses)
                     assert not preview.problems, preview.problems
                     start = time.perf_counter()

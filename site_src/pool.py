@@ -3,14 +3,15 @@
 A worker process starts with nothing loaded: jieba's dictionary, CC-CEDICT and the
 OpenCC tables cost it about a second before its first article, so a pool pays only
 when there are enough articles to share (``MIN_ITEMS``); fewer run in this process.
-``map`` keeps the input order whatever order the workers finish in, so a build is the
+``mapper``'s map keeps the input order whatever order the workers finish in, so a build is the
 same with one core or many.
 """
 from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -26,14 +27,24 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def ordered_map(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None) -> list[R]:
-    """``[fn(x) for x in items]``, on ``processes`` worker processes (default: every
-    core) when there are at least ``MIN_ITEMS`` items.  ``fn`` must be a module-level
-    function and items and results picklable."""
+Mapper = Callable[[Callable[[T], R], Sequence[T]], list[R]]
+
+
+@contextmanager
+def mapper(items: int, processes: int | None = None) -> Iterator[Mapper]:
+    """A ``map`` that keeps the input order, on ``processes`` worker processes (default:
+    every core) when ``items`` (the number of items all its calls will map together)
+    is at least ``MIN_ITEMS``: one pool for several calls, so that a stage worked in
+    batches starts its workers once.  The functions must be module-level and items
+    and results picklable."""
     processes = workers() if processes is None else processes
-    if processes < 2 or len(items) < MIN_ITEMS:
-        return [fn(x) for x in items]
-    # Chunks of a few dozen keep the pipes busy without one worker idling at the end.
-    chunk = max(1, min(32, len(items) // (processes * 4)))
+    if processes < 2 or items < MIN_ITEMS:
+        yield lambda fn, batch: [fn(x) for x in batch]
+        return
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        return list(pool.map(fn, items, chunksize=chunk))
+        def map_(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
+            # Chunks of a few dozen keep the pipes busy without one worker idling at the end.
+            chunk = max(1, min(32, len(batch) // (processes * 4)))
+            return list(pool.map(fn, batch, chunksize=chunk))
+        yield map_
+

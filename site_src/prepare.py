@@ -14,12 +14,11 @@ raised together, as the load stage does.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from .cache import Cache, Prepared, article_key
 from .errors import DuizhaoError, Problem
 from .model import AlignedRow, Archive, Article, Notice, Paragraph
-from .pool import ordered_map
+from .pool import Mapper, mapper
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,14 @@ class Failed:
 
     kind: type[DuizhaoError]
     problems: tuple[Problem, ...]
+    stage: str  # "clean" (cleaning and segmentation) or "align" (alignment and overrides)
+
+
+# Articles the cache lacks are worked on this many at a time: only one batch's
+# cleaning output (the kept lines, a fifth of an article) and the copies the workers
+# send back are in memory at once.  Measured at 1,000 articles, a cold build peaked
+# 210 MB above a warm one when every article went through each stage together.
+BATCH = 1000
 
 
 def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None) -> Archive:
@@ -38,36 +45,60 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     keys = {a.slug: article_key(a, donors[a.slug]) for a in archive.articles}
     found: dict[str, Prepared | None] = {slug: cache.get(key) for slug, key in keys.items()}
     missing = [a for a in archive.articles if found[a.slug] is None]
-    lenders = {d.slug: d for a in missing for d in donors[a.slug] if found[d.slug] is None}
-    early = missing + [d for slug, d in lenders.items() if slug not in {a.slug for a in missing}]
-    segmented = dict(zip((a.slug for a in early), ordered_map(_clean_and_segment, early, processes)))
-    _raise_failures(segmented.values())
+    # Articles that lend their English go first (the sort is stable), so a borrower's
+    # batch finds its donor prepared; a donor still to come is segmented with it.
+    lending = {d.slug for a in missing for d in donors[a.slug]}
+    missing.sort(key=lambda a: a.slug not in lending)
+    failures: list[Failed] = []
+    with mapper(len(missing), processes) as map_:
+        for start in range(0, len(missing), BATCH):
+            failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_)
+    # As before batching: cleaning problems first, each article's once.
+    failures.sort(key=lambda f: f.stage != "clean")
+    _raise_failures(failures)
+    return replace(archive, articles=tuple(
+        _with(a, found[a.slug], [found[d.slug] for d in donors[a.slug]])  # type: ignore[arg-type,misc]
+        for a in archive.articles))
 
-    def english(article: Article) -> tuple[Paragraph, ...]:
+
+def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]], found: dict[str, Prepared | None],
+                   keys: dict[str, str], cache: Cache, map_: Mapper) -> list[Failed]:
+    """Clean, segment, align and override ``batch``; put each result in the cache and
+    in ``found``; return the failures."""
+    names = {a.slug for a in batch}
+    extra = {d.slug: d for a in batch for d in donors[a.slug] if found[d.slug] is None and d.slug not in names}
+    early = batch + list(extra.values())
+    segmented = dict(zip((a.slug for a in early), map_(_clean_and_segment, early)))
+    failures = [r for slug, r in segmented.items() if isinstance(r, Failed) and slug in names]
+
+    def english(article: Article) -> tuple[Paragraph, ...] | None:
+        """The borrowed English; None when a donor failed (its problems are reported)."""
         for donor in donors[article.slug]:
             done = segmented.get(donor.slug) or found[donor.slug]
+            if isinstance(done, Failed):
+                return None
             en = tuple(p for p in done.paragraphs if p.lang == "en")  # type: ignore[union-attr]
             if en:
                 return en
         return ()
 
+    ready = [(a, segmented[a.slug], english(a)) for a in batch]
+    ready = [(a, done, en) for a, done, en in ready if isinstance(done, Article) and en is not None]
     # Workers get no cleaning log and send back only rows and warnings: the parent has
     # the rest, and a second copy of every article would double the peak memory.
-    jobs = [(replace(segmented[a.slug], clean=None), english(segmented[a.slug])) for a in missing]  # type: ignore[arg-type]
-    made = ordered_map(_align_and_override, jobs, processes)
-    _raise_failures(made)
-    for article, aligned in zip(missing, made):
-        done = segmented[article.slug]
-        assert isinstance(aligned, Aligned) and isinstance(done, Article) and done.clean is not None
+    made = map_(_align_and_override, [(replace(done, clean=None), en) for _, done, en in ready])
+    for (article, done, en), aligned in zip(ready, made):
+        if isinstance(aligned, Failed):
+            failures.append(aligned)
+            continue
+        assert done.clean is not None
         # The kept lines were segmentation's input and nothing after it reads them: at
         # a fifth of an article's memory they are neither cached nor kept.
-        rows = _shared(aligned.rows, done.paragraphs + english(done))
+        rows = _shared(aligned.rows, done.paragraphs + en)
         prepared = Prepared(replace(done.clean, lines=()), done.paragraphs, rows, aligned.warnings)
         cache.put(keys[article.slug], prepared)
         found[article.slug] = prepared
-    return replace(archive, articles=tuple(
-        _with(a, found[a.slug], [found[d.slug] for d in donors[a.slug]])  # type: ignore[arg-type,misc]
-        for a in archive.articles))
+    return failures
 
 
 # The stages are imported where they run: their tables (pypinyin's alone is 0.2 s)
@@ -79,7 +110,7 @@ def _clean_and_segment(article: Article) -> Article | Failed:
     try:
         return segment_article(clean_article(article))
     except DuizhaoError as exc:
-        return Failed(type(exc), tuple(exc.problems))
+        return Failed(type(exc), tuple(exc.problems), "clean")
 
 
 @dataclass(frozen=True)
@@ -98,7 +129,7 @@ def _align_and_override(job: tuple[Article, tuple[Paragraph, ...]]) -> Aligned |
     try:
         done = apply_overrides(aligned)
     except DuizhaoError as exc:
-        return Failed(type(exc), tuple(exc.problems))
+        return Failed(type(exc), tuple(exc.problems), "align")
     return Aligned(done.rows, done.warnings[len(article.warnings):])
 
 
@@ -135,7 +166,6 @@ def _shared(rows: tuple[AlignedRow, ...], paragraphs: tuple[Paragraph, ...]) -> 
     return tuple(out)
 
 
-def _raise_failures(results: Iterable[object]) -> None:
-    failures = [r for r in results if isinstance(r, Failed)]
+def _raise_failures(failures: list[Failed]) -> None:
     if failures:
         raise failures[0].kind([p for f in failures for p in f.problems])

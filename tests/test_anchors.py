@@ -97,3 +97,14 @@ def test_corrupt_registry_is_reported(tmp_path: Path) -> None:
     with pytest.raises(AnchorError) as info:
         parse_registry("next: 2\nanchors:\n  p1: {}\n  p7: {}\n", path)
     assert str(info.value) == f"{path}:4: p7 is not below next (2) — set next above the largest anchor number"
+
+
+def test_an_unchanged_registry_is_the_one_loaded() -> None:
+    # The shipped registries are up to date: each article keeps the registry it loaded
+    # instead of an equal copy (memory: one registry an article, not two).
+    from build import process
+    from tests.conftest import ROOT
+
+    articles = process(ROOT / "content").articles
+    assert articles and all(a.registry == a.published for a in articles)
+    assert all(a.registry is a.published for a in articles)

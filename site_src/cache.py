@@ -38,9 +38,10 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from .model import AlignedRow, Article, CleanResult, Notice, Paragraph
+from .errors import OutputError, Problem
+from .model import AlignedRow, Article, Change, CleanResult, Notice, Paragraph
 
 SOURCES = Path(__file__).resolve().parent
 # Packages whose tables or dictionaries decide what the stages produce.
@@ -89,6 +90,9 @@ class Cache:
             Path(tmp).unlink(missing_ok=True)
 
 
+    def has(self, key: str) -> bool:
+        return self.folder is not None and (self.folder / key[:2] / f"{key}.pickle").is_file()
+
     def index(self) -> Path | None:
         """The folder where the last search index is kept (search.write_index), None
         without a cache."""
@@ -107,6 +111,40 @@ class Cache:
 
 
 NO_CACHE = Cache(None)
+
+
+@dataclass(frozen=True, eq=False)
+class Spilled(Sequence[Change]):
+    """An article's cleaning log left in its cache entry: the cleaning page reads it
+    back when it lists the changes, one article at a time.  The logs are the largest
+    part of a prepared article (some 360 changes, 92 KB, an article of the synthetic
+    archive); held together they were a gigabyte at 10,000 articles."""
+
+    cache: Cache
+    key: str
+    count: int
+
+    def _changes(self) -> tuple[Change, ...]:
+        entry = self.cache.get(self.key)
+        if entry is None:
+            raise OutputError(Problem(self.cache.folder or "--cache", None,
+                                      "an article's cache entry went missing during the build",
+                                      "build again (was the cache deleted, or another build of other code run?)"))
+        return tuple(entry.clean.changes)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def,override]
+        return self._changes()[index]
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self._changes())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(other) == self.count and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]  # like the tuple it stands for, compared by content
 
 
 def open_cache(root: Path | None) -> Cache:

@@ -15,6 +15,7 @@ editor the whole list.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Collection, Iterable, TypeVar
@@ -133,6 +134,19 @@ def reload_articles(archive: Archive, slugs: Collection[str]) -> Archive:
     if problems:
         raise ContentError(problems)
     return replace(archive, articles=archive_order(articles))
+
+
+def capture(source: Source) -> tuple[str, bytes]:
+    """A capture's text and bytes: as loaded, or read again from its file once prepare
+    has let go of them.  A file that has changed since the build loaded it is refused:
+    its pages would not show the text the rest of the build was made from."""
+    if source.text is not None:
+        return source.text, source.raw or source.text.encode("utf-8")
+    text, raw = read_capture(source.path, limit=sys.maxsize)
+    if hashlib.sha256(raw).hexdigest() != source.sha256:
+        raise ContentError(Problem(source.path, None, "the capture changed while the site was being built",
+                                   "build again"))
+    return text, raw
 
 
 def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024) -> Article:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 Lang = Literal["zh-Hant", "zh-Hans", "en"]
 ParagraphKind = Literal["p", "heading", "caption", "lede"]
@@ -171,7 +171,9 @@ class Cut:
 @dataclass(frozen=True, slots=True)
 class CleanResult:
     lines: tuple[Line, ...]
-    changes: tuple[Change, ...]
+    # A tuple, or after prepare (with a cache) cache.Spilled: the log read back from
+    # the article's cache entry when a page lists it, so it is not all held in memory.
+    changes: Sequence[Change]
     cuts: tuple[Cut, ...]
     flags: tuple[Flag, ...]
     lifted: dict[str, str] = field(default_factory=dict)  # metadata lifted out of the body
@@ -328,7 +330,10 @@ class AnchorRegistry:
 @dataclass(frozen=True, slots=True)
 class Source:
     path: Path
-    text: str
+    # None once the stages that read it are done (prepare lets go of it: at 10,000
+    # articles the captures are 460 MB); load.capture reads it again for the pages
+    # that show it.
+    text: str | None
     sha256: str
     raw: bytes = b""  # the file's bytes where they are not the text's UTF-8 (a GB18030 capture, published as it came)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .cache import Cache, Prepared, article_key
+from .cache import Cache, Prepared, Spilled, article_key
 from .errors import DuizhaoError, Problem
 from .model import AlignedRow, Archive, Article, Notice, Paragraph
 from .pool import Mapper, mapper
@@ -57,7 +57,7 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     failures.sort(key=lambda f: f.stage != "clean")
     _raise_failures(failures)
     return replace(archive, articles=tuple(
-        _with(a, found[a.slug], [found[d.slug] for d in donors[a.slug]])  # type: ignore[arg-type,misc]
+        _with(a, found[a.slug], [found[d.slug] for d in donors[a.slug]], cache, keys[a.slug])  # type: ignore[arg-type,misc]
         for a in archive.articles))
 
 
@@ -144,11 +144,17 @@ def warm() -> None:
     common_chars()
 
 
-def _with(article: Article, prepared: Prepared, donors: list[Prepared]) -> Article:
+def _with(article: Article, prepared: Prepared, donors: list[Prepared], cache: Cache, key: str) -> Article:
+    """The article as the later stages see it: what the cached stages made of it,
+    without what only a page of its own shows, which is read again there (the
+    capture from its file, the cleaning log from the cache)."""
     rows = _shared(prepared.rows, tuple(p for d in donors for p in d.paragraphs if p.lang == "en")) \
         if donors else prepared.rows
-    return replace(article, clean=prepared.clean, paragraphs=prepared.paragraphs, rows=rows,
-                   warnings=article.warnings + prepared.warnings)
+    clean = prepared.clean
+    if cache.has(key):  # not if the entry could not be written
+        clean = replace(clean, changes=Spilled(cache, key, len(clean.changes)))
+    return replace(article, clean=clean, paragraphs=prepared.paragraphs, rows=rows,
+                   warnings=article.warnings + prepared.warnings, source=replace(article.source, text=None, raw=b""))
 
 
 def _shared(rows: tuple[AlignedRow, ...], paragraphs: tuple[Paragraph, ...]) -> tuple[AlignedRow, ...]:

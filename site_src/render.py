@@ -64,6 +64,7 @@ from .errors import Problem, RenderError
 from .clean import RULES
 from .export import article_json
 from .feeds import atom_feed, base_url, robots, sitemap
+from .load import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
@@ -633,9 +634,9 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         if not whole:
             continue  # the other files of an article show nothing of other articles
         yield page(base + "cleaning.html", render(env, "cleaning.html", cleaning_page(archive, article, site)))
-        yield page(base + "source.html", render(env, "source.html", source_page(archive, article, site)))
-        # Byte for byte as captured; objects built without the bytes (tests) publish the text.
-        yield page(base + "source.txt", article.source.raw or article.source.text.encode("utf-8"))
+        text, raw = capture(article.source)  # read again: the build does not keep every capture
+        yield page(base + "source.html", render(env, "source.html", source_page(archive, article, site, text)))
+        yield page(base + "source.txt", raw)  # byte for byte as captured
         yield page(f"data/{article.slug}.json", article_json(article))
     for source, translations in lookups.groups:
         if only is None or source in only.compare:
@@ -1389,11 +1390,12 @@ def source_lines(text: str) -> list[SourceLine]:
     return [SourceLine(number=n, text=line) for n, line in enumerate(lines, 1)]
 
 
-def source_page(archive: Archive, article: Article, site: SiteView) -> SourcePage:
+def source_page(archive: Archive, article: Article, site: SiteView, text: str) -> SourcePage:
+    """``text``: the capture (``load.capture``)."""
     return SourcePage(
         root=ARTICLE_ROOT, page_title=f"Raw capture · {article.meta.title_zh}", site=site, edition=archive.edition,
         head=article_head(article.meta), credit=credit_view(archive, article, ARTICLE_ROOT),
-        lines=source_lines(article.source.text),
+        lines=source_lines(text),
     )
 
 

@@ -6,6 +6,7 @@ English, or the code change; a broken entry must cost a rebuild, never a failure
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from site_src import cache as cache_module
 from site_src import pool, prepare
 from site_src.cache import NO_CACHE, inputs_stamp, open_cache
 from site_src.write import MARKER
-from site_src.errors import CleaningError
-from site_src.load import load_archive
+from site_src.errors import CleaningError, ContentError, OutputError
+from site_src.load import capture, load_archive
+from site_src.render import render_site
 from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SPEAKERS_YAML, write_archive
 
 INTERVIEW, OPED, BORROWER = "2025-03-test-interview", "2025-12-test-op-ed", "2025-04-test-borrower"
@@ -314,3 +316,36 @@ def test_rows_share_the_articles_paragraphs(content: Path, tmp_path: Path, monke
         # Segmentation's input is not kept: nothing after it reads the lines.
         assert all(a.clean is not None and a.clean.lines == () for a in archive.articles)
     assert prepared(cached) == prepared(pooled)
+
+
+def test_pages_read_the_log_and_capture_back_instead_of_keeping_them(content: Path, tmp_path: Path) -> None:
+    cache = open_cache(tmp_path / "cache")
+    kept = build.process(content, cache)
+    plain = build.process(content, NO_CACHE)
+    for article in kept.articles:
+        # The cleaning log stays in the cache entry, the capture in its file.
+        assert isinstance(article.clean.changes, cache_module.Spilled)
+        assert article.clean.changes == plain.get(article.slug).clean.changes
+        assert len(article.clean.changes) == len(plain.get(article.slug).clean.changes)
+        assert article.source.text is None and capture(article.source)[0] == load_archive(content).get(
+            article.slug).source.text
+    assert list(render_site(kept).items()) == list(render_site(plain).items())
+
+
+def test_a_log_gone_from_the_cache_during_the_build_is_a_clear_error(content: Path, tmp_path: Path) -> None:
+    cache = open_cache(tmp_path / "cache")
+    archive = build.process(content, cache)
+    shutil.rmtree(tmp_path / "cache")
+    with pytest.raises(OutputError) as failed:
+        list(archive.get(INTERVIEW).clean.changes)
+    assert "cache entry went missing during the build" in str(failed.value.problems[0])
+
+
+def test_a_capture_changed_during_the_build_is_refused(content: Path) -> None:
+    archive = build.process(content)
+    source = content / "articles" / INTERVIEW / "source.txt"
+    source.write_text(source.read_text(encoding="utf-8") + "問:還有嗎?\n", encoding="utf-8")
+    with pytest.raises(ContentError) as failed:
+        capture(archive.get(INTERVIEW).source)
+    problem = failed.value.problems[0]
+    assert problem.path == source and "changed while the site was being built" in problem.problem

@@ -8,6 +8,7 @@ same with one core or many.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -41,7 +42,11 @@ def mapper(items: int, processes: int | None = None) -> Iterator[Mapper]:
     if processes < 2 or items < MIN_ITEMS:
         yield lambda fn, batch: [fn(x) for x in batch]
         return
-    with ProcessPoolExecutor(max_workers=processes) as pool:
+    # Workers started from a clean process, not forked from this one: a fork shares
+    # the whole loaded archive, and every object a worker touches (reference counts)
+    # is copied into it, so at 10,000 articles each worker grew to the size of the
+    # parent (2.5 GB).
+    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver")) as pool:
         def map_(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
             # Chunks of a few dozen keep the pipes busy without one worker idling at the end.
             chunk = max(1, min(32, len(batch) // (processes * 4)))

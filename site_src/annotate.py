@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 import markdown as md
 import nh3
@@ -269,9 +269,17 @@ def row_items(article: Article) -> RowItems:
 
 
 def related_passages(articles: Sequence[Article], config: RelatedConfig,
-                     items: dict[str, RowItems] | None = None) -> dict[str, tuple[Related, ...]]:
+                     items: dict[str, RowItems] | None = None, redo: Collection[str] | None = None,
+                     before: Mapping[str, Sequence[Related]] | None = None) -> dict[str, tuple[Related, ...]]:
     """slug → its rows' related passages.  ``items``: each article's ``row_items`` where
-    already known (serve keeps them between rebuilds); the rest are worked out."""
+    already known (serve keeps them between rebuilds); the rest are worked out.
+
+    ``redo`` and ``before`` (serve, after an edit that leaves the number of rows as it
+    was): only the rows naming one of the ``redo`` items are scored again, the others
+    keep their lists from ``before``.  Exact when ``redo`` holds every item, before and
+    after, of each row whose items or anchor changed: a row's list depends on the rows
+    it shares items with, their order, and the items' weights, which move only for
+    items whose count of rows changed (and for all if the number of rows did)."""
     known = items or {}
     rows = [(a.slug, anchor, row_set) for a in articles
             for anchor, row_set in (known[a.slug] if a.slug in known else row_items(a))]
@@ -280,12 +288,19 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
         for item in row_set:
             index[item].append(i)
     weight = {item: math.log(len(rows) / len(hits)) for item, hits in index.items()}
+    kept: dict[tuple[str, str], list[Related]] = defaultdict(list)
+    for slug, related in (before or {}).items():
+        for r in related:
+            kept[(slug, r.anchor)].append(r)
     out: dict[str, list[Related]] = defaultdict(list)
     for i, (slug, anchor, row_set) in enumerate(rows):
+        if redo is not None and row_set.isdisjoint(redo):
+            out[slug] += kept.get((slug, anchor), ())
+            continue
         for score, j in _best_matches(i, rows, index, weight, config):
             shared = tuple(sorted(x.split(":", 1)[1] for x in row_set & rows[j][2]))
             out[slug].append(Related(anchor, Passage(rows[j][0], rows[j][1], ""), round(score, 2), shared))
-    return {slug: tuple(v) for slug, v in out.items()}
+    return {slug: tuple(v) for slug, v in out.items() if v}
 
 
 def _best_matches(i: int, rows: Sequence[tuple[str, str, frozenset[str]]], index: dict[str, list[int]],

@@ -11,9 +11,9 @@ articles the edit can reach, and everything else is kept from the last build:
   alignment come from the cache when only notes changed);
 * **related passages** are kept when no row of those articles names a different set
   of entities and figures than before, and the order of the articles is the same:
-  the lists depend on nothing else.  Otherwise they are computed again over the
-  whole archive (from each article's items, kept between builds), as exact as a
-  full build;
+  the lists depend on nothing else.  Otherwise the rows that share an item with a
+  changed row are scored again (all rows, if the number of rows changed), from each
+  article's items, kept between builds: as exact as a full build;
 * **select** the pages whose content can differ (``Selection``): every file of the
   reloaded articles; the article page (not the cleaning log or source, which show
   nothing of other articles) of those whose related passages or parallel rows
@@ -106,13 +106,33 @@ def update(last: Built, edit: Edit, cache: Cache) -> tuple[Built, Selection | No
         articles = tuple(replace(a, related=old.get(a.slug).related) if a.slug in fresh else a for a in articles)
         moved: set[str] = set()
     else:
-        related = related_passages(articles, archive.site.related, items)
+        redo = _items_moved(last.items, items, fresh) if same_order else None
+        related = related_passages(articles, archive.site.related, items, redo,
+                                   before={a.slug: a.related for a in old.articles} if redo is not None else None)
         moved = {a.slug for a in articles if related.get(a.slug, ()) != old.get(a.slug).related}
         articles = tuple(replace(a, related=related.get(a.slug, ())) for a in articles)
     archive = replace(archive, articles=articles, edition=old.edition)
     # Related passages that moved change no lookup: only the fresh articles count.
     now = Built(archive, items, lookups_after(last.lookups, old, archive, frozenset(fresh)))
     return now, select(last, now, frozenset(fresh), moved)
+
+
+def _items_moved(before: dict[str, RowItems], after: dict[str, RowItems], fresh: Collection[str]) -> set[str] | None:
+    """The items of every row of ``fresh`` whose items, anchor or place changed, as they
+    were and as they are (what ``related_passages`` must score again), or None when the
+    number of rows changed: every item's weight moves then, and every list with it.
+    At 10,000 articles scoring every row again took five minutes."""
+    if sum(map(len, before.values())) != sum(map(len, after.values())):
+        return None
+    moved: set[str] = set()
+    for slug in fresh:
+        # By position: rows that only changed places move the order ties are broken in.
+        was, now = before[slug], after[slug]
+        for k in range(max(len(was), len(now))):
+            old_row, new_row = was[k] if k < len(was) else None, now[k] if k < len(now) else None
+            if old_row != new_row:
+                moved |= (old_row[1] if old_row else frozenset()) | (new_row[1] if new_row else frozenset())
+    return moved
 
 
 def _reach(archive: Archive, old: Archive, edit: Edit) -> frozenset[str]:

@@ -18,7 +18,8 @@ import yaml
 from build import process, site_files
 from site_src.align.numbers import en_numbers, zh_numbers
 from site_src.anchors import HEADER, _entry_data, dump_registry, parse_registry
-from site_src.annotate import related_passages
+from site_src.annotate import related_passages, row_items
+from site_src.incremental import _items_moved
 from site_src.cache import open_cache
 from site_src import model
 from site_src.model import AlignedRow, Article, Passage, Related, RelatedConfig
@@ -96,6 +97,40 @@ def test_related_passages_same_as_unpruned_on_bench_archive(bench_archive: tuple
     assert new == unpruned_related_passages(bench_archive, config)
     if config.per_row:
         assert sum(map(len, new.values())) > 1000, "the archive should exercise the search"
+
+
+def _edited(items: dict, slug: str, how: str) -> dict:
+    rows = list(items[slug])
+    if how == "item removed":
+        k = next(k for k, (_, r) in enumerate(rows) if len(r) > 1)
+        rows[k] = (rows[k][0], frozenset(sorted(rows[k][1])[1:]))
+    elif how == "item added":  # an entity named by many rows elsewhere
+        common = max({x for v in items.values() for _, r in v for x in r if x.startswith("e:")},
+                     key=lambda x: (sum(x in r for v in items.values() for _, r in v), x))
+        k = next(k for k, (_, r) in enumerate(rows) if common not in r)
+        rows[k] = (rows[k][0], rows[k][1] | {common})
+    elif how == "rows swapped":
+        k = next(k for k in range(len(rows) - 1) if rows[k][1] and rows[k][1] != rows[k + 1][1])
+        rows[k], rows[k + 1] = rows[k + 1], rows[k]
+    elif how == "anchor renamed":
+        k = next(k for k, (_, r) in enumerate(rows) if r)
+        rows[k] = ("p999", rows[k][1])
+    return {**items, slug: tuple(rows)}
+
+
+@pytest.mark.parametrize("how", ["item removed", "item added", "rows swapped", "anchor renamed"])
+@pytest.mark.parametrize("config", CONFIGS[:4], ids=repr)
+def test_rescoring_the_rows_an_edit_reaches_gives_the_full_result(bench_archive: tuple[Article, ...],
+                                                                 config: RelatedConfig, how: str) -> None:
+    """What serve does after an edit (site_src.incremental): only the rows sharing an
+    item with a changed row are scored again; the rest keep their lists."""
+    items = {a.slug: row_items(a) for a in bench_archive}
+    before = related_passages(bench_archive, config, items)
+    slug = bench_archive[57].slug
+    after = _edited(items, slug, how)
+    redo = _items_moved(items, after, [slug])
+    assert redo, "the edit should move some items"
+    assert related_passages(bench_archive, config, after, redo, before) == related_passages(bench_archive, config, after)
 
 
 # ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ entities) are collected over the whole archive and raised together.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import defaultdict
@@ -346,9 +347,10 @@ def _best_matches(i: int, rows: Sequence[tuple[str, str, frozenset[str]]], index
             for x, w in weighted:
                 if x in other:
                     score += w
-            if score >= config.min_score:
-                best.append((score, j))
-                best.sort(key=lambda sj: (-sj[0], sj[1]))
+            if score >= config.min_score and (len(best) < config.per_row or (-score, j) < (-best[-1][0], best[-1][1])):
+                # Kept in place by (-score, row): sorting the list again for each
+                # candidate was a sixth of the search.
+                bisect.insort(best, (score, j), key=lambda sj: (-sj[0], sj[1]))
                 del best[config.per_row:]
     return best
 

@@ -86,9 +86,12 @@ class LiveDigests:
                     rel = path.resolve().relative_to(root).as_posix()
                 except ValueError:
                     continue  # a template, or outside content/
-                # A folder moved or removed in one step is reported as the folder alone.
-                for gone in [r for r in self.files if r == rel or r.startswith(rel + "/")]:
-                    del self.files[gone]
+                self.files.pop(rel, None)
+                if not path.is_file():
+                    # A folder moved or removed in one step is reported as the folder
+                    # alone (a saved file, the usual case, skips this walk of them all).
+                    for gone in [r for r in self.files if r.startswith(rel + "/")]:
+                        del self.files[gone]
                 below = path.rglob("*") if path.is_dir() else (path,)
                 for file in below:
                     name = file.resolve().relative_to(root).as_posix()

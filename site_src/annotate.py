@@ -40,6 +40,7 @@ from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem
 from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Notice, Passage, Related,
                     RelatedConfig)
+from .pool import mapper, workers
 from .schema import SLUG_RE, Checker, compose, validated
 
 NOTE_KINDS = ("note", "translation", "correction", "sic", "context")
@@ -269,6 +270,12 @@ def row_items(article: Article) -> RowItems:
     return tuple(out)
 
 
+# Rows to score from which the work is shared among the cores (about 1,000 articles:
+# 3 s of scoring on one core, against a second to start the workers and hand them
+# the rows).
+PARALLEL_ROWS = 50_000
+
+
 def related_passages(articles: Sequence[Article], config: RelatedConfig,
                      items: dict[str, RowItems] | None = None, redo: Collection[str] | None = None,
                      before: Mapping[str, Sequence[Related]] | None = None) -> dict[str, tuple[Related, ...]]:
@@ -284,24 +291,43 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
     known = items or {}
     rows = [(a.slug, anchor, row_set) for a in articles
             for anchor, row_set in (known[a.slug] if a.slug in known else row_items(a))]
-    index: dict[str, list[int]] = defaultdict(list)
-    for i, (_, _, row_set) in enumerate(rows):
-        for item in row_set:
-            index[item].append(i)
-    weight = {item: math.log(len(rows) / len(hits)) for item, hits in index.items()}
+    todo = [i for i, (_, _, row_set) in enumerate(rows) if redo is None or not row_set.isdisjoint(redo)]
+    if len(todo) < PARALLEL_ROWS:
+        matches = _score_rows((rows, todo, config))
+    else:
+        # Each row's list is found on its own: the rows are shared out among the cores,
+        # each of which indexes them again (a second or two at 10,000 articles).
+        cores = workers()
+        with mapper(len(todo), cores) as map_:
+            done = map_(_score_rows, [(rows, todo[k::cores], config) for k in range(cores)])
+        matches = {}
+        for part in done:
+            matches.update(part)
     kept: dict[tuple[str, str], list[Related]] = defaultdict(list)
     for slug, related in (before or {}).items():
         for r in related:
             kept[(slug, r.anchor)].append(r)
     out: dict[str, list[Related]] = defaultdict(list)
     for i, (slug, anchor, row_set) in enumerate(rows):
-        if redo is not None and row_set.isdisjoint(redo):
+        if i not in matches:
             out[slug] += kept.get((slug, anchor), ())
             continue
-        for score, j in _best_matches(i, rows, index, weight, config):
+        for score, j in matches[i]:
             shared = tuple(sorted(x.split(":", 1)[1] for x in row_set & rows[j][2]))
             out[slug].append(Related(anchor, Passage(rows[j][0], rows[j][1], ""), round(score, 2), shared))
     return {slug: tuple(v) for slug, v in out.items() if v}
+
+
+def _score_rows(job: tuple[Sequence[tuple[str, str, frozenset[str]]], Sequence[int], RelatedConfig]
+                ) -> dict[int, list[tuple[float, int]]]:
+    """Row number → its best matches, for the rows numbered in ``job``."""
+    rows, todo, config = job
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, (_, _, row_set) in enumerate(rows):
+        for item in row_set:
+            index[item].append(i)
+    weight = {item: math.log(len(rows) / len(hits)) for item, hits in index.items()}
+    return {i: _best_matches(i, rows, index, weight, config) for i in todo}
 
 
 def _best_matches(i: int, rows: Sequence[tuple[str, str, frozenset[str]]], index: dict[str, list[int]],
@@ -318,13 +344,16 @@ def _best_matches(i: int, rows: Sequence[tuple[str, str, frozenset[str]]], index
     beat the last match and the rows are later than it, they would lose the tie too.
 
     The result is exactly that of scoring every row: a score is the weights of the
-    shared items added one at a time in the order of row ``i``'s items, and so is
+    shared items added one at a time in the order of row ``i``'s item names, and so is
     ``bound``; floating-point addition of non-negative weights is monotonic, so a
     subset's sum never exceeds ``bound`` even in the last bit."""
     slug, _, items = rows[i]
     if config.per_row < 1 or not items:
         return []
-    weighted = [(x, weight[x]) for x in items]
+    # Added up in name order: a frozenset's own order follows the string hashes, which
+    # differ from process to process, and floating-point sums in another order can
+    # differ in the last bit and break a tie the other way.
+    weighted = [(x, weight[x]) for x in sorted(items)]
     rare_first = sorted(items, key=lambda x: (-weight[x], x))
     seen: set[int] = set()
     best: list[tuple[float, int]] = []  # sorted by (-score, row)

@@ -5,6 +5,10 @@ OpenCC tables cost it about a second before its first article, so a pool pays on
 when there are enough articles to share (``MIN_ITEMS``); fewer run in this process.
 ``mapper``'s map keeps the input order whatever order the workers finish in, so a build is the
 same with one core or many.
+
+Workers start from a fork server (see ``mapper``), which imports the main module
+again: a script that runs the pipeline must keep its work under
+``if __name__ == "__main__":``, as ``build.py`` and the benchmarks do.
 """
 from __future__ import annotations
 

@@ -28,10 +28,6 @@ from .model import AnchorRegistry, Fingerprint
 PREVIEW = "preview"
 
 
-def content_hash(content_dir: Path) -> str:
-    return combined(file_digests(content_dir))
-
-
 def file_digests(content_dir: Path) -> dict[str, bytes]:
     """content-relative path → SHA-256 of the bytes, for every file the edition names."""
     content_dir = Path(content_dir)
@@ -46,13 +42,13 @@ def names_edition(rel: str) -> bool:
     return not (rel.endswith("anchors.yaml") or rel == "CHANGELOG.md")
 
 
-def combined(digests: dict[str, bytes]) -> str:
-    """The content part of an edition id from its files' digests: a hash of hashes,
-    so that serve can keep it up to date by hashing only the files an edit changed."""
+def edition_of(digests: dict[str, bytes], date: dt.date) -> str:
+    """The edition id of content whose files have these digests: a hash of hashes, so
+    that serve can keep it up to date by hashing only the files an edit changed."""
     digest = hashlib.sha256()
     for rel in sorted(digests):
         digest.update(rel.encode("utf-8") + b"\0" + digests[rel])
-    return digest.hexdigest()[:7]
+    return f"{date.isoformat()}.{digest.hexdigest()[:7]}"
 
 
 def _digest(path: Path) -> bytes:
@@ -74,7 +70,7 @@ class LiveDigests:
         with self.lock:
             if self.files is None:
                 self.files = file_digests(self.content)
-            return f"{date.isoformat()}.{combined(self.files)}"
+            return edition_of(self.files, date)
 
     def changed(self, paths: Iterable[Path]) -> None:
         with self.lock:
@@ -111,7 +107,7 @@ def build_date(environ: dict[str, str] | None = None) -> dt.date:
 
 
 def edition_id(content_dir: Path, date: dt.date) -> str:
-    return f"{date.isoformat()}.{content_hash(content_dir)}"
+    return edition_of(file_digests(content_dir), date)
 
 
 # ---------------------------------------------------------------------------

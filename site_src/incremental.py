@@ -176,8 +176,9 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
         # one paragraph leaves the others (those of much-quoted entities, at 10,000
         # articles, are the largest pages of the site).
         was, now_ = article_quotes(before), article_quotes(after)
-        entities |= {e for e in was.keys() | now_.keys() if was.get(e) != now_.get(e)}
-        counted = counted or any(len(was.get(e, ())) != len(now_.get(e, ())) for e in was.keys() | now_.keys())
+        quoted = was.keys() | now_.keys()
+        entities |= {e for e in quoted if was.get(e) != now_.get(e)}
+        counted = counted or any(len(was.get(e, ())) != len(now_.get(e, ())) for e in quoted)
     return Selection(
         articles=fresh, pages=frozenset(pages - fresh),
         compare=frozenset(source for source, arts in now.lookups.groups if any(a.slug in fresh for a in arts)),

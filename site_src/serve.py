@@ -201,7 +201,7 @@ class Preview:
         else:
             changed = set(changed)
             self.digests.changed(changed)
-        self.unbuilt |= set(changed or ())
+            self.unbuilt |= changed
         try:
             written, search, made = self._build(None if changed is None else frozenset(self.unbuilt))
             problems: tuple[str, ...] = ()

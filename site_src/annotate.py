@@ -13,23 +13,25 @@
 * **Related passages**, computed: for each row, rows of *other* articles that share its
   entities and figures, scored by the sum of the shared items' inverse document
   frequency (a rarely named thing says more than "AI"), at most ``per_row`` above
-  ``min_score`` (``site.yaml`` → ``related``).  An inverted index from each item to
-  its rows, read rarest item first and cut off once no unread row could still make
-  the list, keeps it near linear in the number of rows (see ``_best_matches``).
+  ``min_score`` (``site.yaml`` → ``related``).  Rows naming the same items are
+  searched once; an inverted index from each item to the item sets naming it is read
+  rarest item first and cut off once no unread set could still place a row (see
+  ``_best_sets``).
 
 Problems (a note or link to an anchor that does not exist, an alias claimed by two
 entities) are collected over the whole archive and raised together.
 """
 from __future__ import annotations
 
-import bisect
+import heapq
+import itertools
 import math
 import re
 from collections import defaultdict
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Collection, Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 import markdown as md
 import nh3
@@ -40,7 +42,6 @@ from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem
 from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Notice, Passage, Related,
                     RelatedConfig)
-from .pool import mapper, workers
 from .schema import SLUG_RE, Checker, compose, validated
 
 NOTE_KINDS = ("note", "translation", "correction", "sic", "context")
@@ -270,12 +271,6 @@ def row_items(article: Article) -> RowItems:
     return tuple(out)
 
 
-# Rows to score from which the work is shared among the cores (about 1,000 articles:
-# 3 s of scoring on one core, against a second to start the workers and hand them
-# the rows).
-PARALLEL_ROWS = 50_000
-
-
 def related_passages(articles: Sequence[Article], config: RelatedConfig,
                      items: dict[str, RowItems] | None = None, redo: Collection[str] | None = None,
                      before: Mapping[str, Sequence[Related]] | None = None) -> dict[str, tuple[Related, ...]]:
@@ -292,17 +287,7 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
     rows = [(a.slug, anchor, row_set) for a in articles
             for anchor, row_set in (known[a.slug] if a.slug in known else row_items(a))]
     todo = [i for i, (_, _, row_set) in enumerate(rows) if redo is None or not row_set.isdisjoint(redo)]
-    if len(todo) < PARALLEL_ROWS:
-        matches = _score_rows((rows, todo, config))
-    else:
-        # Each row's list is found on its own: the rows are shared out among the cores,
-        # each of which indexes them again (a second or two at 10,000 articles).
-        cores = workers()
-        with mapper(len(todo), cores) as map_:
-            done = map_(_score_rows, [(rows, todo[k::cores], config) for k in range(cores)])
-        matches = {}
-        for part in done:
-            matches.update(part)
+    matches = _score_rows(rows, todo, config)
     kept: dict[tuple[str, str], list[Related]] = defaultdict(list)
     for slug, related in (before or {}).items():
         for r in related:
@@ -318,70 +303,149 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
     return {slug: tuple(v) for slug, v in out.items() if v}
 
 
-def _score_rows(job: tuple[Sequence[tuple[str, str, frozenset[str]]], Sequence[int], RelatedConfig]
+def _score_rows(rows: Sequence[tuple[str, str, frozenset[str]]], todo: Sequence[int], config: RelatedConfig
                 ) -> dict[int, list[tuple[float, int]]]:
-    """Row number → its best matches, for the rows numbered in ``job``."""
-    rows, todo, config = job
-    index: dict[str, list[int]] = defaultdict(list)
+    """Row number → its best matches (score, row), for the rows numbered in ``todo``.
+
+    A score depends only on the two rows' item sets, and archives repeat them: a
+    passage quoted or translated in several articles, a boilerplate line (the synthetic
+    benchmark archive has a tenth as many sets as rows).  So the index and the search
+    are over distinct sets, each searched once for all its rows."""
+    members: dict[frozenset[str], list[int]] = defaultdict(list)  # a set → its rows, in order
     for i, (_, _, row_set) in enumerate(rows):
+        members[row_set].append(i)
+    sets, rows_of = list(members), list(members.values())
+    index: dict[str, set[int]] = defaultdict(set)  # an item → the sets naming it
+    count: dict[str, int] = defaultdict(int)  # an item → the rows naming it
+    for g, row_set in enumerate(sets):
         for item in row_set:
-            index[item].append(i)
-    weight = {item: math.log(len(rows) / len(hits)) for item, hits in index.items()}
-    return {i: _best_matches(i, rows, index, weight, config) for i in todo}
+            index[item].add(g)
+            count[item] += len(rows_of[g])
+    weight = {item: math.log(len(rows) / n) for item, n in count.items()}
+    size: dict[str, int] = defaultdict(int)  # an article → its rows
+    for slug, _, _ in rows:
+        size[slug] += 1
+    asked: dict[frozenset[str], list[int]] = defaultdict(list)
+    for i in todo:
+        asked[rows[i][2]].append(i)
+    out: dict[int, list[tuple[float, int]]] = {}
+    for row_set, mine in asked.items():
+        if config.per_row < 1 or not row_set:
+            out.update((i, []) for i in mine)
+            continue
+        slugs = {rows[i][0] for i in mine}
+        ranked = _best_sets(row_set, sets, rows_of, index, weight, rows, slugs, max(size[s] for s in slugs), config)
+        walk = _RowsInOrder(ranked, rows_of)
+        for i in mine:
+            out[i] = walk.best(rows, rows[i][0], config.per_row)
+    return out
 
 
-def _best_matches(i: int, rows: Sequence[tuple[str, str, frozenset[str]]], index: dict[str, list[int]],
-                  weight: dict[str, float], config: RelatedConfig) -> list[tuple[float, int]]:
-    """The ``per_row`` rows of other articles scoring highest against row ``i`` (at
-    least ``min_score``; equal scores go to the earlier row), as (score, row), best first.
+def _best_sets(items: frozenset[str], sets: Sequence[frozenset[str]], rows_of: Sequence[Sequence[int]],
+               index: Mapping[str, set[int]], weight: Mapping[str, float],
+               rows: Sequence[tuple[str, str, frozenset[str]]], slugs: Collection[str], spare: int,
+               config: RelatedConfig) -> list[tuple[float, int]]:
+    """The sets whose rows can be among the ``per_row`` best of any row of ``slugs``
+    naming ``items``, as (score, set), best first (at least ``min_score``).
 
-    Scoring every row that shares any item was quadratic: a common entity ("AI") is
-    shared with a fixed share of all rows.  Instead the items' row lists are read
-    rarest (heaviest) item first.  A row sharing none of the items read so far can
-    score at most ``bound``, the weights of the items still to come; once that is
-    below ``min_score`` or below the last of ``per_row`` matches found, no unread row
-    can make the list.  Within a list rows come in order, so once ``bound`` cannot
-    beat the last match and the rows are later than it, they would lose the tie too.
+    Scoring every set that shares any item was quadratic: a common entity ("AI") is
+    shared with a fixed share of all rows.  Instead the sets naming all of ``items``
+    are scored first (found by intersecting the items' sets; they tie for the top
+    score), then the items' set lists are read rarest (heaviest) item first.  An
+    unscored set lacks one of ``items``, and once lists are read, all of the items
+    read; so it scores at most ``bound``: at first the weights of all items but the
+    lightest, then those of the items still unread.  Once ``bound`` is below
+    ``min_score``, or the sets already scored above it hold ``per_row`` rows of
+    other articles for every one of ``slugs``, no unscored set can place a row.
 
     The result is exactly that of scoring every row: a score is the weights of the
-    shared items added one at a time in the order of row ``i``'s item names, and so is
+    shared items added one at a time in the order of the item names, and so is
     ``bound``; floating-point addition of non-negative weights is monotonic, so a
-    subset's sum never exceeds ``bound`` even in the last bit."""
-    slug, _, items = rows[i]
-    if config.per_row < 1 or not items:
-        return []
-    # Added up in name order: a frozenset's own order follows the string hashes, which
-    # differ from process to process, and floating-point sums in another order can
-    # differ in the last bit and break a tie the other way.
+    subset's sum never exceeds ``bound`` even in the last bit.  Added in name order
+    too because a frozenset's own order follows the string hashes, which differ from
+    process to process: sums in another order can differ in the last bit and break a
+    tie the other way."""
     weighted = [(x, weight[x]) for x in sorted(items)]
-    rare_first = sorted(items, key=lambda x: (-weight[x], x))
-    seen: set[int] = set()
-    best: list[tuple[float, int]] = []  # sorted by (-score, row)
-    for k, item in enumerate(rare_first):
-        read = set(rare_first[:k])
-        bound = 0.0
+
+    def total(left_out: Collection[str]) -> float:
+        out = 0.0
         for x, w in weighted:
-            if x not in read:
-                bound += w
-        if bound < config.min_score or (len(best) == config.per_row and bound < best[-1][0]):
+            if x not in left_out:
+                out += w
+        return out
+
+    scores: dict[int, float] = {}
+    by_shared: dict[frozenset[str], float] = {}  # few distinct subsets of ``items`` are shared
+
+    def score(candidates: Iterable[int]) -> None:
+        for g in candidates:
+            if g not in scores:
+                shared = items & sets[g]
+                if shared not in by_shared:
+                    by_shared[shared] = total(items - shared)
+                scores[g] = by_shared[shared]
+
+    score(set.intersection(*sorted((index[x] for x in items), key=len)))
+    rare_first = sorted(items, key=lambda x: (-weight[x], x))
+    for k, item in enumerate(rare_first):
+        bound = total(rare_first[:k]) if k else max(total((x,)) for x in items)
+        if bound < config.min_score or _placed(scores, bound, rows_of, rows, slugs, spare, config.per_row):
             break
-        for j in index[item]:
-            if len(best) == config.per_row and bound <= best[-1][0] and j > best[-1][1]:
+        score(index[item])
+    return sorted(((s, g) for g, s in scores.items() if s >= config.min_score), key=lambda sg: (-sg[0], sg[1]))
+
+
+def _placed(scores: Mapping[int, float], bound: float, rows_of: Sequence[Sequence[int]],
+            rows: Sequence[tuple[str, str, frozenset[str]]],
+            slugs: Collection[str], spare: int, per_row: int) -> bool:
+    """Whether the sets scoring above ``bound`` hold ``per_row`` rows outside each of
+    ``slugs``.  Counted row by row only when the total is too close to tell: ``spare``
+    is the most rows one of those articles has, so a total of ``per_row + spare``
+    leaves enough whichever article asks."""
+    above = [rows_of[g] for g, s in scores.items() if s > bound]
+    total = sum(map(len, above))
+    if total < per_row:
+        return False
+    if total >= per_row + spare:
+        return True
+    own: dict[str, int] = defaultdict(int)
+    for group in above:
+        for j in group:
+            own[rows[j][0]] += 1
+    return all(total - own[s] >= per_row for s in slugs)
+
+
+class _RowsInOrder:
+    """The rows of ranked sets in the order they win: higher score first, and among
+    equal scores (several sets can tie) the earlier row.  Made as far as asked, once
+    for all the rows that share the searched set: a set naming one common item ties
+    with every set that names it, and most of their rows are never asked for."""
+
+    def __init__(self, ranked: Sequence[tuple[float, int]], rows_of: Sequence[Sequence[int]]) -> None:
+        self._next = self._order(ranked, rows_of).__next__
+        self._made: list[tuple[float, int]] = []
+
+    @staticmethod
+    def _order(ranked: Sequence[tuple[float, int]], rows_of: Sequence[Sequence[int]]) -> Iterator[tuple[float, int]]:
+        for score, tied in itertools.groupby(ranked, key=lambda sg: sg[0]):
+            for j in heapq.merge(*(rows_of[g] for _, g in tied)):
+                yield score, j
+
+    def best(self, rows: Sequence[tuple[str, str, frozenset[str]]], slug: str, n: int) -> list[tuple[float, int]]:
+        """The first ``n`` rows of articles other than ``slug``."""
+        out: list[tuple[float, int]] = []
+        for k in itertools.count():
+            if len(out) == n:
                 break
-            if j in seen or rows[j][0] == slug:
-                continue
-            seen.add(j)
-            other = rows[j][2]
-            score = 0.0
-            for x, w in weighted:
-                if x in other:
-                    score += w
-            if score >= config.min_score and (len(best) < config.per_row or (-score, j) < (-best[-1][0], best[-1][1])):
-                # Kept in place by (-score, row): sorting the list again for each
-                # candidate was a sixth of the search.
-                bisect.insort(best, (score, j), key=lambda sj: (-sj[0], sj[1]))
-                del best[config.per_row:]
-    return best
+            if k == len(self._made):
+                try:
+                    self._made.append(self._next())
+                except StopIteration:
+                    break
+            score, j = self._made[k]
+            if rows[j][0] != slug:
+                out.append((score, j))
+        return out
 
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from site_src.anchors import HEADER, _entry_data, dump_registry, parse_registry
 from site_src.annotate import related_passages, row_items
 from site_src.incremental import _items_moved
 from site_src.cache import open_cache
-from site_src import annotate, model, pool
+from site_src import model
 from site_src.model import AlignedRow, Article, Passage, Related, RelatedConfig
 from site_src.render import iter_site, render_site
 from site_src.write import write_site
@@ -97,16 +97,6 @@ def test_related_passages_same_as_unpruned_on_bench_archive(bench_archive: tuple
     assert new == unpruned_related_passages(bench_archive, config)
     if config.per_row:
         assert sum(map(len, new.values())) > 1000, "the archive should exercise the search"
-
-
-def test_rows_shared_among_the_cores_give_the_same_lists(bench_archive: tuple[Article, ...],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    # The workers are other processes, with other string hashes (set orders): the
-    # scores must not depend on them, or ties would break differently.
-    alone = related_passages(bench_archive, RelatedConfig())
-    monkeypatch.setattr(annotate, "PARALLEL_ROWS", 1)
-    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
-    assert related_passages(bench_archive, RelatedConfig()) == alone
 
 
 def _edited(items: dict, slug: str, how: str) -> dict:

@@ -332,6 +332,26 @@ def test_pages_read_the_log_and_capture_back_instead_of_keeping_them(content: Pa
     assert list(render_site(kept).items()) == list(render_site(plain).items())
 
 
+def test_the_stage_holds_no_cleaning_log_while_it_waits_for_the_others(content: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The logs of all articles, held until the last article was prepared, were the
+    stage's peak memory: each is left in its cache entry as soon as it is there,
+    whether the entry was just read or just written."""
+    held: list[object] = []
+    real = prepare._with
+
+    def spy(article, done, donors):  # type: ignore[no-untyped-def]
+        held.append(done.clean.changes)
+        return real(article, done, donors)
+
+    monkeypatch.setattr(prepare, "_with", spy)
+    cache = open_cache(tmp_path / "cache")
+    for _ in ("written", "read"):
+        held.clear()
+        prepare.prepare_archive(load_archive(content), cache)
+        assert held and all(isinstance(changes, cache_module.Spilled) for changes in held)
+
+
 def test_a_log_gone_from_the_cache_during_the_build_is_a_clear_error(content: Path, tmp_path: Path) -> None:
     cache = open_cache(tmp_path / "cache")
     archive = build.process(content, cache)

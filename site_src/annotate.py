@@ -286,36 +286,49 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
     it shares items with, their order, and the items' weights, which move only for
     items whose count of rows changed (and for all if the number of rows did)."""
     known = items or {}
-    rows = [(a.slug, anchor, row_set) for a in articles
-            for anchor, row_set in (known[a.slug] if a.slug in known else row_items(a))]
-    todo = [i for i, (_, _, row_set) in enumerate(rows) if redo is None or not row_set.isdisjoint(redo)]
-    matches = _score_rows(rows, todo, config)
-    kept: dict[tuple[str, str], list[Related]] = defaultdict(list)
-    for slug, related in (before or {}).items():
-        for r in related:
-            kept[(slug, r.anchor)].append(r)
-    out: dict[str, list[Related]] = defaultdict(list)
+    rows: list[tuple[str, str, frozenset[str]]] = []
+    spans: list[tuple[str, range]] = []  # each article's rows
+    for a in articles:
+        start = len(rows)
+        rows += ((a.slug, anchor, row_set) for anchor, row_set in (known[a.slug] if a.slug in known else row_items(a)))
+        spans.append((a.slug, range(start, len(rows))))
+    matches = _score_rows(rows, redo, config)
+    out: dict[str, tuple[Related, ...]] = {}
     # One Passage per row pointed at and one tuple per set of shared names: a popular
     # row is the target of thousands of rows at 10,000 articles.
     passages: dict[int, Passage] = {}
     names: dict[frozenset[str], tuple[str, ...]] = {}
-    for i, (slug, anchor, row_set) in enumerate(rows):
-        if i not in matches:
-            out[slug] += kept.get((slug, anchor), ())
+    for slug, span in spans:
+        was = (before or {}).get(slug, ())
+        if redo is not None and not any(i in matches for i in span):
+            if was:
+                out[slug] = tuple(was)  # its rows, their order and anchors are as they were
             continue
-        for score, j in matches[i]:
-            shared = row_set & rows[j][2]
-            if shared not in names:
-                names[shared] = tuple(sorted(x.split(":", 1)[1] for x in shared))
-            if j not in passages:
-                passages[j] = Passage(rows[j][0], rows[j][1], "")
-            out[slug].append(Related(anchor, passages[j], round(score, 2), names[shared]))
-    return {slug: tuple(v) for slug, v in out.items() if v}
+        kept: dict[str, list[Related]] = defaultdict(list)
+        for r in was:
+            kept[r.anchor].append(r)
+        found: list[Related] = []
+        for i in span:
+            _, anchor, row_set = rows[i]
+            if i not in matches:
+                found += kept.get(anchor, ())
+                continue
+            for score, j in matches[i]:
+                shared = row_set & rows[j][2]
+                if shared not in names:
+                    names[shared] = tuple(sorted(x.split(":", 1)[1] for x in shared))
+                if j not in passages:
+                    passages[j] = Passage(rows[j][0], rows[j][1], "")
+                found.append(Related(anchor, passages[j], round(score, 2), names[shared]))
+        if found:
+            out[slug] = tuple(found)
+    return out
 
 
-def _score_rows(rows: Sequence[tuple[str, str, frozenset[str]]], todo: Sequence[int], config: RelatedConfig
-                ) -> dict[int, list[tuple[float, int]]]:
-    """Row number → its best matches (score, row), for the rows numbered in ``todo``.
+def _score_rows(rows: Sequence[tuple[str, str, frozenset[str]]], redo: Collection[str] | None,
+                config: RelatedConfig) -> dict[int, list[tuple[float, int]]]:
+    """Row number → its best matches (score, row), for the rows naming one of the
+    ``redo`` items (None: every row).
 
     A score depends only on the two rows' item sets, and archives repeat them: a
     passage quoted or translated in several articles, a boilerplate line (the synthetic
@@ -335,11 +348,10 @@ def _score_rows(rows: Sequence[tuple[str, str, frozenset[str]]], todo: Sequence[
     size: dict[str, int] = defaultdict(int)  # an article → its rows
     for slug, _, _ in rows:
         size[slug] += 1
-    asked: dict[frozenset[str], list[int]] = defaultdict(list)
-    for i in todo:
-        asked[rows[i][2]].append(i)
+    asked = range(len(sets)) if redo is None else sorted(set().union(*(index[x] for x in redo if x in index)))
     out: dict[int, list[tuple[float, int]]] = {}
-    for row_set, mine in asked.items():
+    for g in asked:
+        row_set, mine = sets[g], rows_of[g]
         if config.per_row < 1 or not row_set:
             out.update((i, []) for i in mine)
             continue

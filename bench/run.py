@@ -226,6 +226,10 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
                 shutil.rmtree(cache, ignore_errors=True)
                 shutil.copytree(pristine, run_content)
                 if warm:
+                    # A new folder each time: into the last run's warm-up site, with the
+                    # same inputs, the build would find the site up to date and do
+                    # nothing, leaving the cache empty and the "warm" build cold.
+                    shutil.rmtree(work / "warm-up", ignore_errors=True)
                     subprocess.run(command(work / "warm-up"), check=True, stdout=subprocess.DEVNULL)
 
             result.append(Job(tool, command, fresh_content))

@@ -357,7 +357,9 @@ def machine() -> str:
 
 
 def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: int) -> str:
-    lines = [f"Machine: {machine()}", "", f"Medians of {runs} cold builds per tool; archive seed {seed}.", ""]
+    lines = [f"Machine: {machine()}", "",
+             f"Medians of {runs} builds per tool, each into a new folder (duizhao-warm: with the cache of an "
+             f"untimed build of the same content, nothing changed; the others cold); archive seed {seed}.", ""]
     for n, by_tool in results.items():
         ours = by_tool["duizhao"][0] if "duizhao" in by_tool else None
         lines += [f"### N = {n:,} articles", "",
@@ -370,6 +372,17 @@ def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: i
                 ratios = f"{ours.wall / s.wall:.1f}× | {ours.cpu / s.cpu:.1f}× | {ours.rss_mb / s.rss_mb:.1f}×"
             lines.append(f"| {tool} | {s.wall:.2f} | {s.cpu:.2f} | {s.rss_mb:.0f} | {files:,} | {ratios} |")
         lines.append("")
+        # The targets, as ratios of this run.
+        warm, hugo = by_tool.get("duizhao-warm"), by_tool.get("hugo")
+        if warm and hugo:
+            lines.append(f"* warm duizhao / Hugo: {warm[0].wall / hugo[0].wall:.1f}× wall, "
+                         f"{warm[0].cpu / hugo[0].cpu:.1f}× CPU (target: at most 2×)")
+        for peer in ("pelican", "mkdocs"):
+            if ours and peer in by_tool:
+                lines.append(f"* cold duizhao / {peer}: {ours.wall / by_tool[peer][0].wall:.2f}× wall "
+                             "(target: at most 0.33×)")
+        if lines[-1] != "":
+            lines.append("")
     if all("duizhao" in by_tool for by_tool in results.values()):
         lines += ["### duizhao's cost per article (flat across N = linear)", "",
                   "| N | wall per article (ms) | CPU per article (ms) | peak RSS per article (MB) |",

@@ -141,3 +141,15 @@ def test_tiny_archive_builds(tmp_path):
     # The real glossary: the synthetic articles link to entities as the real ones do.
     assert (out / "glossary.yaml").read_bytes() == (CONTENT / "glossary.yaml").read_bytes()
     assert all(a.mentions for a in archive.articles)
+
+
+def test_report_gives_the_issues_targets_as_ratios_of_the_run():
+    import run  # bench/run.py
+
+    sample = run.Sample
+    results = {100: {"duizhao": (sample(16.0, 12.0, 400), 6000), "duizhao-warm": (sample(8.0, 8.0, 150), 6000),
+                     "hugo": (sample(0.2, 0.2, 100), 105), "pelican": (sample(1.0, 0.9, 45), 122)}}
+    text = run.report(results, 3, 1)
+    assert "* warm duizhao / Hugo: 40.0× wall, 40.0× CPU (target: at most 2×)" in text
+    assert "* cold duizhao / pelican: 16.00× wall (target: at most 0.33×)" in text
+    assert "mkdocs" not in text  # no line for a peer that was not run

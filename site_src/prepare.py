@@ -148,8 +148,8 @@ def warm() -> None:
 def _kept(prepared: Prepared | None, cache: Cache, key: str) -> Prepared | None:
     """``prepared`` as it waits for the other articles: with its cleaning log left in
     its cache entry, if the entry could be written (the cleaning page reads it back).
-    Held to the end of the stage, the logs of 10,000 articles were some 700 MB at its
-    peak."""
+    Held to the end of the stage, every article's log was part of its peak: at 1,000
+    articles with a full cache the peak fell from 311 to 217 MB without them."""
     if prepared is None or not cache.has(key):
         return prepared
     return replace(prepared, clean=replace(prepared.clean, changes=Spilled(cache, key, len(prepared.clean.changes))))

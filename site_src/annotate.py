@@ -332,7 +332,7 @@ def _score_rows(rows: Sequence[tuple[str, str, frozenset[str]]], redo: Collectio
 
     A score depends only on the two rows' item sets, and archives repeat them: a
     passage quoted or translated in several articles, a boilerplate line (the synthetic
-    benchmark archive has a tenth as many sets as rows).  So the index and the search
+    benchmark archive has a tenth as many sets as rows, or fewer).  So the index and the search
     are over distinct sets, each searched once for all its rows."""
     members: dict[frozenset[str], list[int]] = defaultdict(list)  # a set → its rows, in order
     for i, (_, _, row_set) in enumerate(rows):

@@ -121,7 +121,7 @@ def _items_moved(before: dict[str, RowItems], after: dict[str, RowItems], fresh:
     """The items of every row of ``fresh`` whose items, anchor or place changed, as they
     were and as they are (what ``related_passages`` must score again), or None when the
     number of rows changed: every item's weight moves then, and every list with it.
-    At 10,000 articles scoring every row again took five minutes."""
+    Scoring every row again is the whole search (12 s at 10,000 articles)."""
     if sum(map(len, before.values())) != sum(map(len, after.values())):
         return None
     moved: set[str] = set()

@@ -62,8 +62,10 @@ from .errors import OutputError, Problem
 
 BUNDLE = "pagefind"  # the index's folder in the site
 LANGUAGE = "zh"  # one index for the whole bilingual archive, segmented as Chinese
-# Seconds the indexer may go without answering before the build gives up on it: a
-# limit on silence, not on the whole index, which grows with the archive.
+# Seconds the indexer may go neither answering nor working (using CPU time) before the
+# build gives up on it: a limit on a stalled indexer, not on the whole index, which
+# grows with the archive, nor on one slow step of it (writing a shard's files is
+# one step with no answer until it ends).
 TIMEOUT = 120
 # The parts of Pagefind's bundle the search page does not use (its ready-made UIs).
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
@@ -330,12 +332,13 @@ def _run_service(binary: Path, payloads: list[dict[str, object]],
         reader.start()
         # Written on a thread too, so that a service that stops reading cannot hang the build.
         threading.Thread(target=_send, args=(proc, payloads), daemon=True).start()
-        heard = 0
+        progress = (0, _cpu_ticks(proc.pid))
         while True:
             reader.join(TIMEOUT)
-            if not reader.is_alive() or len(answers) == heard:
+            now = (len(answers), _cpu_ticks(proc.pid))
+            if not reader.is_alive() or now == progress:
                 break
-            heard = len(answers)  # still answering: wait on
+            progress = now  # still answering or working: wait on
         timed_out = reader.is_alive()
         if timed_out:
             proc.kill()  # which also ends a write blocked on its input
@@ -363,9 +366,21 @@ def _run_service(binary: Path, payloads: list[dict[str, object]],
         # pass for a crash.
         why = errors[0] if errors else (f"no answer for {TIMEOUT} s" if timed_out
                                         else "it stopped before finishing")
+        why += f", after {len(answers)} of {len(payloads)} answers" if not errors else ""
         detail = f": {said.splitlines()[-1]}" if said else ""
         raise OutputError(Problem(binary, None, f"the search index could not be built ({why}{detail})", FIX))
     return answers
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """CPU time a process has used so far, in clock ticks (Linux's /proc; None where
+    there is none, and then only answers count as progress)."""
+    try:
+        # The command name, in parentheses, may hold spaces: count fields after it.
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _send(proc: subprocess.Popen[bytes], payloads: list[dict[str, object]]) -> None:

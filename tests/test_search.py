@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,8 +112,8 @@ def test_indexer_that_stops_early_is_a_clear_error(tmp_path: Path, monkeypatch: 
     fake.write_text("#!/bin/sh\necho 'pagefind: out of cheese' >&2\nexit 3\n")
     fake.chmod(0o755)
     monkeypatch.setattr(search, "executable", lambda: fake)
-    with pytest.raises(OutputError, match=r"search index could not be built \(it stopped before finishing: "
-                                          r"pagefind: out of cheese\)"):
+    with pytest.raises(OutputError, match=r"search index could not be built \(it stopped before finishing, "
+                                          r"after 0 of \d+ answers: pagefind: out of cheese\)"):
         write_index(search_records(FILES), tmp_path / "site")
 
 
@@ -154,8 +155,23 @@ def test_indexer_that_falls_silent_is_reported_as_such(tmp_path: Path, monkeypat
     fake.chmod(0o755)
     monkeypatch.setattr(search, "executable", lambda: fake)
     monkeypatch.setattr(search, "TIMEOUT", 1)
-    with pytest.raises(OutputError, match=r"search index could not be built \(no answer for 1 s\)"):
+    with pytest.raises(OutputError, match=r"search index could not be built \(no answer for 1 s, after 0 of \d+ answers\)"):
         write_index(search_records(FILES), tmp_path / "site")
+
+
+def test_an_indexer_that_works_long_without_answering_is_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in that computes silently for three times the limit, then becomes the
+    # real indexer (same process): busy is not stalled.
+    fake = tmp_path / "pagefind"
+    fake.write_text(f"#!{sys.executable}\nimport os, sys, time\nend = time.process_time() + 3\n"
+                    f"while time.process_time() < end: pass\nos.execv({str(search.executable())!r}, "
+                    "[sys.argv[0], *sys.argv[1:]])\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "executable", lambda: fake)
+    monkeypatch.setattr(search, "TIMEOUT", 1)
+    write_index(search_records(FILES), tmp_path / "site")
+    assert (tmp_path / "site" / "pagefind" / "pagefind-entry.json").is_file()
 
 
 def test_an_unchanged_index_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

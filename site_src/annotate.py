@@ -40,7 +40,7 @@ import opencc
 from yaml.nodes import Node
 
 from .align.numbers import en_numbers, zh_numbers
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, slug_fix
 from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Notice, Passage, Related,
                     RelatedConfig)
 from .schema import SLUG_RE, Checker, compose, validated
@@ -539,7 +539,7 @@ def check_links(links: Sequence[CrossLink], articles: Sequence[Article], where: 
             row = rows.get(p.slug, {}).get(p.anchor)
             if p.slug not in rows:
                 problems.append(Problem(where, link.line, f"cross-link '{link.id}' names unknown article '{p.slug}'",
-                                        "use an article folder's name"))
+                                        slug_fix(p.slug, by_slug)))
             elif row is None:
                 problems.append(Problem(where, link.line, f"cross-link '{link.id}' names {p.slug}#{p.anchor}, "
                                         "which is not a row", "use an anchor shown on the article page"))

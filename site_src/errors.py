@@ -7,7 +7,9 @@ with ``--debug``: anything else that escapes is a bug in duizhao itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
+from typing import Collection
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,15 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         return f"{where}: {self.problem}" + (f" — {self.fix}" if self.fix else "")
+
+
+def slug_fix(slug: str, slugs: Collection[str]) -> str:
+    """The fix for a name of an article that does not exist: the nearest slugs, or
+    where slugs come from.  Never the whole list: an archive has thousands."""
+    close = get_close_matches(slug, sorted(slugs), n=3, cutoff=0.8)
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return "use the name of an article folder under content/articles/"
 
 
 class DuizhaoError(Exception):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Collection, Iterable, TypeVar
 
 from . import anchors, annotate, schema
-from .errors import ContentError, DuizhaoError, Problem
+from .errors import ContentError, DuizhaoError, Problem, slug_fix
 from .model import AnchorRegistry, Archive, Article, Source
 
 T = TypeVar("T")
@@ -221,7 +221,7 @@ def _relation_problems(articles: list[Article]) -> list[Problem]:
             target = by_slug.get(rel.slug)
             if target is None:
                 message, fix = f"relation {rel.kind} names unknown article '{rel.slug}'", \
-                    f"use one of: {', '.join(sorted(by_slug))}"
+                    slug_fix(rel.slug, by_slug.keys() - {a.slug})
             elif rel.kind == "english_text_from" and "en" not in target.meta.languages:
                 message, fix = f"english_text_from '{rel.slug}', which has no English", \
                     "point it at an article whose languages include en"

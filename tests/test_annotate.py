@@ -150,11 +150,15 @@ def test_cross_link_to_a_missing_anchor_stops_the_build(tmp_path: Path) -> None:
     shutil.copytree(CONTENT, content)
     links = content / "links.yaml"
     links.write_text(links.read_text(encoding="utf-8") + "- id: nowhere\n  claim: x\n  passages:\n"
-                     "    - 2025-03-jiemian-interview#p999\n    - 2025-03-bloomberg-china-show#p1-en\n",
+                     "    - 2025-03-jiemian-interview#p999\n    - 2025-03-bloomberg-china-show#p1-en\n"
+                     "- id: misspelt\n  claim: y\n  passages:\n    - 2025-03-jiemian-interveiw#p1\n"
+                     "    - 2025-03-jiemian-interview#p2\n",
                      encoding="utf-8")
     with pytest.raises(ContentError) as info:
         process(content)
     message = str(info.value)
-    line = len(links.read_text(encoding="utf-8").splitlines()) - 4
+    line = len(links.read_text(encoding="utf-8").splitlines()) - 9
     assert f"links.yaml:{line}: cross-link 'nowhere' names 2025-03-jiemian-interview#p999, which is not a row" in message
     assert "cross-link 'nowhere' names the en side of 2025-03-bloomberg-china-show#p1, which has none" in message
+    assert ("cross-link 'misspelt' names unknown article '2025-03-jiemian-interveiw' — did you mean "
+            "'2025-03-jiemian-interview'?") in message

@@ -61,6 +61,13 @@ def test_unknown_relation_target(tmp_path: Path) -> None:
     (msg,) = problems(content)
     assert f"article.yaml:{yaml_text.splitlines().index('    - slug: 2025-01-nowhere') + 1}:" in msg
     assert "unknown article '2025-01-nowhere'" in msg
+    # The fix names no list of every slug (an archive has thousands), only a near one.
+    assert msg.endswith("— use the name of an article folder under content/articles/")
+    near = OPED_YAML + "relations:\n  refers_to:\n    - slug: 2025-12-y\n"
+    content = write_archive(tmp_path / "near", {"2025-12-x": {"article.yaml": OPED_YAML, "source.txt": OPED_SOURCE},
+                                                "2025-12-z": {"article.yaml": near, "source.txt": OPED_SOURCE + "\n乙"}})
+    (msg,) = problems(content)
+    assert msg.endswith("unknown article '2025-12-y' — did you mean '2025-12-x'?")
 
 
 def test_bad_folder_name_and_missing_source(tmp_path: Path) -> None:

@@ -213,11 +213,13 @@ HEADER = """\
 
 
 def parse_registry(text: str, path: Path) -> AnchorRegistry:
-    node = schema.compose(text, path)
+    # Loaded once; composed (for the line of a syntax error) only when loading fails:
+    # the registries are the largest YAML files, and composing them doubled the time.
     try:
-        data = yaml.load(text, Loader=schema.LOADER) if node is not None else None
-    except yaml.YAMLError:  # well-formed but not plain data, e.g. a list used as a key
-        data = []
+        data = yaml.load(text, Loader=schema.LOADER)
+    except yaml.YAMLError:
+        schema.compose(text, path)  # a syntax error: raised, naming file and line
+        data = []  # well-formed but not plain data, e.g. a list used as a key
     if data is None:
         return AnchorRegistry(1, ())
     problems = []

@@ -1,12 +1,13 @@
 """The anchor registry: anchors survive edits and are never reused."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from site_src.anchors import assign, dump_registry, parse_registry
-from site_src.errors import AnchorError
+from site_src.errors import AnchorError, ContentError
 from site_src.model import AlignedRow, AnchorRegistry, Paragraph
 
 ZH = [
@@ -97,6 +98,12 @@ def test_corrupt_registry_is_reported(tmp_path: Path) -> None:
     with pytest.raises(AnchorError) as info:
         parse_registry("next: 2\nanchors:\n  p1: {}\n  p7: {}\n", path)
     assert str(info.value) == f"{path}:4: p7 is not below next (2) — set next above the largest anchor number"
+    # A syntax error names its line; well-formed YAML that is not plain data (a list
+    # used as a key) is a registry of the wrong shape.
+    with pytest.raises(ContentError, match=rf"^{re.escape(str(path))}:3: YAML syntax error"):
+        parse_registry("next: 2\nanchors:\n  p1: a: b\n", path)
+    with pytest.raises(AnchorError, match=r":1: expected keys 'next' \(number\) and 'anchors' \(mapping\)"):
+        parse_registry("? [a, b]\n: 1\n", path)
 
 
 def test_an_unchanged_registry_is_the_one_loaded() -> None:

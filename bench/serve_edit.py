@@ -15,7 +15,8 @@ browser waits for before it reloads (it polls every 250 ms on top).
 
 Like serve, the aligner's tables are loaded after the first build, and the
 archive-wide files (archive.jsonl, the search index) are made after each rebuild in
-a thread of their own; that time is printed as "afterwards", and waited for before
+a thread of their own, and the garbage collector runs once a second after it
+(``serve.Collector``); that time is printed as "afterwards", and waited for before
 the next edit.  Each edit is undone before the next; medians over ``--runs``.
 ``--profile EDIT`` prints where the first rebuild of that edit spends its time
 (pyinstrument, which must be installed; the profiler slows it somewhat).
@@ -109,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
                     assert not preview.problems, preview.problems
                     start = time.perf_counter()
                     preview.later.wait()
+                    preview.collector.wait()
                     later = time.perf_counter() - start
                     if before == old:
                         times.setdefault(name, []).append(seconds)
                         print(f"{name}: {seconds * 1000:.0f} ms ({preview.made}; full garbage collections "
-                              f"{collected * 1000:.0f} ms), afterwards {later:.1f} s", flush=True)
+                              f"{collected * 1000:.0f} ms), afterwards {later:.1f} s (the collection "
+                              f"{(sum(pauses) - collected) * 1000:.0f} ms)", flush=True)
         print(f"\nN = {args.n}, medians of {args.runs}:")
         for name, values in times.items():
             print(f"  {name}: {statistics.median(values) * 1000:.0f} ms")

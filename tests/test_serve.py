@@ -249,3 +249,37 @@ def test_status_is_held_until_the_next_build(tmp_path: Path) -> None:
     waiting.join(5)
     assert answers and answers[0]["build"] == 1 and answers[0]["ok"] is False
     assert time.monotonic() - start < 2
+
+
+def test_the_collector_is_off_during_a_rebuild_and_runs_once_after(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    from site_src.errors import ContentError
+    from site_src.serve import Collector, Preview
+
+    class Cycle:  # garbage only the cyclic collector can free
+        def __init__(self) -> None:
+            self.me = self
+
+    seen: list[bool] = []
+    made: list[weakref.ref[Cycle]] = []
+
+    def broken():  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        made.append(weakref.ref(Cycle()))
+        raise ContentError(Problem(tmp_path / "site.yaml", 1, "broken", "fix it"))
+    # The collector is the process's: the previews of earlier tests collect a second
+    # after their last build, and would turn it on again in the middle of this one.
+    time.sleep(1.2)
+    preview = Preview(broken, lambda *a: iter(()), lambda a: iter(()), tmp_path, tmp_path / "site",
+                      collector=Collector(delay=0.3))
+    try:
+        preview.rebuild()
+        preview.rebuild()  # a second build before the first's collection: one collection after both
+        assert seen == [False, False] and not gc.isenabled()
+        assert all(ref() is not None for ref in made)  # not collected yet
+        preview.collector.wait()
+        assert gc.isenabled() and all(ref() is None for ref in made)
+    finally:
+        gc.enable()

@@ -1119,15 +1119,20 @@ def script_maps(texts: Iterable[str]) -> ScriptMaps:
     texts = list(texts)
     maps = {}
     for script, (config, _) in SCRIPT_CONFIGS.items():
-        votes: dict[str, Counter[str]] = defaultdict(Counter)
+        # Pairs counted by Counter's C loop: a vote per character was a tenth of a
+        # warm build.
+        votes: Counter[tuple[str, str]] = Counter()
         for text in texts:
             into = converted(config, text)
             if len(into) == len(text):  # else script_fixes replaces the whole text
-                for a, b in zip(text, into):
-                    votes[a][b] += 1
-        # Ties go to the first seen: Counter keeps insertion order.
-        maps[script] = {a: c.most_common(1)[0][0] for a, c in sorted(votes.items())
-                        if c.most_common(1)[0][0] != a}
+                votes.update(zip(text, into))
+        best: dict[str, tuple[str, int]] = {}
+        # Ties go to the first pair seen: Counter keeps insertion order, and only a
+        # larger count displaces the best so far.
+        for (a, b), n in votes.items():
+            if a not in best or n > best[a][1]:
+                best[a] = (b, n)
+        maps[script] = {a: b for a, (b, _) in sorted(best.items()) if b != a}
     return ScriptMaps(hant=maps["hant"], hans=maps["hans"])
 
 

@@ -919,6 +919,9 @@ def test_script_tables_and_fixes_give_opencc() -> None:
             assert convert_segments(segs(text, "", "行業"), maps[script], fixes) == [
                 _converter(config).convert(text), _converter(config).convert("行業")]
     assert script_fixes(segs("開源"), script_maps(["開源"])) == {}  # the table says it all
+    # A tie goes to the conversion seen first.
+    assert "后" not in script_maps(["皇后", "之后"])["hant"]
+    assert script_maps(["之后", "皇后"])["hant"]["后"] == "後"
 
 
 def test_a_conversion_that_changes_length_replaces_its_text_node() -> None:

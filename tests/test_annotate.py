@@ -69,7 +69,9 @@ def test_mentions_cross_script_longest_first_once_per_row_side() -> None:
     glossary = parse_glossary(GLOSSARY, Path("glossary.yaml"))
     rows = [row("p1", zh="李開復認為新質生產力很重要,李開復又說DeepSeek", en="Kai-Fu Lee on new quality productivity"),
             row("p2", zh="“新質生產力”", zh_kind="heading"),
-            row("p3", en="The Metaverse is not Meta.")]
+            row("p3", en="The Metaverse is not Meta."),
+            row("p4", en="SuperMeta, 3Meta and Meta2 are other words."),
+            row("p5", en="Meta, at the very start.")]
     found = [(m.anchor, m.side, m.entity, m.text) for m in find_mentions(rows, glossary)]
     assert found == [
         ("p1", "zh", "kai-fu-lee", "李開復"),  # Simplified alias 李开复 finds the Traditional text
@@ -78,6 +80,7 @@ def test_mentions_cross_script_longest_first_once_per_row_side() -> None:
         ("p1", "en", "kai-fu-lee", "Kai-Fu Lee"),
         ("p1", "en", "new-quality-productivity", "new quality productivity"),
         ("p3", "en", "meta", "Meta"),  # not inside "Metaverse"; headings (p2) are skipped
+        ("p5", "en", "meta", "Meta"),  # nor at the end of a longer word (p4)
     ]
 
 

@@ -47,11 +47,15 @@ SIDES = ("zh", "en")
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+# What normalise drops: every character that is not str.isalnum (\w is isalnum or
+# "_"; the same for every code point, checked in tests/test_anchors.py).
+NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def normalise(text: str) -> str:
     """Compatibility-fold and keep only letters and digits, so whitespace,
     punctuation width and casing never change an anchor."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    return NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def fingerprint(paragraphs: Sequence[Paragraph]) -> Fingerprint | None:
@@ -146,7 +150,10 @@ def assign(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> tuple[tuple[
         merged = dict(old.sides) if old else {}
         merged.update(fp)
         refreshed[anchor] = Entry(anchor, merged, prev=chosen[position - 1] if position else "")
-    texts = {a: {s: normalise("".join(p.text for p in getattr(r, s))) for s in SIDES} for a, r in zip(chosen, rows)}
+    # The live rows' texts, for the aliases of anchors left without a row (most builds
+    # have none, and are spared normalising every row twice).
+    texts = {a: {s: normalise("".join(p.text for p in getattr(r, s))) for s in SIDES}
+             for a, r in zip(chosen, rows)} if free else {}
     for anchor in free:
         refreshed[anchor] = replace(refreshed[anchor], alias=_alias_for(refreshed[anchor], texts, refreshed))
     ordered = sorted(refreshed.values(), key=lambda e: int(e.anchor[1:]))

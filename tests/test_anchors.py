@@ -115,3 +115,11 @@ def test_an_unchanged_registry_is_the_one_loaded() -> None:
     articles = process(ROOT / "content").articles
     assert articles and all(a.registry == a.published for a in articles)
     assert all(a.registry is a.published for a in articles)
+
+
+def test_normalise_keeps_exactly_the_alphanumeric_characters() -> None:
+    import sys
+
+    from site_src.anchors import NOT_ALNUM, normalise
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if (NOT_ALNUM.sub("", c) == c) != c.isalnum()] == []
+    assert normalise("Ｋａｉ-Fu Lee, 李開復:「AI」_2025 ") == "kaifulee李開復ai2025"

@@ -208,7 +208,7 @@ def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int 
         shutil.rmtree(bundle, ignore_errors=True)
         kept = cache / key if cache is not None else None
         if kept is not None and (kept / "pagefind-entry.json").is_file():
-            shutil.copytree(kept, bundle, ignore=shutil.ignore_patterns(FOLD))
+            shutil.copytree(kept, bundle, ignore=shutil.ignore_patterns(FOLD), copy_function=_link)
             continue
         _write_bundle(chunk, bundle)
         if kept is not None:
@@ -272,13 +272,25 @@ def _keep(bundle: Path, kept: Path) -> None:
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".shard-", dir=kept.parent))
-        shutil.copytree(bundle, staging / "bundle")
+        shutil.copytree(bundle, staging / "bundle", copy_function=_link)
         os.rename(staging / "bundle", kept)
     except OSError:
         pass
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _link(source: str, target: str) -> None:
+    """A kept shard's file shared with the site as a hard link where both are on one
+    file system (a copy elsewhere): a warm build of 100 articles spent 0.6 s copying
+    the index.  Sharing is safe because no file of an index is ever written in place:
+    a changed shard is removed and made anew, and the fold table, rewritten on every
+    build, is never kept."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _forget(cache: Path, keys: set[str]) -> None:

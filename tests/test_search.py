@@ -184,6 +184,10 @@ def test_an_unchanged_index_comes_from_the_cache(tmp_path: Path, monkeypatch: py
     made = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     copied = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     assert made == copied and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in made)
+    # Shared with the cache as hard links (one file system here), the fold table aside.
+    entry = tmp_path / "b" / "pagefind" / "pagefind-entry.json"
+    assert entry.stat().st_ino == (cache / next(cache.iterdir()).name / "pagefind-entry.json").stat().st_ino
+    assert (tmp_path / "b" / "pagefind" / "duizhao-fold.json").stat().st_nlink == 1
     # Changed records are indexed afresh (here: the indexer is missing, so it fails).
     with pytest.raises(OutputError, match="could not start the search indexer"):
         write_index(records[1:], tmp_path / "c", cache=cache)

@@ -9,12 +9,29 @@ memory of a 10,000-article build.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal, Sequence, TypeVar
+
+T = TypeVar("T")
 
 Lang = Literal["zh-Hant", "zh-Hans", "en"]
 ParagraphKind = Literal["p", "heading", "caption", "lede"]
+
+
+def constructed_on_load(cls: type[T]) -> type[T]:
+    """Pickle ``cls`` as a call of its constructor with its fields.  The cache holds
+    hundreds of these per article, and a slots dataclass is otherwise unpickled by
+    a Python ``__setstate__`` per object: 2.6 times slower, and a larger pickle."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    get = attrgetter(*names)
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[object, ...]]:
+        values = get(self)
+        return cls, values if len(names) > 1 else (values,)
+    cls.__reduce__ = __reduce__  # type: ignore[assignment, method-assign]
+    return cls
 
 
 # ---------------------------------------------------------------------------
@@ -103,6 +120,7 @@ class AlignmentOverride:
     line: int  # of this entry in alignment.yaml
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Notice:
     """Something the build did not stop for but an editor should see (printed by build.py)."""
@@ -128,6 +146,7 @@ class Correction:
 # ---------------------------------------------------------------------------
 # Cleaning
 # ---------------------------------------------------------------------------
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Change:
     """One logged edit: which rule changed what, where in ``source.txt``."""
@@ -139,6 +158,7 @@ class Change:
     note: str = ""
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Flag:
     """A spot the cleaner could not repair; shown on the page and in the log."""
@@ -150,6 +170,7 @@ class Flag:
     resolved: bool = False  # an editor's correction has since replaced the damaged text
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Line:
     """A kept line of the capture after cleaning, with its origin in source.txt."""
@@ -158,6 +179,7 @@ class Line:
     text: str
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Cut:
     """A block of source lines removed as scrape junk (logged, never silent)."""
@@ -168,6 +190,7 @@ class Cut:
     preview: str
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class CleanResult:
     lines: tuple[Line, ...]
@@ -182,6 +205,7 @@ class CleanResult:
 # ---------------------------------------------------------------------------
 # Segmentation and alignment
 # ---------------------------------------------------------------------------
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Paragraph:
     lang: Lang
@@ -193,6 +217,7 @@ class Paragraph:
     origin: str = ""  # slug of the article whose capture holds this paragraph
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class AlignedRow:
     zh: tuple[Paragraph, ...]

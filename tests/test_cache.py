@@ -369,3 +369,19 @@ def test_a_capture_changed_during_the_build_is_refused(content: Path) -> None:
         capture(archive.get(INTERVIEW).source)
     problem = failed.value.problems[0]
     assert problem.path == source and "changed while the site was being built" in problem.problem
+
+
+def test_cached_objects_come_back_equal_and_shared_as_they_were() -> None:
+    import pickle
+
+    from site_src.model import AlignedRow, Change, CleanResult, Cut, Flag, Line, Notice, Paragraph
+    p = Paragraph("zh-Hant", "正文", speaker="lee", label="李開復", line=3, origin="a")
+    row = AlignedRow((p,), (Paragraph("en", "Text"),), 0.75, "numbers", "p1")
+    clean = CleanResult((Line(1, "甲"),), (Change("pinyin", 1, "網(wǎng)", "網", "residue"),),
+                        (Cut("nav", 1, 2, "首頁"),), (Flag("mojibake", 4, "??", "unrepaired", True),), {"date": "2025"})
+    notice = Notice(Path("x/notes.md"), 2, "moved")
+    for value in (p, row, clean, notice):
+        assert pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) == value
+    # Constructed, not set field by field: a paragraph in two places is still one object.
+    again = pickle.loads(pickle.dumps((p, row), pickle.HIGHEST_PROTOCOL))
+    assert again[0] is again[1].zh[0]

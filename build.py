@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent
 
 def process(content: Path, cache: Cache = NO_CACHE) -> Archive:
     """The pipeline up to the point where pages could be rendered, one line per stage."""
-    archive = load_archive(content)
+    archive = load_archive(content, cache.registry)
     # clean → segment → align → overrides, per article: from the cache where its files
     # are unchanged, the rest on every core.  Overrides come before anchors: they need
     # the registry as loaded to name rows, and assign_article replaces it.

@@ -74,7 +74,11 @@ def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError, encodings: st
     return Problem(path, line, f"not valid {encodings}: byte 0x{data[exc.start]:02x} at column {column}", fix)
 
 
-def load_archive(content_dir: Path) -> Archive:
+# Reads an anchor registry: anchors.parse_registry, or a cache's (Cache.registry).
+RegistryParser = Callable[[str, Path], AnchorRegistry]
+
+
+def load_archive(content_dir: Path, registries: RegistryParser = anchors.parse_registry) -> Archive:
     content_dir = Path(content_dir)
     site_path = content_dir / "site.yaml"
     if not site_path.is_file():
@@ -95,7 +99,7 @@ def load_archive(content_dir: Path) -> Archive:
                                 "add content/articles/<slug>/ with source.txt and article.yaml"))
     for folder in folders:
         try:
-            articles.append(load_article(folder, max_capture))
+            articles.append(load_article(folder, max_capture, registries))
         except DuizhaoError as exc:
             problems.extend(exc.problems)
     problems.extend(_relation_problems(articles))
@@ -149,7 +153,8 @@ def capture(source: Source) -> tuple[str, bytes]:
     return text, raw
 
 
-def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024) -> Article:
+def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024,
+                 registries: RegistryParser = anchors.parse_registry) -> Article:
     slug = folder.name
     problems: list[Problem] = []
     if not schema.SLUG_RE.match(slug):
@@ -175,7 +180,7 @@ def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024) 
     corrections = _optional(corrections_path, schema.corrections, problems, ())
     overrides = _optional(overrides_path, schema.alignment_overrides, problems, ())
     notes = _optional(notes_path, annotate.parse_notes, problems, ())
-    registry = _optional(anchors_path, anchors.parse_registry, problems, AnchorRegistry(1, ()))
+    registry = _optional(anchors_path, registries, problems, AnchorRegistry(1, ()))
     if problems:
         raise ContentError(problems)
     assert meta is not None and source is not None

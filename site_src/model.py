@@ -9,6 +9,7 @@ memory of a 10,000-article build.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from pathlib import Path
@@ -314,6 +315,7 @@ class Related:
 # ---------------------------------------------------------------------------
 # Anchor registry (see site_src.anchors for how rows are matched to it)
 # ---------------------------------------------------------------------------
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     hash: str
@@ -321,6 +323,7 @@ class Fingerprint:
     tail: str
     length: int
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Alias:
     """A published anchor that no longer has a row of its own, and where it now leads.
@@ -340,6 +343,17 @@ class Entry:
     prev: str = ""  # the row before it when it was last published ("" = first row)
     alias: Alias | None = None  # set once the anchor has no row of its own
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return interned_entry, (self.anchor, self.sides, self.prev, self.alias)
+
+
+def interned_entry(anchor: str, sides: dict[str, Fingerprint], prev: str, alias: Alias | None) -> Entry:
+    """An entry read back from the cache, its names interned as ``parse_registry``
+    interns them: "p12", "zh" and "en" recur in every registry of the archive."""
+    return Entry(sys.intern(anchor), {sys.intern(s): f for s, f in sides.items()}, sys.intern(prev), alias)
+
+
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class AnchorRegistry:
     next: int

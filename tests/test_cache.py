@@ -385,3 +385,28 @@ def test_cached_objects_come_back_equal_and_shared_as_they_were() -> None:
     # Constructed, not set field by field: a paragraph in two places is still one object.
     again = pickle.loads(pickle.dumps((p, row), pickle.HIGHEST_PROTOCOL))
     assert again[0] is again[1].zh[0]
+
+
+def test_registries_are_parsed_once_and_a_broken_one_every_time(content: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_src import anchors
+    cache_dir = tmp_path / "cache"
+    first = build.process(content, open_cache(cache_dir))
+    build.write_registries(first)  # the registries a build leaves in the folders
+    parsed: list[str] = []
+    real = anchors.parse_registry
+    monkeypatch.setattr(cache_module, "parse_registry", lambda text, path: (parsed.append(path.parent.name),
+                                                                            real(text, path))[1])
+    loaded = load_archive(content, open_cache(cache_dir).registry)
+    assert sorted(parsed) == sorted([INTERVIEW, OPED, BORROWER])  # the first read of each registry's text
+    parsed.clear()
+    again = load_archive(content, open_cache(cache_dir).registry)
+    assert parsed == [] and [a.registry for a in again.articles] == [a.registry for a in loaded.articles]
+    assert [a.registry for a in again.articles] == [real((a.anchors_path).read_text(encoding="utf-8"), a.anchors_path)
+                                                    for a in again.articles]
+    registry = content / "articles" / OPED / "anchors.yaml"
+    registry.write_text("next: 2\nanchors:\n  p1: {}\n  p7: {}\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ContentError, match=rf"{OPED}/anchors.yaml:4: p7 is not below next"):
+            load_archive(content, open_cache(cache_dir).registry)
+    assert parsed == [OPED, OPED]

@@ -25,7 +25,7 @@ from site_src.annotate import annotate_archive
 from site_src.anchors import assign_article, unresolved
 from site_src.cache import NO_CACHE, Cache, inputs_stamp, open_cache
 from site_src.edition import PREVIEW, build_date, edition_id
-from site_src.errors import DuizhaoError
+from site_src.errors import DuizhaoError, slug_fix
 from site_src.export import export_data
 from site_src.load import load_archive
 from site_src.model import Archive, Article
@@ -135,7 +135,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     archive = process(args.content, cache_of(args))
     slugs = [a.slug for a in archive.articles]
     if args.slug not in slugs:
-        print(f"error: no article '{args.slug}' — choose one of: {', '.join(slugs)}", file=sys.stderr)
+        print(f"error: no article '{args.slug}' — {slug_fix(args.slug, slugs)}", file=sys.stderr)
         return 1
     article = archive.get(args.slug)
     doubtful = [r for r in article.rows if r.confidence < args.threshold]

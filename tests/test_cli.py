@@ -96,8 +96,9 @@ def test_report_lists_doubtful_rows(shipped_content: Path) -> None:
     first = result.stdout.splitlines()[0]
     assert first.startswith("2025-03-bloomberg-china-show: ") and "rows below confidence 0.99" in first
     assert "zh: " in result.stdout and "en: " in result.stdout
-    unknown = run("report", "no-such-article", "--content", str(shipped_content))
-    assert unknown.returncode == 1 and "choose one of:" in unknown.stderr
+    unknown = run("report", "2025-03-bloomberg-china-shows", "--content", str(shipped_content))
+    assert unknown.returncode == 1
+    assert "no article '2025-03-bloomberg-china-shows' — did you mean '2025-03-bloomberg-china-show'?" in unknown.stderr
 
 
 def test_gb18030_capture_published_byte_for_byte(tmp_path: Path) -> None:

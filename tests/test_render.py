@@ -459,6 +459,11 @@ def test_json_is_stable_and_readable(archive: Archive) -> None:
     assert data == article_json(oped())
     assert "今年一月" in data.decode("utf-8")  # not \u-escaped
     assert json.loads(data)["rows"][0]["speaker"] is None
+    # One row a line, whole: an edition's diff names the rows that changed.
+    lines = data.decode("utf-8").split("\n")
+    rows = json.loads(data)["rows"]
+    assert lines[0].endswith('"rows": [') and lines[-2:] == ["]}", ""]
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-2]] == rows and len(rows) > 1
 
 
 # ---------------------------------------------------------------------------

@@ -1148,6 +1148,8 @@ def script_fixes(segments: list[Segment], maps: ScriptMaps) -> dict[str, list[Fi
             if len(wanted) != len(text):
                 out.append((node, 0, len(text), wanted))
                 continue
+            if "".join(map(table.get, text, text)) == wanted:
+                continue  # the table gives it all: most text nodes, checked in C
             run: list[int] = []  # offsets of adjacent wrong characters, fixed as one
             for at, (a, b) in enumerate(zip(text, wanted)):
                 if table.get(a, a) != b:

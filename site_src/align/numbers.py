@@ -29,16 +29,23 @@ def _integers(text: str) -> set[str]:
     return {f"#{n}" for n in _INTEGER.findall(text) if not _YEAR.fullmatch(n)}
 
 
+# Each pattern below is tried only where its fixed word occurs (美元, %, 倍, 月; times,
+# month, dollars): the same matches, and most paragraphs name none of them, so most
+# scans are skipped (finding figures for related passages is a build's every row).
 def zh_numbers(text: str) -> frozenset[str]:
     out: set[str] = set()
-    for num, scale in re.findall(r"(\d+(?:\.\d+)?)\s*(萬億|万亿|億|亿|萬|万)?\s*美元", text):
-        out.add(_money(float(num) * CN_SCALE.get(scale, 1)))
-    out.update(f"{n}%" for n in re.findall(r"(\d+(?:\.\d+)?)\s*%", text))
-    for num in re.findall(r"(\d+|[一兩两二三四五六七八九十])\s*倍", text):
-        out.add(f"{CN_DIGITS.get(num) or int(num)}x")
+    if "美元" in text:
+        for num, scale in re.findall(r"(\d+(?:\.\d+)?)\s*(萬億|万亿|億|亿|萬|万)?\s*美元", text):
+            out.add(_money(float(num) * CN_SCALE.get(scale, 1)))
+    if "%" in text:
+        out.update(f"{n}%" for n in re.findall(r"(\d+(?:\.\d+)?)\s*%", text))
+    if "倍" in text:
+        for num in re.findall(r"(\d+|[一兩两二三四五六七八九十])\s*倍", text):
+            out.add(f"{CN_DIGITS.get(num) or int(num)}x")
     out.update(_YEAR.findall(text))
-    for num in re.findall(r"(\d+|[一兩两二三四五六七八九十])\s*個?个?月", text):
-        out.add(f"{CN_DIGITS.get(num) or int(num)} months")
+    if "月" in text:
+        for num in re.findall(r"(\d+|[一兩两二三四五六七八九十])\s*個?个?月", text):
+            out.add(f"{CN_DIGITS.get(num) or int(num)} months")
     return frozenset(out | _integers(text))
 
 
@@ -47,14 +54,18 @@ def en_numbers(text: str) -> frozenset[str]:
     low = text.lower()
     for num, scale in re.findall(r"\$\s?(\d+(?:\.\d+)?)\s*(tn|trillion|bn|billion|million|m)?\b", low):
         out.add(_money(float(num) * EN_SCALE.get(scale, 1)))
-    for num, scale in re.findall(r"(\d+(?:\.\d+)?)\s*(trillion|billion|million)\s+dollars", low):
-        out.add(_money(float(num) * EN_SCALE[scale]))
-    out.update(f"{n}%" for n in re.findall(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", low))
-    for num in re.findall(r"(\d+|[a-z]+)\s+times\b", low):
-        if num.isdigit() or num in EN_NUMBERS:
-            out.add(f"{EN_NUMBERS.get(num) or int(num)}x")
+    if "dollars" in low:
+        for num, scale in re.findall(r"(\d+(?:\.\d+)?)\s*(trillion|billion|million)\s+dollars", low):
+            out.add(_money(float(num) * EN_SCALE[scale]))
+    if "%" in low or "per" in low:
+        out.update(f"{n}%" for n in re.findall(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", low))
+    if "times" in low:
+        for num in re.findall(r"(\d+|[a-z]+)\s+times\b", low):
+            if num.isdigit() or num in EN_NUMBERS:
+                out.add(f"{EN_NUMBERS.get(num) or int(num)}x")
     out.update(_YEAR.findall(text))
-    for num in re.findall(r"(\d+|[a-z]+)[\s-]+months?\b", low):
-        if num.isdigit() or num in EN_NUMBERS:
-            out.add(f"{EN_NUMBERS.get(num) or int(num)} months")
+    if "month" in low:
+        for num in re.findall(r"(\d+|[a-z]+)[\s-]+months?\b", low):
+            if num.isdigit() or num in EN_NUMBERS:
+                out.add(f"{EN_NUMBERS.get(num) or int(num)} months")
     return frozenset(out | _integers(low))

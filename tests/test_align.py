@@ -61,6 +61,8 @@ def test_amounts_convert_between_languages():
     assert "$5e+13" in zh_numbers("50萬億美元") & en_numbers("a $50tn market")
     assert {"2%", "10x", "2024", "3 months", "#99"} <= zh_numbers("2024 年,2%,提高 10 倍,三個月,99家") & en_numbers(
         "in 2024, 2%, 10 times better, three months, 99 companies")
+    assert {"7%", "10 months", "3x"} <= en_numbers("up 7 per cent over a ten-month run, three times the rate")
+    assert {"7%", "2 months"} <= zh_numbers("增長7%,用了兩个月")
     assert "$5e+10" not in zh_numbers("500億人民幣")  # a currency other than dollars is no match
     assert "#1" not in en_numbers("DeepSeek R1 and 01.AI")  # digits inside names are not numbers
 

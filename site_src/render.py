@@ -48,7 +48,7 @@ import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Iterable, Iterator, TypedDict
+from typing import Any, Collection, Iterable, Iterator, TypedDict
 
 import base64
 import functools
@@ -659,8 +659,24 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         yield "sitemap.xml", sitemap(archive.site, paths)
 
 
+class Environment(jinja2.Environment):
+    """Jinja's environment, looking a dict's keys up first: every page context is
+    made of TypedDicts, and ``row.anchor`` otherwise first asks the dict for an
+    attribute, failing with an exception each time (a fifth of template time).  No
+    context has a key named like a dict method (``items``, ``get`` …), which this
+    would shadow; ``test_render`` checks."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def environment(bytecode: Path | None = None) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         # Parsing and compiling the templates was half of a small build's render time;
         # Jinja checks each entry against its template's source before using it.

@@ -939,3 +939,19 @@ def test_a_conversion_that_changes_length_replaces_its_text_node() -> None:
 def test_indentation_dropped_except_in_preformatted_text() -> None:
     html = "<div>\n   <p>a\n   b</p>\n  <pre>x\n   y</pre>\n  <TEXTAREA>\n  z</TEXTAREA>\n end<style>\n  a {}</style>"
     assert dedent_html(html) == "<div>\n<p>a\nb</p>\n<pre>x\n   y</pre>\n<TEXTAREA>\n  z</TEXTAREA>\nend<style>\n  a {}</style>"
+
+
+def test_no_page_context_key_is_named_like_a_dict_method() -> None:
+    # render.Environment looks a dict's keys up before its attributes, so a key named
+    # "items" would hide the method a template calls (fixes.items()).
+    import typing
+
+    from site_src import render as render_module
+    contexts = [c for c in vars(render_module).values() if typing.is_typeddict(c)]
+    assert len(contexts) > 10
+    clashes = {(c.__name__, k) for c in contexts for k in c.__annotations__ if hasattr(dict, k)}
+    assert clashes == set()
+    env = render_module.environment()
+    assert env.getattr({"anchor": "p1"}, "anchor") == "p1"
+    assert env.getattr({"hant": 1}, "items")() == {"hant": 1}.items()
+    assert isinstance(env.getattr({}, "missing"), jinja2.Undefined)

@@ -87,6 +87,10 @@ NOTE_LABELS = {"note": "Editor's note", "translation": "Translation", "correctio
 KIND_TITLES = {"person": "People", "company": "Companies", "organisation": "Organisations",
                "model": "Models", "product": "Products", "term": "Terms"}
 QUOTE_CONTEXT = 80  # characters kept on each side of a mention quoted on an entity page
+# Articles whose passages an entity page quotes, the newest; older ones are listed by
+# title.  Quoting every article made the page of an entity most articles name grow
+# with the archive: 0.7 MB at 100 articles, some 70 MB at 10,000.
+QUOTED_ARTICLES = 100
 
 
 # ---------------------------------------------------------------------------
@@ -486,6 +490,25 @@ class QuoteGroup(TypedDict):
     quotes: list[QuoteView]
 
 
+class EarlierArticle(TypedDict):
+    """An article an entity page names without quoting it (past ``QUOTED_ARTICLES``)."""
+
+    href: str
+    title: str
+    title_lang: str
+    date: str
+    count: int  # its passages naming the entity
+
+
+@dataclass(frozen=True)
+class EntityQuotes:
+    """What an entity's page shows of the archive: ``quote_groups``."""
+
+    groups: list[QuoteGroup]  # the newest QUOTED_ARTICLES articles, by article in the front page's order
+    earlier: list[EarlierArticle]  # the older ones, in the same order
+    count: int  # passages naming it, in all of them
+
+
 class EntityPage(PageBase):
     id: str
     kind: str
@@ -495,8 +518,10 @@ class EntityPage(PageBase):
     name_hans: str
     description: str
     links: list[ExternalLink]
-    count: int
+    count: int  # passages naming it in the whole archive
+    articles: int  # articles naming it
     groups: list[QuoteGroup]  # by article, in the front page's order
+    earlier: list[EarlierArticle]
 
 
 class EntityEntry(TypedDict):
@@ -649,7 +674,7 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         quoted = quote_groups(archive, {e.id for e in wanted}) if wanted else {}
         for entity in wanted:
             yield page(f"entities/{entity.id}/index.html",
-                       render(env, "entity.html", entity_page(archive, entity, site, quoted.get(entity.id, []))))
+                       render(env, "entity.html", entity_page(archive, entity, site, quoted.get(entity.id))))
     if only is None or only.index:
         yield page("feed.xml", atom_feed(archive))
     yield page("robots.txt", robots(archive.site))
@@ -1485,18 +1510,34 @@ def chinese_name(entity: Entity) -> str:
     return "" if name == entity.name_en else name
 
 
-def quote_groups(archive: Archive, wanted: Collection[str]) -> dict[str, list[QuoteGroup]]:
-    """Entity id → what its page quotes, by article in the front page's order, for
-    the ``wanted`` entities: one pass over the archive for all of them (a pass for
-    each page was 80 passes over every article's mentions)."""
+def quote_groups(archive: Archive, wanted: Collection[str],
+                 quoted: int = QUOTED_ARTICLES) -> dict[str, EntityQuotes]:
+    """Entity id → what its page shows, by article in the front page's order, for the
+    ``wanted`` entities: the passages of the newest ``quoted`` articles naming it,
+    then the older articles by title.  One pass over the archive for all of them (a
+    pass for each page was 80 passes over every article's mentions); an older
+    article's passages are counted, not quoted."""
     groups: dict[str, list[QuoteGroup]] = defaultdict(list)
+    earlier: dict[str, list[EarlierArticle]] = defaultdict(list)
+    counts: Counter[str] = Counter()
     for article in index_order(archive.articles):
         meta = article.meta
-        for entity, found in article_quotes(article, wanted).items():
-            groups[entity].append(QuoteGroup(href=f"{ENTITY_ROOT}articles/{article.slug}/index.html",
-                                             title=meta.title_zh, title_lang=chinese_variety(meta), date=meta.date,
-                                             quotes=found))
-    return groups
+        href = f"{ENTITY_ROOT}articles/{article.slug}/index.html"
+        shown = [(m, p) for m, p in shown_mentions(article) if m.entity in wanted]
+        named = Counter(m.entity for m, _ in shown)
+        found: dict[str, list[QuoteView]] = defaultdict(list)
+        for m, p in shown:
+            if len(groups[m.entity]) < quoted:
+                found[m.entity].append(quote_view(m, p, article.slug))
+        for entity, n in named.items():
+            counts[entity] += n
+            if entity in found:
+                groups[entity].append(QuoteGroup(href=href, title=meta.title_zh, title_lang=chinese_variety(meta),
+                                                 date=meta.date, quotes=found[entity]))
+            else:
+                earlier[entity].append(EarlierArticle(href=href, title=meta.title_zh,
+                                                      title_lang=chinese_variety(meta), date=meta.date, count=n))
+    return {e: EntityQuotes(groups[e], earlier[e], counts[e]) for e in counts}
 
 
 def article_quotes(article: Article, wanted: Collection[str] | None = None) -> dict[str, list[QuoteView]]:
@@ -1508,14 +1549,16 @@ def article_quotes(article: Article, wanted: Collection[str] | None = None) -> d
     return quotes
 
 
-def entity_page(archive: Archive, entity: Entity, site: SiteView, groups: list[QuoteGroup]) -> EntityPage:
-    """``groups``: the entity's ``quote_groups``."""
+def entity_page(archive: Archive, entity: Entity, site: SiteView, quotes: EntityQuotes | None) -> EntityPage:
+    """``quotes``: the entity's ``quote_groups`` (None: no article names it)."""
+    quotes = quotes or EntityQuotes([], [], 0)
     return EntityPage(
         root=ENTITY_ROOT, page_title=f"{entity.name_en} · {archive.site.title}", site=site, edition=archive.edition,
         id=entity.id, kind=entity.kind, kind_title=KIND_TITLES[entity.kind], name_en=entity.name_en,
         name_hant=entity.name_hant, name_hans=entity.name_hans, description=entity.description,
         links=[ExternalLink(title=title, url=url) for title, url in entity.links],
-        count=sum(len(g["quotes"]) for g in groups), groups=groups,
+        count=quotes.count, articles=len(quotes.groups) + len(quotes.earlier), groups=quotes.groups,
+        earlier=quotes.earlier,
     )
 
 

@@ -955,3 +955,22 @@ def test_no_page_context_key_is_named_like_a_dict_method() -> None:
     assert env.getattr({"anchor": "p1"}, "anchor") == "p1"
     assert env.getattr({"hant": 1}, "items")() == {"hant": 1}.items()
     assert isinstance(env.getattr({}, "missing"), jinja2.Undefined)
+
+
+def test_entity_page_quotes_the_newest_articles_and_lists_the_older() -> None:
+    from site_src.render import entity_page, environment, quote_groups, site_view
+    archive = editorial_archive()
+    quotes = quote_groups(archive, {"deepseek", "kai-fu-lee"}, quoted=1)
+    deepseek = quotes["deepseek"]
+    assert [g["href"] for g in deepseek.groups] == [f"../../{OPED_PAGE}"]  # the newest one, quoted
+    assert [(a["href"], a["count"]) for a in deepseek.earlier] == [(f"../../{TALK}", 4)]  # counted, not quoted
+    assert deepseek.count == 5 and quotes["kai-fu-lee"].count == 3 and not quotes["kai-fu-lee"].earlier
+    entity = next(e for e in archive.glossary if e.id == "deepseek")
+    html = render(environment(), "entity.html", entity_page(archive, entity, site_view(archive.site, entities=True), deepseek))
+    page = BeautifulSoup(html.decode("utf-8"), "html.parser")
+    assert page.find(id="mentions-h").get_text() == "Named in 5 passages of 2 articles"
+    assert len(page.select(".mention-group")) == 1 and page.select_one('a[href="#earlier-h"]')
+    older = page.select(".earlier-list li")
+    assert len(older) == 1 and older[0].find("a")["href"] == f"../../{TALK}" and "4 passages" in older[0].get_text()
+    # With the default, every article of this small archive is quoted, and none listed.
+    assert not quote_groups(archive, {"deepseek"})["deepseek"].earlier

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from site_src.clean import mojibake
 from site_src.clean.pinyin import strip_annotations
@@ -81,3 +83,18 @@ def test_repair_must_run_before_readings_are_stripped():
     assert "可能實驗" in repaired(line)
     new, changes, flags = mojibake.repair_line(strip_annotations(line), 1, NETEASE_WORDS)
     assert changes == [] and "?赡軐" in new
+
+
+def test_a_line_found_unsuspicious_has_no_damaged_window() -> None:
+    # repair_line skips lines ``suspect`` clears: it must clear none that has a window.
+    from tests._clean_helpers import ARTICLES, SLUGS
+    lines = [line for slug in SLUGS for line in (ARTICLES / slug / "source.txt").read_text(encoding="utf-8").splitlines()]
+    windowed = [line for line in lines if list(mojibake.windows(line))]
+    assert len(windowed) > 20 and all(mojibake.suspect(line) for line in windowed)
+    assert sum(not mojibake.suspect(line) for line in lines) > len(lines) // 2  # most lines are skipped
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("因為人們僅槿藗儍铋開中文 ,;:!?()@_^€\ue000yàn")), max_size=12))
+def test_suspect_clears_only_lines_without_windows(line: str) -> None:
+    assert mojibake.suspect(line) or not list(mojibake.windows(line))

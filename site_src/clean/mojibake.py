@@ -313,10 +313,30 @@ def vocabulary(text: str) -> frozenset[str]:
     return frozenset(text)
 
 
+# Characters without which a line has no window (see ``suspect``): a reading's "(",
+# the euro sign (byte 0x80), and the ASCII trail bytes.
+_SIGNALS = frozenset("(\u20ac" + _TRAIL_SYMBOLS)
+_MARK_PAIR = re.compile("[" + re.escape("".join(FOLDED)) + "]{2}")
+
+
+def suspect(line: str) -> bool:
+    """Whether ``windows`` could find anything in ``line``: false for most lines,
+    which are then not split into units at all (that was a fifth of a cold build).
+    Every signal ``_window`` accepts needs one of these: a reading or a lost one's
+    ``?…)``, a trail symbol, the euro sign, two folded marks in a row, a private-use
+    code point, or a CJK character a repair could not produce."""
+    chars = set(line)
+    if not chars.isdisjoint(_SIGNALS) or ("?" in chars and ")" in chars) or _MARK_PAIR.search(line):
+        return True
+    return any(lexicon.is_private(c) or (lexicon.is_cjk(c) and not lexicon.plausible(c)) for c in chars)
+
+
 def repair_line(line: str, number: int, known: frozenset[str]) -> tuple[str, list[Change], list[Flag]]:
     """Repair every damaged window of one line; flag the strong ones it cannot.
 
     ``known`` is the article's ``vocabulary``, against which repairs are checked."""
+    if not suspect(line):
+        return line, [], []
     changes: list[Change] = []
     flags: list[Flag] = []
     pieces: list[str] = []

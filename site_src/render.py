@@ -650,7 +650,9 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
     yield page(".nojekyll", b"")
     for name in STATIC_FILES:
         yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
-    for article in archive.articles:
+    # In the order of the data files' paths, which is the search records' order: the
+    # index can then be made while the pages are written (write.BackgroundIndex).
+    for article in sorted(archive.articles, key=lambda a: f"{a.slug}.json"):
         whole = only is None or article.slug in only.articles
         if not whole and article.slug not in only.pages:  # type: ignore[union-attr]
             continue

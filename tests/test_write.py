@@ -68,3 +68,77 @@ def test_failed_build_leaves_site_and_registries_byte_identical(break_content, t
     changed = {k for k in tree(content) if tree(content)[k] != content_before.get(k)}
     assert changed <= {"site.yaml", "articles/2025-12-test-op-ed/article.yaml", "articles/2025-03-test-interview/notes.md"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "content"]  # no staging folder left
+
+
+def data_file(slug: str, rows: int) -> tuple[str, bytes]:
+    import json
+    doc = {"slug": slug, "title": {"zh": "標題", "en": "Title"}, "outlet": {"zh": "網", "en": "Net"}, "date": "2025-01-01",
+           "languages": ["zh-Hant", "en"],
+           "rows": [{"anchor": f"p{i}", "zh": [f"第{i}段 {slug}"], "en": [f"row {i} of {slug}"]} for i in range(1, rows + 1)]}
+    return f"data/{slug}.json", json.dumps(doc, ensure_ascii=False).encode()
+
+
+def index_keys(site: Path) -> list[str]:
+    import json
+    return json.loads((site / "pagefind" / "duizhao-fold.json").read_text(encoding="utf-8"))["keys"]
+
+
+def test_the_search_index_is_made_while_the_pages_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from site_src.search import search_records, write_index
+    from site_src.write import BackgroundIndex
+    monkeypatch.setattr(BackgroundIndex, "SHARD_RECORDS", 20)
+    data = [data_file(f"a{n:02d}", 10) for n in range(8)]  # 80 records: four shards
+    out = tmp_path / "site"
+    seen_early: list[bool] = []
+
+    def files():  # type: ignore[no-untyped-def]
+        yield "search.html", b"<!doctype html>"
+        yield from data
+        # Before the writer is done, the first shards are already in the staging folder.
+        deadline = time.monotonic() + 30
+        while not (early := list(tmp_path.glob(".site.new-*/pagefind/pagefind-entry.json"))) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen_early.append(bool(early))
+        yield "index.html", b"<!doctype html>"
+    write_site(files(), out)
+    assert seen_early == [True]
+    # The same shards as an index made at the end from the records in path order.
+    write_index(search_records(dict(data)), tmp_path / "end", shard_records=20)
+    assert index_keys(out) == index_keys(tmp_path / "end") and len(index_keys(out)) == 4
+
+
+def test_data_files_out_of_order_are_indexed_at_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_src.search import search_records, write_index
+    from site_src.write import BackgroundIndex
+    monkeypatch.setattr(BackgroundIndex, "SHARD_RECORDS", 20)
+    data = [data_file(f"a{n:02d}", 10) for n in range(6)]
+    write_site([("search.html", b"x"), *data[3:], *data[:3]], tmp_path / "site")
+    write_index(search_records(dict(data)), tmp_path / "end", shard_records=20)
+    assert index_keys(tmp_path / "site") == index_keys(tmp_path / "end")
+
+
+def test_an_index_that_fails_early_fails_the_build_before_the_last_page(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from site_src import search
+    from site_src.write import BackgroundIndex
+    monkeypatch.setattr(BackgroundIndex, "SHARD_RECORDS", 20)
+    monkeypatch.setattr(search, "executable", lambda: tmp_path / "no-such-pagefind")
+    write_site([("index.html", b"old")], tmp_path / "site")
+    pages: list[str] = []
+
+    def files():  # type: ignore[no-untyped-def]
+        yield "search.html", b"x"
+        for n in range(400):  # far more than the failed indexer lets through
+            pages.append(str(n))
+            time.sleep(0.01)  # a page takes a while to render
+            yield data_file(f"a{n:03d}", 10)
+    with pytest.raises(OutputError, match="could not start the search indexer"):
+        write_site(files(), tmp_path / "site")
+    assert len(pages) < 400
+    assert (tmp_path / "site" / "index.html").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging folder left

@@ -85,7 +85,6 @@ class Cache:
             # A cache that cannot be written only makes the next build slower.
             Path(tmp).unlink(missing_ok=True)
 
-
     def _read(self, key: str) -> object:
         if self.folder is None:
             return None

@@ -323,6 +323,7 @@ class Fingerprint:
     tail: str
     length: int
 
+
 @constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Alias:

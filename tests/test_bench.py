@@ -153,3 +153,27 @@ def test_report_gives_the_issues_targets_as_ratios_of_the_run():
     assert "* warm duizhao / Hugo: 40.0× wall, 40.0× CPU (target: at most 2×)" in text
     assert "* cold duizhao / pelican: 16.00× wall (target: at most 0.33×)" in text
     assert "mkdocs" not in text  # no line for a peer that was not run
+    assert "again, same folder" not in text
+
+
+def test_report_gives_the_unchanged_rebuild_against_hugo():
+    import run
+
+    sample = run.Sample
+    results = {100: {"duizhao-warm": (sample(8.0, 8.0, 150), 6000), "duizhao-again": (sample(0.3, 0.3, 90), 0),
+                     "hugo": (sample(0.2, 0.2, 100), 105)}}
+    text = run.report(results, 3, 1)
+    assert "* duizhao again, same folder / Hugo: 1.5× wall, 1.5× CPU (target: at most 2×)" in text
+    assert "| duizhao-again | 0.30 | 0.30 | 90 | 0 | — | — | — |" in text
+
+
+def test_the_unchanged_rebuild_needs_the_warm_build_before_it(tmp_path):
+    import run
+
+    with pytest.raises(SystemExit, match="list duizhao-warm before it"):
+        run.jobs(1, 1, tmp_path, ("duizhao-again", "duizhao-warm"))
+    jobs, out = run.jobs(1, 1, tmp_path / "ok", ("duizhao-warm", "duizhao-again"))
+    again = jobs[1].command(out / "duizhao-again")
+    # Into the folder the warm build writes, with the same content and cache.
+    assert again[again.index("--out") + 1] == str(out / "duizhao-warm")
+    assert again == jobs[0].command(out / "duizhao-warm")

@@ -5,8 +5,10 @@
 Makes the archive of ``make_archive.py N`` (or reuses it in ``--work``), builds it
 once as serve does (from the cache in ``--work`` if it has one), then makes
 three edits an editor makes, one at a time, and times ``Preview.rebuild`` for each:
-from the list of changed files to the last file of the site rewritten — what the
-browser waits for before it reloads (it polls every 250 ms on top).
+from the list of changed files to the last file of the site rewritten, and, where the
+rebuild shows the edited articles' pages before it searches related passages again
+(``Preview.first``), until those pages were in place: what the browser waits for
+before it reloads (it holds a status request open and learns of a build at once).
 
 * **note**: a note added to an article's ``notes.md``;
 * **source**: one word of a body line changed in an article's ``source.txt`` (an
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                     pauses.append(time.perf_counter() - started[0])
         gc.callbacks.append(timed)
         times: dict[str, list[float]] = {}
+        firsts: dict[str, list[float]] = {}  # where the edited pages came first
         for _ in range(args.runs):
             for name, (path, old, new) in edits(content).items():
                 for before, after in ((old, new), (new, old)):
@@ -114,12 +117,18 @@ def main(argv: list[str] | None = None) -> int:
                     later = time.perf_counter() - start
                     if before == old:
                         times.setdefault(name, []).append(seconds)
-                        print(f"{name}: {seconds * 1000:.0f} ms ({preview.made}; full garbage collections "
+                        if preview.first:
+                            firsts.setdefault(name, []).append(preview.first)
+                        shown = f", edited pages shown after {preview.first * 1000:.0f} ms" if preview.first else ""
+                        print(f"{name}: {seconds * 1000:.0f} ms ({preview.made}{shown}; full garbage collections "
                               f"{collected * 1000:.0f} ms), afterwards {later:.1f} s (the collection "
                               f"{(sum(pauses) - collected) * 1000:.0f} ms)", flush=True)
         print(f"\nN = {args.n}, medians of {args.runs}:")
         for name, values in times.items():
-            print(f"  {name}: {statistics.median(values) * 1000:.0f} ms")
+            shown = firsts.get(name, [])
+            print(f"  {name}: {statistics.median(values) * 1000:.0f} ms"
+                  + (f" (edited pages shown after {statistics.median(shown) * 1000:.0f} ms in {len(shown)} of "
+                     f"{len(values)})" if shown else ""))
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -44,7 +44,7 @@ from .errors import ContentError, Problem
 from .load import reload_articles
 from .model import Archive, Article
 from .prepare import prepare_archive
-from .render import Lookups, Selection, article_quotes, lookups_after, lookups_for
+from .render import Lookups, Selection, article_quotes, lookups_after, lookups_for, lookups_over
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,31 @@ def plan(content: Path, changed: Iterable[Path], archive: Archive) -> Edit | Non
     return {slug: frozenset(names) for slug, names in edit.items()}
 
 
+@dataclass(frozen=True)
+class Edited:
+    """An edit's articles prepared and annotated, their related passages as before the
+    edit: all that the edited articles' own pages need but those lists (``finish``
+    makes them again when the edit moved what they are made of)."""
+
+    archive: Archive
+    fresh: frozenset[str]  # the articles prepared again
+    items: dict[str, RowItems]  # every article's row items, after the edit
+    lookups: Lookups  # after the edit: related passages change none of them
+
+    def settled(self, last: Built) -> bool:
+        """Whether every related passage list stands as it was (``finish`` only selects
+        pages): nothing they are made of changed, nor the articles' order."""
+        return _same_order(self.archive, last.archive) and all(self.items[s] == last.items[s] for s in self.fresh)
+
+
 def update(last: Built, edit: Edit, cache: Cache) -> tuple[Built, Selection | None]:
     """The archive after ``edit``, and the pages to make again (None: all of them).
+    Raises ContentError as a full build would."""
+    return finish(last, edited(last, edit, cache))
+
+
+def edited(last: Built, edit: Edit, cache: Cache) -> Edited:
+    """The first part of ``update``: every article the edit reaches, made again.
     Raises ContentError as a full build would."""
     old = last.archive
     archive = reload_articles(old, edit)
@@ -94,27 +117,36 @@ def update(last: Built, edit: Edit, cache: Cache) -> tuple[Built, Selection | No
     sub = prepare_archive(replace(archive, articles=tuple(a for a in archive.articles if a.slug in touched)), cache)
     problems: list[Problem] = []
     fresh = {a.slug: annotate_article(assign_article(a), archive.glossary, problems) for a in sub.articles}
-    articles = tuple(fresh.get(a.slug, a) for a in archive.articles)
+    articles = tuple(replace(fresh[a.slug], related=old.get(a.slug).related) if a.slug in fresh else a
+                     for a in archive.articles)
     problems += check_links(archive.links, articles, archive.content_dir / "links.yaml")
     if problems:
         raise ContentError(problems)
-
+    archive = replace(archive, articles=articles, edition=old.edition)
     items = {**last.items, **{slug: row_items(a) for slug, a in fresh.items()}}
-    same_order = [a.slug for a in articles] == [a.slug for a in old.articles]
-    if same_order and all(items[s] == last.items[s] for s in fresh):
-        # Nothing related passages are made of has changed: every list stands.
-        articles = tuple(replace(a, related=old.get(a.slug).related) if a.slug in fresh else a for a in articles)
+    return Edited(archive, frozenset(fresh), items, lookups_after(last.lookups, old, archive, frozenset(fresh)))
+
+
+def finish(last: Built, step: Edited) -> tuple[Built, Selection | None]:
+    """The second part of ``update``: related passages made again where the edit moved
+    what they are made of (at 10,000 articles, seconds), and the pages to make again."""
+    old, archive, lookups = last.archive, step.archive, step.lookups
+    if step.settled(last):
         moved: set[str] = set()
     else:
-        redo = _items_moved(last.items, items, fresh) if same_order else None
-        related = related_passages(articles, archive.site.related, items, redo,
+        redo = _items_moved(last.items, step.items, step.fresh) if _same_order(archive, old) else None
+        related = related_passages(archive.articles, archive.site.related, step.items, redo,
                                    before={a.slug: a.related for a in old.articles} if redo is not None else None)
-        moved = {a.slug for a in articles if related.get(a.slug, ()) != old.get(a.slug).related}
-        articles = tuple(replace(a, related=related.get(a.slug, ())) for a in articles)
-    archive = replace(archive, articles=articles, edition=old.edition)
-    # Related passages that moved change no lookup: only the fresh articles count.
-    now = Built(archive, items, lookups_after(last.lookups, old, archive, frozenset(fresh)))
-    return now, select(last, now, frozenset(fresh), moved)
+        moved = {a.slug for a in archive.articles if related.get(a.slug, ()) != old.get(a.slug).related}
+        archive = replace(archive, articles=tuple(replace(a, related=related.get(a.slug, ()))
+                                                  for a in archive.articles))
+        lookups = lookups_over(lookups, archive)
+    now = Built(archive, step.items, lookups)
+    return now, select(last, now, step.fresh, moved)
+
+
+def _same_order(archive: Archive, other: Archive) -> bool:
+    return [a.slug for a in archive.articles] == [a.slug for a in other.articles]
 
 
 def _items_moved(before: dict[str, RowItems], after: dict[str, RowItems], fresh: Collection[str]) -> set[str] | None:

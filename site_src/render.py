@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator, TypedDict
 
@@ -599,6 +599,13 @@ def lookups_after(old: Lookups, before: Archive, archive: Archive, touched: Coll
         english_names=speaker_names(archive) if renamed else old.english_names,
         flags={**old.flags, **{s: open_flags(archive.get(s)) for s in touched}},
     )
+
+
+def lookups_over(lookups: Lookups, archive: Archive) -> Lookups:
+    """``lookups`` holding the articles of ``archive``, which differ from those it was
+    made of only in their related passages (what no lookup is derived from)."""
+    return replace(lookups, groups=tuple((source, tuple(archive.get(a.slug) for a in arts))
+                                         for source, arts in lookups.groups))
 
 
 def compare_pages(groups: Groups) -> dict[str, str]:

@@ -18,9 +18,14 @@
   problems (``file:line: problem — fix``) are shown over every page.  Serve adds one
   script to the HTML it sends, never to the files: ``/_duizhao/overlay.js``, which
   asks ``/_duizhao/status?after=n`` (``{"build": n, "ok": …, "problems": [...],
-  "made": …}``, held until a build after ``n`` ends, so the page learns of it at
-  once), reloads the page when a new good build is in place, and shows or clears
-  the overlay.
+  "made": …, "pages": [...]}``, held until a build after ``n`` ends, so the page
+  learns of it at once), reloads the page when a new good build rewrote its file
+  (``pages``: the files the builds after ``n`` rewrote; ``n`` is the build the page
+  was sent from, written into the script's tag), and shows or clears the overlay.
+* An edit that moves related passages (new or changed mentions or figures) is put
+  in place in two builds: first the edited articles' own files, at once, then, once
+  related passages are searched again (at 10,000 articles, seconds), the other
+  pages they show on (``Preview._first``).
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ import threading
 import time
 import traceback
 import urllib.parse
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -42,12 +48,12 @@ import watchfiles
 from .cache import NO_CACHE, Cache
 from .edition import LiveDigests, build_date
 from .errors import DuizhaoError, OutputError, Problem
-from .incremental import Built, built, plan, update
+from .export import ARCHIVE_JSONL
+from .incremental import Built, Edited, built, edited, finish, plan
 from .model import Archive
 from .prepare import warm
 from .render import Lookups, Selection
 from .search import write_index
-from .export import ARCHIVE_JSONL
 from .write import (Files, SearchFeed, data_changed, recorded, replace_file, update_site, write_registries,
                     write_site)
 
@@ -57,12 +63,24 @@ STEP_MS, DEBOUNCE_MS = 30, 400
 POLL_MS = 300  # between looks, where the system cannot report changes
 STATUS, OVERLAY = "/_duizhao/status", "/_duizhao/overlay.js"
 WAIT = 20.0  # seconds a status request with ?after= is held when no build comes
-SCRIPT_TAG = f'<script src="{OVERLAY}"></script>'.encode()
+SCRIPT_TAG = '<script src="%s" data-build="%d"></script>'  # % (OVERLAY, the build the page is sent from)
+MANY = 1000  # rewritten files a status names at most (a page reloads after a build that rewrote more)
+HISTORY = 64  # builds whose rewritten pages status() can name; a page that has slept through more reloads
 
 # Plain DOM, no dependencies: it runs on pages whose own scripts may be what is broken.
 OVERLAY_JS = """\
 (function () {
-  var seen = null;
+  // The build the page was sent from (the server writes it into this script's tag).
+  var mark = document.currentScript && document.currentScript.getAttribute("data-build");
+  var seen = mark ? Number(mark) : null;
+  // Whether the builds since the one seen rewrote this page's file (pages: null when
+  // the server cannot tell, e.g. after a full build).
+  function rewritten(status) {
+    if (!status.pages) return true;
+    var here = decodeURIComponent(location.pathname).replace(/^\\/+/, "");
+    if (here === "" || here.charAt(here.length - 1) === "/") here += "index.html";
+    return status.pages.indexOf(here) >= 0;
+  }
   function show(status) {
     var box = document.getElementById("duizhao-overlay");
     if (status.ok) { if (box) box.remove(); return; }
@@ -92,7 +110,7 @@ OVERLAY_JS = """\
   function poll() {
     var url = "/_duizhao/status" + (seen === null ? "" : "?after=" + seen);
     fetch(url, {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (status) {
-      if (seen !== null && status.build !== seen && status.ok) { location.reload(); return; }
+      if (seen !== null && status.build !== seen && status.ok && rewritten(status)) { location.reload(); return; }
       seen = status.build;
       show(status);
       poll();
@@ -218,11 +236,15 @@ class Preview:
     build: int = 0
     problems: tuple[str, ...] = ()
     made: str = ""  # what the last good build did, for the console
+    started: float = 0.0  # perf_counter at the start of the last rebuild
+    first: float = 0.0  # seconds until its edited articles' pages were in place (0: it had one step)
     written: dict[str, str] = field(default_factory=dict)  # path → hash of the bytes in out
     last: Built | None = None  # the last good build, what an incremental one starts from
     search: SearchFeed = field(default_factory=SearchFeed)  # the search records of the files in out
     unbuilt: set[Path] = field(default_factory=set)  # changed since the last good build
     ours: dict[Path, tuple[int, int]] = field(default_factory=dict)  # content files the builds wrote: (mtime, size)
+    # (build, the site's files it rewrote or deleted; None: too many to name, or all)
+    rewrote: deque[tuple[int, frozenset[str] | None]] = field(default_factory=lambda: deque(maxlen=HISTORY))
     lock: threading.Lock = field(default_factory=threading.Lock)
     later: Later = field(default_factory=Later)
     collector: Collector = field(default_factory=Collector)
@@ -239,14 +261,26 @@ class Preview:
         with self.done:
             if after is not None:
                 self.done.wait_for(lambda: self.build != after, timeout=wait)
-            return {"build": self.build, "ok": not self.problems, "problems": list(self.problems), "made": self.made}
+            return {"build": self.build, "ok": not self.problems, "problems": list(self.problems), "made": self.made,
+                    "pages": self._rewritten_since(after)}
+
+    def _rewritten_since(self, after: int | None) -> list[str] | None:
+        """The site's files rewritten or deleted by the builds after ``after``; None when
+        that is not known (no ``after``, or builds too long ago or of the whole site)."""
+        if after is None or after > self.build:
+            return None
+        builds = {n: pages for n, pages in self.rewrote if n > after}
+        if len(builds) != self.build - after or any(pages is None for pages in builds.values()):
+            return None
+        return sorted(set().union(*builds.values()))  # type: ignore[arg-type]
 
     def rebuild(self, changed: Iterable[Path] | None = None) -> float:
         """Build and bring ``out`` up to date; on failure keep it and record why.
         ``changed``: the files changed since the last rebuild (None: build
         everything); when they all lie in article folders only what they can reach
         is built again (site_src.incremental).  Returns the seconds it took."""
-        start = time.perf_counter()
+        start = self.started = time.perf_counter()
+        self.first = 0.0
         if changed is None:
             self.digests = LiveDigests(self.content)
         else:
@@ -264,10 +298,7 @@ class Preview:
             written, search, problems, made = self.written, self.search, (traceback.format_exc(),), ""
         finally:
             self.collector.release()
-        with self.done:
-            self.written, self.search, self.problems, self.build = written, search, problems, self.build + 1
-            self.made = made or self.made
-            self.done.notify_all()
+        self._publish(written, search, problems, made)
         return time.perf_counter() - start
 
     def _archive_wide(self, archive: Archive, search: SearchFeed) -> Callable[[], str]:
@@ -298,10 +329,14 @@ class Preview:
 
     def _build(self, changed: frozenset[Path] | None) -> tuple[dict[str, str], SearchFeed, str]:
         edit = plan(self.content, changed, self.last.archive) if changed is not None and self.last else None
+        before = self.written
         if edit is None:
             last, selection = built(self.process()), None
         else:
-            last, selection = update(self.last, edit, self.cache)  # type: ignore[arg-type]
+            step = edited(self.last, edit, self.cache)  # type: ignore[arg-type]
+            if not step.settled(self.last):  # type: ignore[arg-type]
+                self._first(step)
+            last, selection = finish(self.last, step)  # type: ignore[arg-type]
         files = self.pages(last.archive, selection, last.lookups)
         index = self.cache.index()
         moved_data = False
@@ -319,7 +354,7 @@ class Preview:
             # A page stops being made only if its article no longer has both languages.
             owned = frozenset(f"data/{slug}.tmx" for slug in selection.articles)
             written = update_site(files, self.out, self.written, index, owned, search)
-            moved_data = data_changed(self.written, written)
+            moved_data = data_changed(before, written)
             if moved_data:
                 # Made afterwards, so no longer known by hash: the next full build writes it.
                 written.pop(ARCHIVE_JSONL, None)
@@ -328,11 +363,11 @@ class Preview:
             self._wrote(write_registries(last.archive))
             made = "everything"
         else:
-            edited = [a for a in last.archive.articles if a.slug in selection.articles]
+            remade = [a for a in last.archive.articles if a.slug in selection.articles]
             # The changelog names the edition the new anchors appear in.
             edition = (self.digests.edition(build_date())
-                       if any(a.registry != a.published for a in edited) else last.archive.edition)
-            self._wrote(write_registries(replace(last.archive, articles=tuple(edited), edition=edition)))
+                       if any(a.registry != a.published for a in remade) else last.archive.edition)
+            self._wrote(write_registries(replace(last.archive, articles=tuple(remade), edition=edition)))
             made = (f"{len(selection.articles)} article(s), {len(selection.pages)} other article page(s), "
                     f"{len(selection.entities)} entity page(s)"
                     + (", the index" if selection.index else "")
@@ -340,6 +375,30 @@ class Preview:
         self.last = last
         return written, search, made
 
+
+    def _first(self, step: Edited) -> None:
+        """The edited articles' own files, written and announced as a build before the
+        related passages are searched again (at 10,000 articles, seconds): the browser
+        shows the edit at once, the lists of related passages a moment later.  Those
+        lists are the edited rows' lists from before the edit until then."""
+        only = Selection(articles=step.fresh)
+        search = SearchFeed(self.search.page, dict(self.search.found))
+        owned = frozenset(f"data/{slug}.tmx" for slug in step.fresh)
+        written = update_site(self.pages(step.archive, only, step.lookups), self.out, self.written,
+                              self.cache.index(), owned, search)
+        self._publish(written, search, (), f"{len(step.fresh)} article(s); related passages next")
+        self.first = time.perf_counter() - self.started
+
+    def _publish(self, written: dict[str, str], search: SearchFeed, problems: tuple[str, ...], made: str) -> None:
+        """A build is in place: the browser may reload."""
+        with self.done:
+            changed = {p for p in written.keys() | self.written.keys() if written.get(p) != self.written.get(p)}
+            # A first build, or one that rewrote much: every page reloads.
+            known = self.written and len(changed) <= MANY
+            self.rewrote.append((self.build + 1, frozenset(changed) if known else None))
+            self.written, self.search, self.problems, self.build = written, search, problems, self.build + 1
+            self.made = made or self.made
+            self.done.notify_all()
 
     def warm_up(self) -> str:
         """What the first edit would otherwise wait for, done in the background after
@@ -385,7 +444,8 @@ def report(preview: Preview, seconds: float) -> None:
     for problem in status["problems"]:  # type: ignore[attr-defined]
         print(f"error: {problem}", file=sys.stderr)
     state = f"built ({preview.made})" if status["ok"] else "build failed, serving the last good site"
-    print(f"{state} in {seconds * 1000:.0f} ms", flush=True)
+    shown = f"edited page(s) shown after {preview.first * 1000:.0f} ms, " if preview.first and status["ok"] else ""
+    print(f"{shown}{state} in {seconds * 1000:.0f} ms", flush=True)
 
 
 def handler(preview: Preview) -> type[http.server.SimpleHTTPRequestHandler]:
@@ -407,10 +467,11 @@ def handler(preview: Preview) -> type[http.server.SimpleHTTPRequestHandler]:
             if local.is_dir() and path.endswith("/"):
                 local = local / "index.html"
             if local.suffix == ".html" and local.is_file():
+                build = preview.build  # before the file is read: the page is of this build or a later one
                 page = local.read_bytes()
+                tag = (SCRIPT_TAG % (OVERLAY, build)).encode()
                 at = page.rfind(b"</body>")
-                self._send(page[:at] + SCRIPT_TAG + page[at:] if at >= 0 else page + SCRIPT_TAG,
-                           "text/html; charset=utf-8")
+                self._send(page[:at] + tag + page[at:] if at >= 0 else page + tag, "text/html; charset=utf-8")
                 return
             super().do_GET()
 

@@ -163,3 +163,39 @@ def test_a_new_article_folder_rebuilds_everything(served: Preview, tmp_path: Pat
     rebuild(served, folder / "source.txt")
     assert served.made == "everything"
     assert_same_as_full_build(served, tmp_path, "after")
+
+
+def test_the_edited_pages_come_first_when_related_passages_must_be_searched_again(
+        served: Preview, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_src.serve as serve
+
+    page = served.out / "articles" / NETEASE / "index.html"
+    seen: list[tuple[dict[str, object], str]] = []
+
+    def finish(last, step):  # type: ignore[no-untyped-def]
+        # Where serve stands when it starts on the related passages.
+        seen.append((served.status(), page.read_text(encoding="utf-8")))
+        return real_finish(last, step)
+
+    real_finish = serve.finish
+    monkeypatch.setattr(serve, "finish", finish)
+    start = served.build
+    before = dict(served.written)
+    rebuild(served, edit(served.content / "articles" / NETEASE / "source.txt", "不難理解",
+                         "不難理解(吳恩達和Raj Reddy也說過,2031年)"))
+    (status, text), = seen
+    # The edited article's page was in place and announced (the browser reloads) ...
+    assert status["ok"] and status["build"] == start + 1 and "related passages next" in status["made"]
+    assert "也說過,2031年" in text
+    # ... and then the pages of the other articles whose related passages moved.
+    assert served.build == start + 2 and 0 < served.first
+    others = {p for p in served.written if served.written[p] != before.get(p)
+              and p.startswith("articles/") and NETEASE not in p and PHOENIX not in p}
+    assert others
+    assert_same_as_full_build(served, tmp_path, "after")
+
+    # A note moves no related passage: one step.
+    seen.clear()
+    rebuild(served, append(served.content / "articles" / NETEASE / "notes.md", "\n## p1 note\nAdded.\n"))
+    assert [s["build"] for s, _ in seen] == [start + 2]  # no step was announced before finish
+    assert served.build == start + 3 and served.first == 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from site_src.edition import build_date, edition_id
-from site_src.errors import RenderError, Problem
+from site_src.errors import Problem, RenderError
 from site_src.write import recorded, update_site, write_site
 from tests.conftest import ROOT
 
@@ -91,7 +92,7 @@ def test_failed_rebuild_keeps_last_good_site_and_shows_the_problems(fixture_arch
         first = fetch_json(url + "_duizhao/status")["build"]  # type: ignore[index]
         page = url + "articles/2025-03-test-interview/"
         good = fetch(page)
-        assert good and '<script src="/_duizhao/overlay.js"></script>' in good
+        assert good and re.search(r'<script src="/_duizhao/overlay.js" data-build="\d+"></script>', good), good
         # The preview names no published edition (site_src.serve explains why).
         assert '<span class="edition-id">preview</span>' in good
         # Only served pages carry the overlay: the files, which get published, never do.
@@ -103,7 +104,9 @@ def test_failed_rebuild_keeps_last_good_site_and_shows_the_problems(fixture_arch
         assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("ok") is False), "failure not shown"
         status = fetch_json(url + "_duizhao/status")
         assert status and any(f"{corrections}:1:" in p for p in status["problems"])
-        assert fetch(page) == good, "the last good site is still served"
+        # (The overlay's tag names the build the page is sent from: that has moved on.)
+        build_mark = re.compile(r' data-build="\d+"')
+        assert build_mark.sub("", fetch(page) or "") == build_mark.sub("", good), "the last good site is still served"
 
         corrections.unlink()
         assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("ok") is True), "overlay not cleared"
@@ -159,8 +162,11 @@ def test_an_edit_in_an_article_folder_rebuilds_that_article_and_no_more(fixture_
                           + "問:明年呢?\n李開復:明年會更多。\nQ: And next year?\nA: More next year.\n", encoding="utf-8")
         page = url + "articles/2025-03-test-interview/"
         assert wait_for(lambda: "明年會更多" in (fetch(page) or "")), "no rebuild after editing source.txt"
+        # New rows change related passages: the article's own pages are put in place
+        # (one build) before they are searched again (a second).
+        assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("build") == first + 2)
         status = fetch_json(url + "_duizhao/status")
-        assert status and status["ok"] and status["build"] == first + 1
+        assert status and status["ok"] and status["build"] == first + 2
         assert status["made"].startswith("1 article(s)"), status["made"]
         # Its changelog names the edition a build of this content would publish, though
         # serve hashed only the edited file to work it out.
@@ -168,7 +174,7 @@ def test_an_edit_in_an_article_folder_rebuilds_that_article_and_no_more(fixture_
         assert f"## Edition {edition_id(fixture_archive, build_date())}\n" in changelog
         # The registry the rebuild wrote is not an edit: no second rebuild follows.
         time.sleep(1.5)
-        assert fetch_json(url + "_duizhao/status")["build"] == first + 1  # type: ignore[index]
+        assert fetch_json(url + "_duizhao/status")["build"] == first + 2  # type: ignore[index]
     finally:
         stop(proc)
 
@@ -283,3 +289,31 @@ def test_the_collector_is_off_during_a_rebuild_and_runs_once_after(tmp_path: Pat
         assert gc.isenabled() and all(ref() is None for ref in made)
     finally:
         gc.enable()
+
+
+def test_status_names_the_pages_rewritten_since_the_build_a_page_was_sent_from(tmp_path: Path) -> None:
+    from site_src.serve import HISTORY, MANY, Preview
+    from site_src.write import SearchFeed
+
+    preview = Preview(lambda: None, lambda *a: iter(()), lambda a: iter(()),  # type: ignore[arg-type, return-value]
+                      tmp_path, tmp_path / "site")
+
+    def publish(written: dict[str, str]) -> None:
+        preview._publish(written, SearchFeed(), (), "")
+
+    publish({"a.html": "1", "b.html": "1"})  # the first build: every page is new
+    publish({"a.html": "2", "b.html": "1"})
+    publish({"a.html": "2"})  # b.html is no longer made
+    assert preview.status(after=2)["pages"] == ["b.html"]
+    assert preview.status(after=1)["pages"] == ["a.html", "b.html"]
+    assert preview.status(after=3, wait=0)["pages"] == []
+    assert preview.status(after=0)["pages"] is None  # across the first build: reload
+    assert preview.status()["pages"] is None  # not asked since when
+    publish({"a.html": "2", "b.html": "2"})
+    many = {f"{n}.html": "x" for n in range(MANY + 1)}
+    publish({**many, "a.html": "2", "b.html": "2"})
+    assert preview.status(after=3)["pages"] is None  # too many to name
+    for n in range(HISTORY):
+        publish({**many, "a.html": str(n), "b.html": "2"})
+    assert preview.status(after=preview.build - HISTORY)["pages"] == ["a.html"]
+    assert preview.status(after=preview.build - HISTORY - 1)["pages"] is None  # older than the history

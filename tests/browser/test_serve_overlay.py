@@ -38,3 +38,34 @@ def test_overlay_shows_the_error_and_goes_when_fixed(browser, fixture_archive: P
     finally:
         context.close()
         stop(proc)
+
+
+def test_a_page_reloads_when_a_build_rewrote_it_and_not_otherwise(browser, fixture_archive: Path,  # type: ignore[no-untyped-def]
+                                                                  tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc: subprocess.Popen[str] = start_serve(fixture_archive, tmp_path / "site", port)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    try:
+        assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("ok") is True), "no first build"
+        page = watched_page(context)
+        page.goto(url + "articles/2025-03-test-interview/")
+        page.evaluate("window.kept = 1")  # gone if the page reloads
+        build = fetch_json(url + "_duizhao/status")["build"]  # type: ignore[index]
+
+        # Another article's note: this page's file is not rewritten, it stays as it is.
+        (fixture_archive / "articles/2025-12-test-op-ed/notes.md").write_text(
+            "## p1 note\nAn editor's note on the other article.\n", encoding="utf-8")
+        assert wait_for(lambda: (fetch_json(url + "_duizhao/status") or {}).get("build", 0) > build)
+        page.wait_for_timeout(1000)
+        assert page.evaluate("window.kept") == 1
+
+        # Its own note: rewritten, so it reloads and shows the note.
+        (fixture_archive / "articles/2025-03-test-interview/notes.md").write_text(
+            "## p1 note\nAn editor's note on this article.\n", encoding="utf-8")
+        page.get_by_text("An editor's note on this article.").wait_for(timeout=30_000)
+        assert page.evaluate("window.kept") is None
+        assert page.errors == [] and page.foreign == []  # type: ignore[attr-defined]
+    finally:
+        context.close()
+        stop(proc)

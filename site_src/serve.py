@@ -22,10 +22,9 @@
   learns of it at once), reloads the page when a new good build rewrote its file
   (``pages``: the files the builds after ``n`` rewrote; ``n`` is the build the page
   was sent from, written into the script's tag), and shows or clears the overlay.
-* An edit that moves related passages (new or changed mentions or figures) is put
-  in place in two builds: first the edited articles' own files, at once, then, once
-  related passages are searched again (at 10,000 articles, seconds), the other
-  pages they show on (``Preview._first``).
+* An edit that reaches beyond the edited articles' own files (related passages to
+  search again, the front page, entity pages) is put in place in two builds: first
+  those files, at once, then the rest (``Preview._first``).
 """
 from __future__ import annotations
 
@@ -334,9 +333,13 @@ class Preview:
             last, selection = built(self.process()), None
         else:
             step = edited(self.last, edit, self.cache)  # type: ignore[arg-type]
-            if not step.settled(self.last):  # type: ignore[arg-type]
+            if step.settled(self.last):  # type: ignore[arg-type]
+                last, selection = finish(self.last, step)  # type: ignore[arg-type]  # no search: at once
+                if not _own(selection):
+                    self._first(step)
+            else:
                 self._first(step)
-            last, selection = finish(self.last, step)  # type: ignore[arg-type]
+                last, selection = finish(self.last, step)  # type: ignore[arg-type]
         files = self.pages(last.archive, selection, last.lookups)
         index = self.cache.index()
         moved_data = False
@@ -378,15 +381,16 @@ class Preview:
 
     def _first(self, step: Edited) -> None:
         """The edited articles' own files, written and announced as a build before the
-        related passages are searched again (at 10,000 articles, seconds): the browser
-        shows the edit at once, the lists of related passages a moment later.  Those
-        lists are the edited rows' lists from before the edit until then."""
+        rest: the related passages searched again (at 10,000 articles, seconds), the
+        other pages that show the edited articles (the front page after a title
+        edit, entity pages).  The browser shows the edit at once, the rest a moment
+        later; until then the edited rows' related passages are those from before."""
         only = Selection(articles=step.fresh)
         search = SearchFeed(self.search.page, dict(self.search.found))
         owned = frozenset(f"data/{slug}.tmx" for slug in step.fresh)
         written = update_site(self.pages(step.archive, only, step.lookups), self.out, self.written,
                               self.cache.index(), owned, search)
-        self._publish(written, search, (), f"{len(step.fresh)} article(s); related passages next")
+        self._publish(written, search, (), f"{len(step.fresh)} article(s) first, the pages showing them next")
         self.first = time.perf_counter() - self.started
 
     def _publish(self, written: dict[str, str], search: SearchFeed, problems: tuple[str, ...], made: str) -> None:
@@ -406,6 +410,13 @@ class Preview:
         warm()
         self.digests.edition(build_date())
         return "cleaning and alignment tables loaded and content hashed for the first edit"
+
+
+def _own(selection: Selection | None) -> bool:
+    """Whether ``selection`` is little more than the edited articles' own files (and
+    their translation group's three-way pages): nothing worth a first step."""
+    return selection is not None and not (selection.pages or selection.entities or selection.index
+                                          or selection.entities_index)
 
 
 def watch(preview: Preview, rebuild_on: tuple[Path, ...], restart_on: tuple[Path, ...],

@@ -118,7 +118,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"error: {registry}: anchor {anchor} resolves to nothing — restore its text or "
                   f"give it an alias in the registry", file=sys.stderr)
         failures += len(lost)
-        minted = sorted(article.registry.anchors() - article.published.anchors(), key=lambda a: int(a[1:]))
+        minted = article.anchoring.minted if article.anchoring else ()
         if minted:
             print(f"note: {registry}: this build would publish new anchors {', '.join(minted)} — "
                   f"run python build.py and commit anchors.yaml")

@@ -37,7 +37,8 @@ import yaml
 
 from . import schema
 from .errors import AnchorError, Problem
-from .model import AlignedRow, Alias, AnchorRegistry, Article, Entry, Fingerprint, Paragraph
+from .edition import registry_changes
+from .model import AlignedRow, Alias, Anchoring, AnchorRegistry, Article, Entry, Fingerprint, Paragraph
 
 EDGE = 24  # characters kept at each end of a side's text
 FUZZY_MIN = 0.75  # head/tail similarity needed to keep an anchor across an edit
@@ -194,18 +195,30 @@ def aliases(registry: AnchorRegistry) -> tuple[Alias, ...]:
 
 
 def assign_article(article: Article) -> Article:
-    rows, updated = assign(article.rows, article.registry)
-    if updated == article.published:
-        # Mostly so (an archive is edited an article at a time): the registry as loaded
-        # is kept rather than an equal copy, a sixth of an article's memory.
-        updated = article.published
-    return replace(article, rows=rows, registry=updated, aliases=aliases(updated))
+    published = article.registry
+    rows, updated = assign(article.rows, published)
+    path = article.anchors_path
+    text = ""
+    if path is not None and (updated != published or not path.is_file()):
+        text = dump_registry(updated)
+    minted = sorted(updated.anchors() - published.anchors(), key=lambda a: int(a[1:]))
+    anchoring = Anchoring(text, tuple(registry_changes(published, updated)) if text else (), tuple(minted),
+                          tuple(_lost(rows, updated)))
+    return replace(article, rows=rows, registry=EMPTY, anchoring=anchoring, aliases=aliases(updated))
+
+
+EMPTY = AnchorRegistry(1, ())
 
 
 def unresolved(article: Article) -> list[str]:
-    """Registry anchors a reader could follow to nowhere (``build.py check``)."""
-    live = {r.anchor for r in article.rows}
-    return [e.anchor for e in article.registry.entries
+    """Registry anchors a reader could follow to nowhere (``build.py check``), once
+    anchors are assigned."""
+    return list(article.anchoring.lost) if article.anchoring else []
+
+
+def _lost(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> list[str]:
+    live = {r.anchor for r in rows}
+    return [e.anchor for e in registry.entries
             if e.anchor not in live and (e.alias is None or e.alias.target not in live)]
 
 

@@ -186,7 +186,7 @@ def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024,
     assert meta is not None and source is not None
     return Article(meta=meta, source=source, folder=folder, corrections=corrections,
                    corrections_path=corrections_path if corrections_path.is_file() else None,
-                   anchors_path=anchors_path, registry=registry, published=registry, overrides=overrides,
+                   anchors_path=anchors_path, registry=registry, overrides=overrides,
                    overrides_path=overrides_path if overrides_path.is_file() else None,
                    notes=notes, notes_path=notes_path if notes_path.is_file() else None)
 

@@ -364,6 +364,19 @@ class AnchorRegistry:
         return {e.anchor for e in self.entries}
 
 
+@dataclass(frozen=True, slots=True)
+class Anchoring:
+    """What assigning anchors leaves of an article's registry.  The parsed registries
+    themselves are let go: at 50 KB an article (the benchmark's synthetic archive;
+    12 KB of YAML) they were two thirds of the archive in memory, and past the anchor
+    stage they are needed only to be written."""
+
+    text: str = ""  # the registry to write, YAML; "" when the file is already so
+    changes: tuple[str, ...] = ()  # the changelog's lines for it (edition.registry_changes)
+    minted: tuple[str, ...] = ()  # anchors published for the first time by this build
+    lost: tuple[str, ...] = ()  # registered anchors that lead to no row (build.py check fails)
+
+
 # ---------------------------------------------------------------------------
 # The article as it moves through the pipeline
 # ---------------------------------------------------------------------------
@@ -386,8 +399,10 @@ class Article:
     corrections: tuple[Correction, ...] = ()
     corrections_path: Path | None = None
     anchors_path: Path | None = None
+    # The registry as loaded: what overrides and anchors read.  Let go once anchors
+    # are assigned (``anchoring`` keeps what the later stages need of it).
     registry: AnchorRegistry = AnchorRegistry(1, ())
-    published: AnchorRegistry = AnchorRegistry(1, ())  # the registry as loaded, before this build
+    anchoring: Anchoring | None = None  # set by anchors.assign_article
     aliases: tuple[Alias, ...] = ()  # old anchors of this article that lead elsewhere
     overrides: tuple[AlignmentOverride, ...] = ()
     overrides_path: Path | None = None

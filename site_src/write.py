@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Collection, Iterable, Iterator, Mapping
 
-from .anchors import dump_registry
-from .edition import changelog, registry_changes
+from .edition import changelog
 from .errors import OutputError, Problem
 from .model import Archive
 from .search import SHARD_RECORDS, SearchRecord, pack, search_records, unpack, write_index
@@ -231,17 +230,10 @@ def write_registries(archive: Archive) -> list[Path]:
     written = []
     changes: dict[str, list[str]] = {}
     for article in archive.articles:
-        if article.anchors_path is None:
+        path, text = article.anchors_path, article.anchoring.text if article.anchoring else ""
+        if path is None or not text or (path.is_file() and path.read_text(encoding="utf-8") == text):
             continue
-        if article.registry == article.published and article.anchors_path.is_file():
-            # Nothing to record, and dumping YAML costs more than the rest of a build
-            # served from the cache.
-            continue
-        text = dump_registry(article.registry)
-        path = article.anchors_path
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
-            continue
-        changes[article.slug] = registry_changes(article.published, article.registry)
+        changes[article.slug] = list(article.anchoring.changes)  # type: ignore[union-attr]
         _replace(path, text)
         written.append(path)
     log_path = archive.content_dir / "CHANGELOG.md"

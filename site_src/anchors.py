@@ -162,6 +162,16 @@ def assign(rows: Sequence[AlignedRow], registry: AnchorRegistry) -> tuple[tuple[
     return new_rows, AnchorRegistry(next_number, tuple(ordered))
 
 
+def _holds(body: str, fp: Fingerprint) -> bool:
+    """Whether the normalised ``body`` contains the text ``fp`` fingerprints, whole."""
+    at = body.find(fp.head)
+    while at >= 0:
+        if hashlib.sha1(body[at:at + fp.length].encode("utf-8")).hexdigest()[:12] == fp.hash:
+            return True
+        at = body.find(fp.head, at + 1)
+    return False
+
+
 def _alias_for(entry: Entry, texts: dict[str, dict[str, str]], entries: dict[str, Entry]) -> Alias | None:
     """Where a published anchor without a row of its own now leads.
 
@@ -175,6 +185,13 @@ def _alias_for(entry: Entry, texts: dict[str, dict[str, str]], entries: dict[str
     order = list(texts)
     at = order.index(entry.prev) if entry.prev in texts else -1
     near = set(order[max(at, 0):at + 2])
+    # A row holding the entry's whole text first: a start or end alone can be shared
+    # by a copy of the paragraph that differs in its middle (a typo in one of two
+    # repeated paragraphs, then merged into its neighbour).
+    for anchor, sides in texts.items():
+        for side, fp in entry.sides.items():
+            if _holds(sides.get(side, ""), fp):
+                return Alias(entry.anchor, anchor, "merged")
     for anchor, sides in texts.items():
         for side, fp in entry.sides.items():
             body = sides.get(side, "")

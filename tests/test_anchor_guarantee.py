@@ -214,6 +214,10 @@ AGI = "AGI更合理的定義可能是,在人做的90%事情上,比90%的人做�
 # Found locally: splits leave a fragment of four letters, then a typo in it.
 @example(first=["“我們最終還是想成為一個(gè)偉大的AI 2.0公司,讓大模型賦能千行百業(yè)?!崩铋_(kāi)復(fù)說(shuō)。"],
          edits=[("split", 0), ("split", 1), ("delete", 0), ("split", 0), ("typo", 1, "的")])
+# Found locally: three copies of a paragraph, a typo in the middle one, which is then
+# merged into the next: the merged row holds its text whole, the first copy only its
+# start and end.
+@example(first=[AGI], edits=[("insert", 0, AGI), ("insert", 0, AGI), ("typo", 1, "的"), ("merge", 1)])
 def test_generated_edit_sequences_keep_every_anchor(first: list[str], edits: list[tuple]) -> None:  # type: ignore[type-arg]
     """After any sequence of edits, each published with a build: every anchor ever
     published leads to a row (its own or its alias's), numbers are never reused, a row

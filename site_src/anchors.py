@@ -211,6 +211,9 @@ def aliases(registry: AnchorRegistry) -> tuple[Alias, ...]:
     return tuple(e.alias for e in registry.entries if e.alias is not None)
 
 
+EMPTY = AnchorRegistry(1, ())  # an assigned article's registry: let go, see model.Anchoring
+
+
 def assign_article(article: Article) -> Article:
     published = article.registry
     rows, updated = assign(article.rows, published)
@@ -222,9 +225,6 @@ def assign_article(article: Article) -> Article:
     anchoring = Anchoring(text, tuple(registry_changes(published, updated)) if text else (), tuple(minted),
                           tuple(_lost(rows, updated)))
     return replace(article, rows=rows, registry=EMPTY, anchoring=anchoring, aliases=aliases(updated))
-
-
-EMPTY = AnchorRegistry(1, ())
 
 
 def unresolved(article: Article) -> list[str]:

@@ -332,14 +332,15 @@ class Preview:
         if edit is None:
             last, selection = built(self.process()), None
         else:
-            step = edited(self.last, edit, self.cache)  # type: ignore[arg-type]
-            if step.settled(self.last):  # type: ignore[arg-type]
-                last, selection = finish(self.last, step)  # type: ignore[arg-type]  # no search: at once
+            assert self.last is not None  # plan() found the edit in its archive
+            step = edited(self.last, edit, self.cache)
+            if step.settled(self.last):
+                last, selection = finish(self.last, step)  # no search: at once
                 if not _own(selection):
                     self._first(step)
             else:
                 self._first(step)
-                last, selection = finish(self.last, step)  # type: ignore[arg-type]
+                last, selection = finish(self.last, step)
         files = self.pages(last.archive, selection, last.lookups)
         index = self.cache.index()
         moved_data = False

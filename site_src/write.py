@@ -243,11 +243,13 @@ def write_registries(archive: Archive) -> list[Path]:
     written = []
     changes: dict[str, list[str]] = {}
     for article in archive.articles:
-        path, text = article.anchors_path, article.anchoring.text if article.anchoring else ""
-        if path is None or not text or (path.is_file() and path.read_text(encoding="utf-8") == text):
+        path, anchoring = article.anchors_path, article.anchoring
+        if path is None or anchoring is None or not anchoring.text:
             continue
-        changes[article.slug] = list(article.anchoring.changes)  # type: ignore[union-attr]
-        _replace(path, text)
+        if path.is_file() and path.read_text(encoding="utf-8") == anchoring.text:
+            continue
+        changes[article.slug] = list(anchoring.changes)
+        _replace(path, anchoring.text)
         written.append(path)
     log_path = archive.content_dir / "CHANGELOG.md"
     old_log = log_path.read_text(encoding="utf-8") if log_path.is_file() else ""

@@ -80,18 +80,22 @@ def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
 def test_a_large_archive_is_indexed_in_shards(tmp_path: Path) -> None:
     records = search_records(FILES)
     # Read once, a shard at a time: the records of a large archive do not fit in memory.
-    write_index(iter(records), tmp_path, shard_records=100)
+    write_index(iter(records), tmp_path, shard_records=2)
     fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
-    count = -(-len(records) // 100)
-    assert fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, count + 1)]
+    shards = list(search._chunks(records, 2))
+    count = len(shards)
+    assert count > 1 and fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, count + 1)]
     # Made shard by shard, the fold table is the whole index's.
     assert {k: fold[k] for k in ("from", "to")} == fold_table(records)
-    assert fold["keys"] == [shard_key(records[i:i + 100], 100) for i in range(0, len(records), 100)]
+    assert fold["keys"] == [shard_key(shard, 2) for shard in shards]
+    # Whole articles, in order.
+    assert [r for shard in shards for r in shard] == records
+    assert all(a[-1].url.split("#")[0] != b[0].url.split("#")[0] for a, b in zip(shards, shards[1:]))
     pages = [json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text())["languages"]["zh"]["page_count"]]
     for n in range(2, count + 1):
         entry = tmp_path / "pagefind-shards" / str(n) / "pagefind-entry.json"
         pages.append(json.loads(entry.read_text())["languages"]["zh"]["page_count"])
-    assert sum(pages) == len(records) and max(pages) <= 100
+    assert sum(pages) == len(records) and len(pages) == count
 
 
 def test_no_records_still_gives_a_working_bundle(tmp_path: Path) -> None:
@@ -195,18 +199,20 @@ def test_an_unchanged_index_comes_from_the_cache(tmp_path: Path, monkeypatch: py
 
 
 def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    records = [SearchRecord(url=f"/articles/a/index.html#p{i}", content=f"記錄 {i} record {i}", meta={"anchor": f"p{i}"})
-               for i in range(1, 251)]
+    def article(n: int, rows: int = 10) -> list[SearchRecord]:
+        return [SearchRecord(url=f"/articles/a{n:02d}/index.html#p{i}", content=f"記錄 {n} {i} record",
+                             meta={"anchor": f"p{i}"}) for i in range(1, rows + 1)]
+    records = [r for n in range(25) for r in article(n)]
     cache = tmp_path / "cache"
     write_index(records, tmp_path / "a", shard_records=100, cache=cache)
-    assert len(list(cache.iterdir())) == 3
+    assert len(list(cache.iterdir())) == 5  # a shard ends once it holds half of 100
     indexed: list[int] = []
     real = search._write_bundle
     monkeypatch.setattr(search, "_write_bundle", lambda chunk, bundle: (indexed.append(len(chunk)), real(chunk, bundle)))
     # One record of the second shard changes: that shard alone is indexed again.
-    edited = records[:150] + [SearchRecord(records[150].url, "改過的 edited", records[150].meta)] + records[151:]
+    edited = records[:60] + [SearchRecord(records[60].url, "改過的 edited", records[60].meta)] + records[61:]
     write_index(edited, tmp_path / "b", shard_records=100, cache=cache)
-    assert indexed == [100]
+    assert indexed == [50]
 
     def files(folder: Path) -> dict[str, bytes]:
         return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
@@ -216,17 +222,23 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
         a.pop("duizhao-fold.json", None), b.pop("duizhao-fold.json", None)
         assert a == b
     fold = json.loads((tmp_path / "b" / "pagefind" / "duizhao-fold.json").read_text())
-    assert fold["shards"] == ["../pagefind-shards/2/", "../pagefind-shards/3/"]
-    assert len(list(cache.iterdir())) == 3  # the replaced shard is forgotten
+    assert fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, 6)]
+    assert len(list(cache.iterdir())) == 5  # the replaced shard is forgotten
     # Updated in place (serve), shards already there from the same records are left
     # as they are (not even copied from the cache), and those past the last removed.
     third = tmp_path / "b" / "pagefind-shards" / "3" / "pagefind-entry.json"
     mtime = third.stat().st_mtime_ns
+    copytree = shutil.copytree
     monkeypatch.setattr(shutil, "copytree", lambda *a, **k: pytest.fail("copied a shard that was in place"))
     write_index(edited, tmp_path / "b", shard_records=100, cache=cache)
-    assert indexed == [100] and third.stat().st_mtime_ns == mtime
-    write_index(edited[:200], tmp_path / "b", shard_records=100, cache=cache)
-    assert indexed == [100] and not (tmp_path / "b" / "pagefind-shards" / "3").exists()
+    assert indexed == [50] and third.stat().st_mtime_ns == mtime
+    monkeypatch.setattr(shutil, "copytree", copytree)  # a new shard is kept in the cache by copying
+    # An article of the first shard gains a row: the shards after it are not moved.
+    grown = article(0, 11) + edited[10:]
+    write_index(grown, tmp_path / "b", shard_records=100, cache=cache)
+    assert indexed == [50, 51] and third.stat().st_mtime_ns == mtime
+    write_index(grown[:101], tmp_path / "b", shard_records=100, cache=cache)
+    assert indexed == [50, 51] and not (tmp_path / "b" / "pagefind-shards" / "3").exists()
 
 
 def test_records_kept_packed_come_back_the_same() -> None:
@@ -235,8 +247,8 @@ def test_records_kept_packed_come_back_the_same() -> None:
     assert unpack(pack([])) == []
 
 
-def test_as_many_records_as_a_shard_holds_make_one_shard(tmp_path: Path) -> None:
+def test_records_of_less_than_half_a_shard_make_one_shard(tmp_path: Path) -> None:
     records = search_records(FILES)
-    write_index(iter(records), tmp_path, shard_records=len(records))
+    write_index(iter(records), tmp_path, shard_records=2 * len(records))
     fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
     assert fold["shards"] == [] and len(fold["keys"]) == 1

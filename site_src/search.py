@@ -42,8 +42,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import itertools
 import importlib.metadata
+import itertools
 import json
 import os
 import shutil

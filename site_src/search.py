@@ -177,7 +177,7 @@ def executable() -> Path:
 # in shards, one after another, and search.js merges them in the browser
 # (pagefind.mergeIndex); 10,000 records keep the indexer under a gigabyte.
 SHARD_RECORDS = 10_000  # the most a shard holds (unless one article has more)
-ARTICLE_RECORDS = 56  # records of a typical article (rows of the shipped ones), for the spread of shard ends
+ARTICLE_RECORDS = 56  # records of an article of the benchmark archive (5,600 for 100), for the spread of shard ends
 SHARDS = "pagefind-shards"  # the folder of the second and later shards, beside BUNDLE
 
 

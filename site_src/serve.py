@@ -353,11 +353,7 @@ class Preview:
                 else:
                     written = update_site(files, self.out, self.written, index, search=search)
         else:
-            # A copy: a rebuild that fails half-way must leave the last good records.
-            search = SearchFeed(self.search.page, dict(self.search.found))
-            # A page stops being made only if its article no longer has both languages.
-            owned = frozenset(f"data/{slug}.tmx" for slug in selection.articles)
-            written = update_site(files, self.out, self.written, index, owned, search)
+            written, search = self._write_part(files, selection.articles)
             moved_data = data_changed(before, written)
             if moved_data:
                 # Made afterwards, so no longer known by hash: the next full build writes it.
@@ -387,12 +383,18 @@ class Preview:
         edit, entity pages).  The browser shows the edit at once, the rest a moment
         later; until then the edited rows' related passages are those from before."""
         only = Selection(articles=step.fresh)
-        search = SearchFeed(self.search.page, dict(self.search.found))
-        owned = frozenset(f"data/{slug}.tmx" for slug in step.fresh)
-        written = update_site(self.pages(step.archive, only, step.lookups), self.out, self.written,
-                              self.cache.index(), owned, search)
+        written, search = self._write_part(self.pages(step.archive, only, step.lookups), step.fresh)
         self._publish(written, search, (), f"{len(step.fresh)} article(s) first, the pages showing them next")
         self.first = time.perf_counter() - self.started
+
+    def _write_part(self, files: Files, articles: frozenset[str]) -> tuple[dict[str, str], SearchFeed]:
+        """Write the part of the site an incremental rebuild made (``articles``: those
+        made whole); the new hashes and search records."""
+        # A copy: a rebuild that fails half-way must leave the last good records.
+        search = SearchFeed(self.search.page, dict(self.search.found))
+        # A page stops being made only if its article no longer has both languages.
+        owned = frozenset(f"data/{slug}.tmx" for slug in articles)
+        return update_site(files, self.out, self.written, self.cache.index(), owned, search), search
 
     def _publish(self, written: dict[str, str], search: SearchFeed, problems: tuple[str, ...], made: str) -> None:
         """A build is in place: the browser may reload."""

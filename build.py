@@ -18,7 +18,7 @@ import traceback
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 from site_src.align import LOW_CONFIDENCE
 from site_src.annotate import annotate_archive
@@ -31,7 +31,7 @@ from site_src.load import load_archive
 from site_src.model import Archive, Article
 from site_src.prepare import prepare_archive
 from site_src.render import Lookups, Selection, iter_site
-from site_src.write import site_stamp, write_registries, write_site
+from site_src.write import Files, site_stamp, write_registries, write_site
 
 if TYPE_CHECKING:
     from site_src.serve import Preview
@@ -64,7 +64,7 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | None:
 
 
 def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None = None,
-               lookups: Lookups | None = None) -> Iterator[tuple[str, bytes]]:
+               lookups: Lookups | None = None) -> Files:
     """The pages, then the data files, one at a time: each is on disk before the next
     is made, so the site is never in memory as a whole.  ``only``: the part of the
     site an incremental rebuild makes again (None: all of it), ``lookups``: the
@@ -153,12 +153,12 @@ def serve_preview(content: Path, out: Path, cache: Cache) -> "Preview":
     """The pipeline as serve runs it, rebuilding ``content`` into ``out``."""
     from site_src.serve import Preview
 
-    def pages(archive: Archive, only: Selection | None, lookups: Lookups) -> Iterator[tuple[str, bytes]]:
+    def pages(archive: Archive, only: Selection | None, lookups: Lookups) -> Files:
         # The pages name the preview, not an edition (see site_src.serve); the
         # registries and the changelog record the real one.
         return site_files(replace(archive, edition=PREVIEW), cache, only, lookups)
 
-    def whole(archive: Archive) -> Iterator[tuple[str, bytes]]:
+    def whole(archive: Archive) -> Files:
         return export_data(replace(archive, edition=PREVIEW), only=(), whole=True)
 
     return Preview(lambda: process(content, cache), pages, whole, content, out, cache)

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from site_src.capture import capture  # noqa: E402
 from site_src.clean import clean_text  # noqa: E402
 from site_src.clean import corrections as corrections_rule  # noqa: E402
 from site_src.clean.extract import extract  # noqa: E402
@@ -88,7 +89,7 @@ def read_bases(content: Path) -> tuple[Base, ...]:
         corrections_path = folder / "corrections.yaml"
         corrections_doc = (yaml.safe_load(corrections_path.read_text(encoding="utf-8")) or []
                            if corrections_path.is_file() else [])
-        lines = tuple(article.source.text.split("\n"))
+        lines = tuple(capture(article.source)[0].split("\n"))
         bases.append(Base(article, meta_doc, corrections_doc, lines, body_sections(article, lines)))
     return family_order(bases)
 

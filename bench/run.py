@@ -47,6 +47,7 @@ sys.path.insert(0, str(BENCH))
 
 import make_archive  # noqa: E402
 
+from site_src.capture import capture  # noqa: E402
 from site_src.clean import clean_article  # noqa: E402
 from site_src.load import load_archive  # noqa: E402
 from site_src.segment import segment_article  # noqa: E402
@@ -131,7 +132,7 @@ def markdown_pages(content: Path) -> tuple[Page, ...]:
     archive = load_archive(content)
     pages = []
     for article in archive.articles:
-        article = segment_article(clean_article(article))
+        article = segment_article(clean_article(article, capture(article.source)[0]))
         blocks = []
         for p in article.paragraphs:
             if p.kind == "heading":

@@ -38,7 +38,7 @@ import yaml
 from . import schema
 from .errors import AnchorError, Problem
 from .edition import registry_changes
-from .model import AlignedRow, Alias, Anchoring, AnchorRegistry, Article, Entry, Fingerprint, Paragraph
+from .model import AlignedRow, Alias, Anchoring, AnchorRegistry, Article, Entry, Fingerprint, PackedRegistry, Paragraph
 
 EDGE = 24  # characters kept at each end of a side's text
 FUZZY_MIN = 0.75  # head/tail similarity needed to keep an anchor across an edit
@@ -211,11 +211,11 @@ def aliases(registry: AnchorRegistry) -> tuple[Alias, ...]:
     return tuple(e.alias for e in registry.entries if e.alias is not None)
 
 
-EMPTY = AnchorRegistry(1, ())  # an assigned article's registry: let go, see model.Anchoring
+EMPTY = PackedRegistry.of(AnchorRegistry(1, ()))  # an assigned article's registry: let go, see model.Anchoring
 
 
 def assign_article(article: Article) -> Article:
-    published = article.registry
+    published = article.registry.unpack()
     rows, updated = assign(article.rows, published)
     path = article.anchors_path
     text = ""

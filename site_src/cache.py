@@ -42,7 +42,16 @@ from typing import Iterator, Sequence
 
 from .anchors import parse_registry
 from .errors import OutputError, Problem
-from .model import AlignedRow, AnchorRegistry, Article, Change, CleanResult, Notice, Paragraph
+from .model import (
+    AlignedRow,
+    AnchorRegistry,
+    Article,
+    Change,
+    CleanResult,
+    Notice,
+    PackedRegistry,
+    Paragraph,
+)
 
 SOURCES = Path(__file__).resolve().parent
 # Packages whose tables or dictionaries decide what the stages produce.
@@ -86,25 +95,31 @@ class Cache:
             Path(tmp).unlink(missing_ok=True)
 
     def _read(self, key: str) -> object:
-        if self.folder is None:
-            return None
-        try:
-            return pickle.loads((self.folder / key[:2] / f"{key}.pickle").read_bytes())
-        except Exception:  # noqa: BLE001 — missing, truncated, foreign: a miss, and rebuilt
-            return None
+        return self._entry(key)[0]
 
-    def registry(self, text: str, path: Path) -> AnchorRegistry:
-        """``anchors.parse_registry``, kept by the hash of the text: parsing the YAML
-        was a quarter of a warm build's own work on an article (6 ms), reading it back
-        is a twentieth of that.  A registry with problems is never kept: it is parsed
-        again, and its problems reported, every time."""
+    def _entry(self, key: str) -> tuple[object, bytes]:
+        """The entry under ``key`` and its pickle; (None, b"") if there is none."""
+        if self.folder is None:
+            return None, b""
+        try:
+            data = (self.folder / key[:2] / f"{key}.pickle").read_bytes()
+            return pickle.loads(data), data
+        except Exception:  # noqa: BLE001 — missing, truncated, foreign: a miss, and rebuilt
+            return None, b""
+
+    def registry(self, text: str, path: Path) -> PackedRegistry:
+        """``anchors.parse_registry``, packed, kept by the hash of the text: parsing the
+        YAML was a quarter of a warm build's own work on an article (6 ms), reading it
+        back is a twentieth of that.  The entry is unpickled only to be checked; its
+        bytes are the packed registry.  A registry with problems is never kept: it is
+        parsed again, and its problems reported, every time."""
         key = hashlib.sha256(b"anchors.yaml\0" + text.encode("utf-8")).hexdigest()
-        kept = self._read(key)
+        kept, data = self._entry(key)
         if isinstance(kept, AnchorRegistry):
-            return kept
+            return PackedRegistry(data)
         registry = parse_registry(text, path)
         self.put(key, registry)
-        return registry
+        return PackedRegistry.of(registry)
 
     def has(self, key: str) -> bool:
         return self.folder is not None and (self.folder / key[:2] / f"{key}.pickle").is_file()

@@ -49,7 +49,7 @@ import json
 from typing import Collection, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
-from .model import AlignedRow, Archive, Article, Paragraph
+from .model import AlignedRow, Archive, Article, Paragraph, Streamed
 
 ARCHIVE_JSONL = "data/archive.jsonl"
 CONTEXT = 32  # characters of context on each side of a quote (TextQuoteSelector)
@@ -94,7 +94,7 @@ def quote_selectors(article: Article) -> dict[str, dict[str, list[dict[str, str]
 
 
 def export_data(archive: Archive, only: Collection[str] | None = None,
-                whole: bool = True) -> Iterator[tuple[str, bytes]]:
+                whole: bool = True) -> Iterator[tuple[str, bytes | Streamed]]:
     """The data files beside the pages, as ``(path, bytes)`` like ``render.iter_site``:
     a TMX per article with both languages (``only``: of these slugs), and, if
     ``whole``, the whole archive as JSON lines."""
@@ -134,15 +134,22 @@ def article_tmx(article: Article, edition: str) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-def archive_jsonl(archive: Archive) -> bytes:
-    # Encoded article by article: at 10,000 articles the file is some 400 MB, and
-    # joining it all as text before encoding held it three times over.
-    chunks = [
-        "".join(json.dumps({"slug": article.slug, "url": f"{archive.site.base_url}articles/{article.slug}/#{row.anchor}",
-                            "edition": archive.edition, **row_json(row)}, ensure_ascii=False) + "\n"
-                for row in article.rows).encode("utf-8")
-        for article in archive.articles]
-    return b"".join(chunks) or b"\n"
+def archive_jsonl(archive: Archive) -> Streamed:
+    """Every row of every article, a JSON object a line, made article by article as
+    it is written: at 10,000 articles the file is some 400 MB."""
+    def pieces() -> Iterator[bytes]:
+        empty = True
+        for article in archive.articles:  # a piece an article: one write each
+            if article.rows:
+                empty = False
+                page = f"{archive.site.base_url}articles/{article.slug}/#"
+                yield "".join(
+                    json.dumps({"slug": article.slug, "url": page + row.anchor, "edition": archive.edition,
+                                **row_json(row)}, ensure_ascii=False) + "\n"
+                    for row in article.rows).encode("utf-8")
+        if empty:
+            yield b"\n"
+    return Streamed(pieces)
 
 
 def row_json(row: AlignedRow) -> dict[str, object]:

@@ -15,14 +15,14 @@ editor the whole list.
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Collection, Iterable, TypeVar
 
 from . import anchors, annotate, schema
+from .capture import read_capture, undecodable
 from .errors import ContentError, DuizhaoError, Problem, slug_fix
-from .model import AnchorRegistry, Archive, Article, Source
+from .model import Archive, Article, PackedRegistry, Source
 
 T = TypeVar("T")
 
@@ -33,52 +33,18 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ContentError(_undecodable(path, data, exc, "UTF-8",
-                                        "save the file as UTF-8")) from None
+        raise ContentError(undecodable(path, data, exc, "UTF-8", "save the file as UTF-8")) from None
 
 
-def read_capture(path: Path, limit: int = schema.MAX_CAPTURE_KB * 1024) -> tuple[str, bytes]:
-    """Read a raw capture, kept byte for byte: UTF-8, or GB18030 as Chinese pages are
-    often saved.  Empty and binary files are refused: a capture is text.  So is one
-    over ``limit`` bytes, judged by its size on disk before anything is read (see
-    ``schema.MAX_CAPTURE_KB`` for why there is a limit at all).  Returns the text and
-    the bytes it was decoded from."""
-    size = path.stat().st_size
-    if size > limit:
-        raise ContentError(Problem(
-            path, None, f"the capture is {size / 1024:,.0f} KB, over the limit of {limit // 1024:,} KB "
-                        "(alignment time grows with the square of its length)",
-            "split it into several articles, or raise max_capture_kb in site.yaml if you can wait"))
-    data = path.read_bytes()
-    if b"\0" in data:
-        line = data.count(b"\n", 0, data.index(b"\0")) + 1
-        raise ContentError(Problem(path, line, "the capture is binary (it contains NUL bytes)",
-                                   "save the page as text, not as a PDF, image or archive"))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as utf8_error:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ContentError(_undecodable(path, data, utf8_error, "UTF-8 or GB18030",
-                                            "re-import the capture converted from its original encoding")) from None
-    # Judged on the text: a byte-order mark or ideographic spaces alone are still empty.
-    if not text.replace("\ufeff", "").strip():
-        raise ContentError(Problem(path, None, "the capture is empty", "import the page's text into source.txt"))
-    return text, data
+# Reads an anchor registry: ``parse_registry`` below, or a cache's (Cache.registry).
+RegistryParser = Callable[[str, Path], PackedRegistry]
 
 
-def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError, encodings: str, fix: str) -> Problem:
-    line = data.count(b"\n", 0, exc.start) + 1
-    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-    return Problem(path, line, f"not valid {encodings}: byte 0x{data[exc.start]:02x} at column {column}", fix)
+def parse_registry(text: str, path: Path) -> PackedRegistry:
+    return PackedRegistry.of(anchors.parse_registry(text, path))
 
 
-# Reads an anchor registry: anchors.parse_registry, or a cache's (Cache.registry).
-RegistryParser = Callable[[str, Path], AnchorRegistry]
-
-
-def load_archive(content_dir: Path, registries: RegistryParser = anchors.parse_registry) -> Archive:
+def load_archive(content_dir: Path, registries: RegistryParser = parse_registry) -> Archive:
     content_dir = Path(content_dir)
     site_path = content_dir / "site.yaml"
     if not site_path.is_file():
@@ -140,21 +106,8 @@ def reload_articles(archive: Archive, slugs: Collection[str]) -> Archive:
     return replace(archive, articles=archive_order(articles))
 
 
-def capture(source: Source) -> tuple[str, bytes]:
-    """A capture's text and bytes: as loaded, or read again from its file once prepare
-    has let go of them.  A file that has changed since the build loaded it is refused:
-    its pages would not show the text the rest of the build was made from."""
-    if source.text is not None:
-        return source.text, source.raw or source.text.encode("utf-8")
-    text, raw = read_capture(source.path, limit=sys.maxsize)
-    if hashlib.sha256(raw).hexdigest() != source.sha256:
-        raise ContentError(Problem(source.path, None, "the capture changed while the site was being built",
-                                   "build again"))
-    return text, raw
-
-
 def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024,
-                 registries: RegistryParser = anchors.parse_registry) -> Article:
+                 registries: RegistryParser = parse_registry) -> Article:
     slug = folder.name
     problems: list[Problem] = []
     if not schema.SLUG_RE.match(slug):
@@ -170,17 +123,18 @@ def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024,
     source = None
     try:
         if source_path.is_file():
-            text, raw = read_capture(source_path, max_capture)
-            # The bytes are kept only where the text does not give them back (a GB18030
-            # capture): at 10,000 articles a second copy of every capture is 400 MB.
-            source = Source(source_path, text, hashlib.sha256(raw).hexdigest(),
-                            b"" if text.encode("utf-8") == raw else raw)
+            # Read to be checked (and its problems reported with the others) and hashed
+            # for the cache, not kept: cleaning reads it again (``capture``), only for
+            # the articles the cache lacks.  Held from here to the end of prepare, the
+            # captures were some 240 MB of a cold build's peak at 10,000 articles.
+            _, raw = read_capture(source_path, max_capture)
+            source = Source(source_path, None, hashlib.sha256(raw).hexdigest())
     except DuizhaoError as exc:
         problems.extend(exc.problems)
     corrections = _optional(corrections_path, schema.corrections, problems, ())
     overrides = _optional(overrides_path, schema.alignment_overrides, problems, ())
     notes = _optional(notes_path, annotate.parse_notes, problems, ())
-    registry = _optional(anchors_path, registries, problems, AnchorRegistry(1, ()))
+    registry = _optional(anchors_path, registries, problems, anchors.EMPTY)
     if problems:
         raise ContentError(problems)
     assert meta is not None and source is not None

@@ -56,7 +56,7 @@ def apply_overrides(article: Article) -> Article:
     if not article.overrides:
         return article
     sides = {"zh": tuple(p for r in article.rows for p in r.zh), "en": tuple(p for r in article.rows for p in r.en)}
-    names = _names(article.rows, article.registry)
+    names = _names(article.rows, article.registry.unpack())
     pins: list[_Pin] = []
     warnings = []
     # File order decides conflicts: each entry is checked against those accepted before

@@ -13,9 +13,11 @@ raised together, as the load stage does.
 """
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass, replace
 
 from .cache import Cache, Prepared, Spilled, article_key
+from .capture import capture
 from .errors import DuizhaoError, Problem
 from .model import AlignedRow, Archive, Article, Notice, Paragraph
 from .pool import Mapper, mapper
@@ -55,6 +57,7 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     with mapper(len(missing), processes) as map_:
         for start in range(0, len(missing), BATCH):
             failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_)
+            give_back_memory()
     # As before batching: cleaning problems first, each article's once.
     failures.sort(key=lambda f: f.stage != "clean")
     _raise_failures(failures)
@@ -104,6 +107,20 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
     return failures
 
 
+def give_back_memory() -> None:
+    """Hand the heap memory freed so far back to the system (glibc's ``malloc_trim``;
+    a no-op where the C library has none).  A batch frees what the workers sent back
+    and the cleaning output, but glibc keeps the freed pages in the process, between
+    the blocks that stay: after a cold ``prepare`` of 1,000 articles the process was
+    391 MB, and 316 MB once trimmed (8 ms).  Trimmed after each batch, what one batch
+    freed is not carried through the next."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
 # The stages are imported where they run: their tables (pypinyin's alone is 0.2 s)
 # would otherwise load on every build, also when the cache serves every article.
 def _clean_and_segment(article: Article) -> Article | Failed:
@@ -111,7 +128,8 @@ def _clean_and_segment(article: Article) -> Article | Failed:
     from .segment import segment_article
 
     try:
-        return segment_article(clean_article(article))
+        # Read here, in the worker: load keeps only the capture's hash.
+        return segment_article(clean_article(article, capture(article.source)[0]))
     except DuizhaoError as exc:
         return Failed(type(exc), tuple(exc.problems), "clean")
 

@@ -64,7 +64,7 @@ from .errors import Problem, RenderError
 from .clean import RULES
 from .export import article_json
 from .feeds import atom_feed, base_url, robots, sitemap
-from .load import capture
+from .capture import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
@@ -1448,7 +1448,7 @@ def source_lines(text: str) -> list[SourceLine]:
 
 
 def source_page(archive: Archive, article: Article, site: SiteView, text: str) -> SourcePage:
-    """``text``: the capture (``load.capture``)."""
+    """``text``: the capture (``capture.capture``)."""
     return SourcePage(
         root=ARTICLE_ROOT, page_title=f"Raw capture · {article.meta.title_zh}", site=site, edition=archive.edition,
         head=article_head(article.meta), credit=credit_view(archive, article, ARTICLE_ROOT),

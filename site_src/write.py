@@ -10,6 +10,7 @@ must not record anchors that were never published.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import queue
@@ -22,11 +23,12 @@ from typing import Collection, Iterable, Iterator, Mapping
 
 from .edition import changelog
 from .errors import OutputError, Problem
-from .model import Archive
+from .model import Archive, Streamed
 from .search import SHARD_RECORDS, SearchRecord, pack, search_records, unpack, write_index
 
 MARKER = ".duizhao-build"
-Files = Iterable[tuple[str, bytes]]  # (path relative to the site, bytes), as render.iter_site yields them
+Body = bytes | Streamed
+Files = Iterable[tuple[str, Body]]  # (path relative to the site, its bytes), as build.site_files yields them
 
 
 def site_stamp(out: Path) -> str:
@@ -66,7 +68,7 @@ def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path 
         for rel, data in _pairs(files):
             target = staging / _safe_relative(rel)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            _write(target, data)
             records = search.see(rel, data)
             if records is not None and search.page:
                 index.feed(rel, records)
@@ -103,10 +105,10 @@ class SearchFeed:
     found: dict[str, bytes] = field(default_factory=dict)  # data file → its records, packed
     keep: bool = True  # whether ``found`` is filled
 
-    def see(self, rel: str, data: bytes) -> list[SearchRecord] | None:
+    def see(self, rel: str, data: Body) -> list[SearchRecord] | None:
         """Note a file of the site; the records of a data file (None for any other)."""
         self.page = self.page or rel == "search.html"
-        if not (rel.startswith("data/") and rel.endswith(".json")):
+        if not (rel.startswith("data/") and rel.endswith(".json")) or isinstance(data, Streamed):
             return None
         records = search_records({rel: data})
         if self.keep:
@@ -264,12 +266,27 @@ def _replace(path: Path, text: str) -> None:
     replace_file(path, text.encode("utf-8"), path.with_name(path.name + ".tmp"))
 
 
-def replace_file(path: Path, data: bytes, tmp: Path | None = None) -> None:
+def replace_file(path: Path, data: Body, tmp: Path | None = None) -> None:
     """Put ``data`` at ``path`` in one step: written beside it, then moved over it, so
     a reader (or a crash) never sees half a file."""
     tmp = path.with_name(f".{path.name}.new") if tmp is None else tmp
-    tmp.write_bytes(data)
+    _write(tmp, data)
     os.replace(tmp, path)
+
+
+def _write(path: Path, data: Body, hashed: bool = False) -> str:
+    """Write ``data`` to ``path``; with ``hashed``, return the SHA-256 of what was
+    written (else "")."""
+    if not isinstance(data, Streamed):
+        path.write_bytes(data)
+        return hashlib.sha256(data).hexdigest() if hashed else ""
+    digest = hashlib.sha256()
+    with open(path, "wb") as f:
+        for piece in data.pieces():
+            f.write(piece)
+            if hashed:
+                digest.update(piece)
+    return digest.hexdigest() if hashed else ""
 
 
 def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping[str, str],
@@ -297,14 +314,23 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
     try:
         search = SearchFeed() if search is None else search
         for rel, data in _pairs(files):
-            digest = hashlib.sha256(data).hexdigest()
             made.add(rel)
-            if previous.get(rel) != digest:
-                target = out / _safe_relative(rel)
+            target = out / _safe_relative(rel)
+            tmp = target.with_name(f".{target.name}.new")
+            if isinstance(data, Streamed):
+                # Hashed as it is written: made twice, it would cost its making twice.
                 target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.new")
-                tmp.write_bytes(data)
-                pending.append((tmp, target))
+                digest = _write(tmp, data, hashed=True)
+                if previous.get(rel) == digest:
+                    tmp.unlink()
+                else:
+                    pending.append((tmp, target))
+            else:
+                digest = hashlib.sha256(data).hexdigest()
+                if previous.get(rel) != digest:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    tmp.write_bytes(data)
+                    pending.append((tmp, target))
             hashes[rel] = digest
             search.see(rel, data)
         gone = [rel for rel in previous.keys() - made if owned is None or rel in owned]
@@ -334,9 +360,21 @@ def data_changed(before: Mapping[str, str], after: Mapping[str, str]) -> bool:
         rel not in after for rel in before if rel.startswith("data/"))
 
 
-def recorded(files: Files, hashes: dict[str, str]) -> Iterator[tuple[str, bytes]]:
+def recorded(files: Files, hashes: dict[str, str]) -> Iterator[tuple[str, Body]]:
     """``files`` passed on unchanged, the hash of each put in ``hashes`` as it goes by:
-    what ``update_site`` compares with next time, taken while a site is written."""
+    what ``update_site`` compares with next time, taken while a site is written (a
+    streamed file's once its last piece has gone by)."""
     for rel, data in files:
-        hashes[rel] = hashlib.sha256(data).hexdigest()
-        yield rel, data
+        if isinstance(data, Streamed):
+            yield rel, Streamed(functools.partial(_hashing, rel, data, hashes))
+        else:
+            hashes[rel] = hashlib.sha256(data).hexdigest()
+            yield rel, data
+
+
+def _hashing(rel: str, data: Streamed, hashes: dict[str, str]) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    for piece in data.pieces():
+        digest.update(piece)
+        yield piece
+    hashes[rel] = digest.hexdigest()

@@ -26,6 +26,7 @@ from typing import Sequence
 import yaml
 
 from site_src.align import align_archive
+from site_src.capture import capture
 from site_src.clean import clean_article
 from site_src.load import load_archive
 from site_src.model import AlignedRow, Article, Paragraph
@@ -90,7 +91,7 @@ def gold_files() -> tuple[Path, ...]:
 def segmented() -> tuple[Article, ...]:
     """The shipped archive, cleaned and segmented (not yet aligned); built once per run."""
     archive = load_archive(ROOT / "content")
-    return tuple(segment_article(clean_article(a)) for a in archive.articles)
+    return tuple(segment_article(clean_article(a, capture(a.source)[0])) for a in archive.articles)
 
 
 def aligned() -> dict[str, Article]:

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from site_src.capture import capture
 from site_src.errors import ContentError
 from site_src.load import load_archive
-from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, write_archive
+from tests.conftest import (
+    INTERVIEW_SOURCE,
+    INTERVIEW_YAML,
+    OPED_SOURCE,
+    OPED_YAML,
+    write_archive,
+)
 
 
 def problems(content: Path) -> list[str]:
@@ -25,7 +32,8 @@ def test_fixture_archive_loads(fixture_archive: Path) -> None:
     interview = archive.get("2025-03-test-interview")
     assert interview.meta.languages == ("zh-Hant", "en")
     assert [s.labels for s in interview.meta.speakers] == [("問", "Q"), ("李開復", "A")]
-    assert interview.source.text == INTERVIEW_SOURCE
+    assert interview.source.text is None, "a capture is hashed, not held (cleaning reads it again)"
+    assert capture(interview.source)[0] == INTERVIEW_SOURCE
 
 
 def test_shipped_content_loads() -> None:
@@ -92,7 +100,8 @@ def test_corrections_schema(tmp_path: Path) -> None:
 def test_gb18030_capture_is_read(tmp_path: Path) -> None:
     content = write_archive(tmp_path, {"2025-12-x": {"article.yaml": OPED_YAML}})
     (content / "articles/2025-12-x/source.txt").write_bytes(OPED_SOURCE.encode("gb18030"))
-    assert load_archive(content).articles[0].source.text == OPED_SOURCE
+    source = load_archive(content).articles[0].source
+    assert capture(source) == (OPED_SOURCE, OPED_SOURCE.encode("gb18030")), "published byte for byte"
 
 
 

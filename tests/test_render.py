@@ -365,11 +365,12 @@ def test_cleaning_log_puts_repairs_before_routine_residue() -> None:
 
 
 def test_every_cleaning_rule_is_described() -> None:
+    from site_src.capture import capture
     from site_src.clean import RULES, clean_article
     from site_src.load import load_archive
     from tests.conftest import CONTENT
     for article in load_archive(CONTENT).articles:
-        clean = clean_article(article).clean
+        clean = clean_article(article, capture(article.source)[0]).clean
         for rule in {c.rule for c in clean.changes} | {c.rule for c in clean.cuts}:
             assert rule in RULES, rule
 

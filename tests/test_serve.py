@@ -15,6 +15,7 @@ import pytest
 
 from site_src.edition import build_date, edition_id
 from site_src.errors import Problem, RenderError
+from site_src.model import Streamed
 from site_src.write import recorded, update_site, write_site
 from tests.conftest import ROOT
 
@@ -132,6 +133,36 @@ def test_update_site_rewrites_only_what_changed(tmp_path: Path) -> None:
     assert update_site(second, out, hashes) == hashes, "same bytes, same hashes"
 
 
+def test_a_streamed_file_is_written_and_hashed_piece_by_piece(tmp_path: Path) -> None:
+    """archive.jsonl is made a piece at a time (Streamed): written whole, recorded by
+    the hash of all its pieces, left alone by update_site when its bytes are the same
+    and replaced when they are not."""
+    made: list[int] = []
+
+    def streamed(*pieces: bytes) -> Streamed:
+        def each():  # type: ignore[no-untyped-def]
+            made.append(len(pieces))
+            yield from pieces
+        return Streamed(each)
+
+    out = tmp_path / "site"
+    hashes: dict[str, str] = {}
+    write_site(recorded(iter([("data/all.jsonl", streamed(b"a\n", b"b\n"))]), hashes), out)
+    big = out / "data/all.jsonl"
+    assert big.read_bytes() == b"a\nb\n" and made == [2], "made once, every piece written"
+    whole: dict[str, str] = {}
+    list(recorded([("data/all.jsonl", b"a\nb\n")], whole))
+    assert hashes == whole, "a streamed file's hash is that of its bytes"
+
+    os.utime(big, ns=(1, 1))
+    assert update_site([("data/all.jsonl", streamed(b"a\n", b"b\n"))], out, hashes) == hashes
+    assert big.stat().st_mtime_ns == 1, "an unchanged streamed file was rewritten"
+    assert sorted(p.name for p in big.parent.iterdir()) == ["all.jsonl"], "no file left beside it"
+    changed = update_site([("data/all.jsonl", streamed(b"a\n", b"c\n"))], out, hashes)
+    assert big.read_bytes() == b"a\nc\n" and changed != hashes
+    assert made == [2, 2, 2], "update_site makes a streamed file once, not once to hash and once to write"
+
+
 def test_update_site_changes_nothing_when_a_later_page_fails(tmp_path: Path) -> None:
     """Files stream from the renderer: one that fails after others were made must not
     leave the served site half old, half new."""
@@ -185,6 +216,7 @@ class Recorder:
     def __init__(self) -> None:
         self.rebuilt: list[set[Path]] = []
         self.made, self.problems = "", ()
+        self.first = 0.0  # as Preview: the rebuild had one step
 
     def rebuild(self, changed: set[Path]) -> float:
         self.rebuilt.append(set(changed))

@@ -94,7 +94,7 @@ def test_anchors_unique_and_registered(site: Path) -> None:
         ids = [t["id"] for t in soup.find_all(id=True)]
         assert len(ids) == len(set(ids)), article.slug
         rows = [i for i in ids if re.fullmatch(r"p\d+", i)]
-        assert set(rows) <= article.registry.anchors()
+        assert set(rows) <= article.registry.unpack().anchors()
         data = json.loads((site / "_site/data" / f"{article.slug}.json").read_text(encoding="utf-8"))
         assert [r["anchor"] for r in data["rows"]] == rows
 

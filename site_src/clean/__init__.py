@@ -112,9 +112,9 @@ def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...]
     return CleanResult(lines=lines, changes=tuple(changes), cuts=tuple(cuts), flags=tuple(flags), lifted=lifted)
 
 
-def clean_article(article: Article) -> Article:
-    return replace(article, clean=clean_text(article.source.text, article.meta, article.corrections,
-                                              article.corrections_path))
+def clean_article(article: Article, text: str) -> Article:
+    """``article`` with the cleaning of ``text``, its capture (``capture.capture``)."""
+    return replace(article, clean=clean_text(text, article.meta, article.corrections, article.corrections_path))
 
 
 __all__ = ["RULES", "clean_article", "clean_text"]

@@ -274,19 +274,21 @@ def replace_file(path: Path, data: Body, tmp: Path | None = None) -> None:
     os.replace(tmp, path)
 
 
-def _write(path: Path, data: Body, hashed: bool = False) -> str:
-    """Write ``data`` to ``path``; with ``hashed``, return the SHA-256 of what was
-    written (else "")."""
-    if not isinstance(data, Streamed):
+def _write(path: Path, data: Body) -> None:
+    if isinstance(data, Streamed):
+        _write_pieces(path, data)
+    else:
         path.write_bytes(data)
-        return hashlib.sha256(data).hexdigest() if hashed else ""
+
+
+def _write_pieces(path: Path, data: Streamed) -> str:
+    """Write a streamed file to ``path``; the SHA-256 of what was written."""
     digest = hashlib.sha256()
     with open(path, "wb") as f:
         for piece in data.pieces():
             f.write(piece)
-            if hashed:
-                digest.update(piece)
-    return digest.hexdigest() if hashed else ""
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping[str, str],
@@ -320,7 +322,7 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
             if isinstance(data, Streamed):
                 # Hashed as it is written: made twice, it would cost its making twice.
                 target.parent.mkdir(parents=True, exist_ok=True)
-                digest = _write(tmp, data, hashed=True)
+                digest = _write_pieces(tmp, data)
                 if previous.get(rel) == digest:
                     tmp.unlink()
                 else:

@@ -36,9 +36,19 @@ from typing import Sequence
 import yaml
 
 from . import schema
-from .errors import AnchorError, Problem
 from .edition import registry_changes
-from .model import AlignedRow, Alias, Anchoring, AnchorRegistry, Article, Entry, Fingerprint, PackedRegistry, Paragraph
+from .errors import AnchorError, Problem
+from .model import (
+    NO_REGISTRY,
+    Alias,
+    AlignedRow,
+    Anchoring,
+    AnchorRegistry,
+    Article,
+    Entry,
+    Fingerprint,
+    Paragraph,
+)
 
 EDGE = 24  # characters kept at each end of a side's text
 FUZZY_MIN = 0.75  # head/tail similarity needed to keep an anchor across an edit
@@ -211,7 +221,7 @@ def aliases(registry: AnchorRegistry) -> tuple[Alias, ...]:
     return tuple(e.alias for e in registry.entries if e.alias is not None)
 
 
-EMPTY = PackedRegistry.of(AnchorRegistry(1, ()))  # an assigned article's registry: let go, see model.Anchoring
+EMPTY = NO_REGISTRY  # an assigned article's registry: let go, see model.Anchoring
 
 
 def assign_article(article: Article) -> Article:

@@ -80,15 +80,18 @@ class Cache:
         value = self._read(key)
         return value if isinstance(value, Prepared) else None
 
-    def put(self, key: str, value: Prepared | AnchorRegistry) -> None:
-        if self.folder is None:
-            return
+    def put(self, key: str, value: Prepared) -> None:
+        if self.folder is not None:
+            self._store(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _store(self, key: str, data: bytes) -> None:
+        assert self.folder is not None
         folder = self.folder / key[:2]
         folder.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=f".{key}.", dir=folder)
         try:
             with os.fdopen(handle, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.write(data)
             os.replace(tmp, folder / f"{key}.pickle")
         except OSError:
             # A cache that cannot be written only makes the next build slower.
@@ -117,9 +120,10 @@ class Cache:
         kept, data = self._entry(key)
         if isinstance(kept, AnchorRegistry):
             return PackedRegistry(data)
-        registry = parse_registry(text, path)
-        self.put(key, registry)
-        return PackedRegistry.of(registry)
+        packed = PackedRegistry.of(parse_registry(text, path))
+        if self.folder is not None:
+            self._store(key, packed.data)
+        return packed
 
     def has(self, key: str) -> bool:
         return self.folder is not None and (self.folder / key[:2] / f"{key}.pickle").is_file()

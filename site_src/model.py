@@ -392,6 +392,9 @@ class PackedRegistry:
         return pickle.loads(self.data)  # type: ignore[no-any-return]
 
 
+NO_REGISTRY = PackedRegistry.of(AnchorRegistry(1, ()))  # an article without one, or past the anchor stage
+
+
 @dataclass(frozen=True, slots=True)
 class Anchoring:
     """What assigning anchors leaves of an article's registry.  The parsed registries
@@ -429,7 +432,7 @@ class Article:
     anchors_path: Path | None = None
     # The registry as loaded: what overrides and anchors read.  Let go once anchors
     # are assigned (``anchoring`` keeps what the later stages need of it).
-    registry: PackedRegistry = PackedRegistry.of(AnchorRegistry(1, ()))
+    registry: PackedRegistry = NO_REGISTRY
     anchoring: Anchoring | None = None  # set by anchors.assign_article
     aliases: tuple[Alias, ...] = ()  # old anchors of this article that lead elsewhere
     overrides: tuple[AlignmentOverride, ...] = ()

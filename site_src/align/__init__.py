@@ -18,8 +18,8 @@ Score of a bead pairing Chinese paragraphs Z with English paragraphs E
   sides opening a turn or both continuing one +0.5, otherwise -1;
 * **numbers**: +0.6 for each number both state, at most 3; amounts are converted, so
   ``$7bn`` and ``70億美元`` both read ``$7e+09`` (``numbers``);
-* **words**: Chinese is converted to Simplified, cut with jieba and looked up in
-  CC-CEDICT; a Latin name inside Chinese (OpenAI, Palantir) is its own word; English
+* **words**: Chinese is converted to Simplified, cut into CC-CEDICT's words and
+  glossed by it; a Latin name inside Chinese (OpenAI, Palantir) is its own word; English
   words and glosses are cut to crude stems (``lexicon``).  Every
   word weighs its IDF over the pair's paragraphs, so a rare word (Palantir, 登月)
   says more than a common one (AI, 中國).  The overlap is the weight of Chinese words
@@ -42,14 +42,15 @@ and E = ``A: OpenAI spent $7 billion of operating cost in 2024.``:
 * speaker: both ``kfl`` +1, both open a turn +0.5;
 * numbers: ``$7e+09`` and ``2024`` shared, +1.2;
 * words: with one paragraph a side every word weighs ln 2 (3 bits, see ``score.BITS``).
-  Z has 8 words (OpenAI 在 年 的 運營 成本 為 億美元 → 24 bits), 3 of them glossed in E
-  (OpenAI, 運營 "operate", 成本 "cost": 9 bits); E has 5 (spent, operating, cost,
-  billion, OpenAI → 15 bits), 3 glossed by Z (9 bits).  Overlap 18 / 39 = 0.46; the
-  bead holds 39 of the 400 bits of a full-weight bead, so the term is
-  15 · (0.46 - 0.35) · 39 / 400 = 0.16.
+  Z has 7 words (OpenAI 在 運營 成本 為 億 美元 → 21 bits; 年的, two characters the
+  dictionary cannot join into a word, is one word without glosses), 3 of them glossed
+  in E (OpenAI, 運營 "operate", 成本 "cost": 9 bits); E has 5 (spent, operating, cost,
+  billion, OpenAI → 15 bits), 3 glossed by Z (9 bits).  Overlap 18 / 36 = 0.50; the
+  bead holds 36 of the 400 bits of a full-weight bead, so the term is
+  15 · (0.50 - 0.35) · 36 / 400 = 0.20.
 
-Total 3.77 against 2 · -1.5 = -3 for leaving both out, so they pair, with confidence
-``1 / (1 + e^-3.77)`` = 0.977 and reason "speaker match, length ok, word overlap 0.46,
+Total 3.81 against 2 · -1.5 = -3 for leaving both out, so they pair, with confidence
+``1 / (1 + e^-3.81)`` = 0.978 and reason "speaker match, length ok, word overlap 0.50,
 shared: $7e+09, 2024".
 """
 from __future__ import annotations

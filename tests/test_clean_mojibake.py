@@ -98,3 +98,14 @@ def test_a_line_found_unsuspicious_has_no_damaged_window() -> None:
 @given(st.text(alphabet=st.sampled_from(list("因為人們僅槿藗儍铋開中文 ,;:!?()@_^€\ue000yàn")), max_size=12))
 def test_suspect_clears_only_lines_without_windows(line: str) -> None:
     assert mojibake.suspect(line) or not list(mojibake.windows(line))
+
+
+def test_the_committed_table_of_common_characters_is_its_derivation(tmp_path):
+    from site_src.clean.lexicon import common_chars
+    from tests.common_table import TABLE, derive, write
+
+    assert common_chars() == frozenset(derive()), "run `python -m tests.common_table`"
+    assert {"網", "网", "開", "复"} <= common_chars() and "铋" not in common_chars()
+    # ``write`` reproduces the committed file byte for byte.
+    write(tmp_path / "common_table.py")
+    assert (tmp_path / "common_table.py").read_bytes() == TABLE.read_bytes()

@@ -6,12 +6,17 @@ private-use code points.  "Common" is GB2312's first level (the 3,755 most used
 simplified characters) together with their Traditional forms as OpenCC writes them
 for Taiwan and Hong Kong, because the captures are Traditional text converted from
 Simplified.
+
+Deriving that set takes three OpenCC conversions (0.27 s, in every build that cleans),
+so it is kept, derived, in ``common_table.py``; ``python -m tests.common_table``
+writes that file again, and a test checks that it still equals the derivation (a new
+OpenCC may change it).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-import opencc
+from .common_table import CHARACTERS
 
 # Punctuation the captures use in Chinese text, in either width (a repair decodes
 # full-width marks, which are folded afterwards to the capture's convention).
@@ -20,16 +25,7 @@ PUNCTUATION = frozenset("。，、；：？！“”‘’（）《》「」『�
 
 @lru_cache(maxsize=1)
 def common_chars() -> frozenset[str]:
-    level1 = "".join(
-        bytes((lead, trail)).decode("gb2312")
-        for lead in range(0xB0, 0xD8)
-        for trail in range(0xA1, 0xFF)
-        if not (lead == 0xD7 and trail > 0xF9)  # level 1 ends at D7F9
-    )
-    chars = set(level1)
-    for config in ("s2t", "s2tw", "s2hk"):
-        chars.update(opencc.OpenCC(config).convert(level1))
-    return frozenset(chars)
+    return frozenset(CHARACTERS)
 
 
 def is_cjk(ch: str) -> bool:

@@ -12,10 +12,13 @@ hold English words, abbreviations or Chinese (``(Eleanor Olcott)``, ``(CAIO)``,
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from functools import lru_cache
-
-from pypinyin import Style, pinyin
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _LETTER = f"a-zü{TONED}"
@@ -27,12 +30,27 @@ GROUP_RE = re.compile(rf"\(({SYLLABLE})\)")
 FRAGMENT_RE = re.compile(rf"\?({SYLLABLE})\)")
 
 
+@lru_cache(maxsize=1)
+def _reading_table() -> Mapping[str, str]:
+    """pypinyin's table of single characters (code point → ``"líng,yuán,xīng"``), read
+    from the package's data file without importing the package: the import also loads
+    the table of phrases, which single characters never need, and took 0.15 s of every
+    build that cleans.  ``tests/test_clean_rules.py`` checks every entry against
+    ``pypinyin.pinyin``."""
+    spec = importlib.util.find_spec("pypinyin")
+    folder = Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else None
+    if folder is None:
+        raise ModuleNotFoundError("pypinyin is not installed — pip install -r requirements.txt")
+    return MappingProxyType(json.loads((folder / "pinyin_dict.json").read_text(encoding="utf-8")))
+
+
 @lru_cache(maxsize=None)
 def readings(char: str) -> frozenset[str]:
     """All toned readings pypinyin knows for one character."""
     if not char or not ("\u3400" <= char <= "\u9fff"):
         return frozenset()
-    return frozenset(pinyin(char, style=Style.TONE, heteronym=True)[0])
+    found = _reading_table().get(str(ord(char)))
+    return frozenset(found.split(",")) if found else frozenset()
 
 
 def strip_annotations(text: str) -> str:

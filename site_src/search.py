@@ -46,6 +46,7 @@ import importlib.metadata
 import itertools
 import json
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
@@ -54,7 +55,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import IO, Callable, Iterable, Iterator, Mapping
 
 import opencc
 
@@ -68,6 +69,7 @@ LANGUAGE = "zh"  # one index for the whole bilingual archive, segmented as Chine
 # grows with the archive, nor on one slow step of it (writing a shard's files is
 # one step with no answer until it ends).
 TIMEOUT = 120
+POLL = 0.005  # seconds between looks at the answers while waiting for the last
 # The parts of Pagefind's bundle the search page does not use (its ready-made UIs).
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
           "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
@@ -191,7 +193,13 @@ def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int 
     changed (7 of 24 s at 100 articles), and after an edit to one article only the
     shard holding its rows changes (unless its number of rows does; 10,000 articles
     are some 50 shards).  A shard of the same records finds the same rows, whatever
-    its bytes."""
+    its bytes.
+
+    Where no shard can be reused (no index in ``site``, none kept in ``cache``: a
+    first build), each shard's indexer starts with its first record and is sent the
+    records as they come (``_Early``), so that it works on the other core while the
+    pages after them are made; otherwise a shard is indexed once it is complete and
+    known to have changed."""
     root = Path(site).resolve()
     # serve updates a site in place: a shard already there from the same records
     # stays (copying 10,000 articles' shards took longer than indexing one), the
@@ -199,22 +207,31 @@ def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int 
     there = _shard_keys(root)
     keys: list[str] = []
     present: set[str] = set()  # for the fold table: the records are gone once indexed
-    # One shard's records at a time: the records of 10,000 articles are gigabytes.
-    for n, chunk in enumerate(_chunks(records, shard_records), 1):
-        key = shard_key(chunk, shard_records)
-        keys.append(key)
-        present |= _characters(chunk)
-        bundle = root / BUNDLE if n == 1 else root / SHARDS / str(n)
-        if n <= len(there) and there[n - 1] == key and (bundle / "pagefind-entry.json").is_file():
-            continue
-        shutil.rmtree(bundle, ignore_errors=True)
-        kept = cache / key if cache is not None else None
-        if kept is not None and (kept / "pagefind-entry.json").is_file():
-            shutil.copytree(kept, bundle, ignore=shutil.ignore_patterns(FOLD), copy_function=_link)
-            continue
-        _write_bundle(chunk, bundle)
-        if kept is not None:
-            _keep(bundle, kept)
+    early = _Early(on=not there and not _kept_any(cache))
+    try:
+        # One shard's records at a time: the records of 10,000 articles are gigabytes.
+        for n, chunk in enumerate(_chunks(records, shard_records, early.add), 1):
+            service = early.take()
+            key = shard_key(chunk, shard_records)
+            keys.append(key)
+            present |= _characters(chunk)
+            bundle = root / BUNDLE if n == 1 else root / SHARDS / str(n)
+            kept = cache / key if cache is not None else None
+            if n <= len(there) and there[n - 1] == key and (bundle / "pagefind-entry.json").is_file():
+                pass
+            elif kept is not None and (kept / "pagefind-entry.json").is_file():
+                shutil.rmtree(bundle, ignore_errors=True)
+                shutil.copytree(kept, bundle, ignore=shutil.ignore_patterns(FOLD), copy_function=_link)
+            else:
+                shutil.rmtree(bundle, ignore_errors=True)
+                _write_bundle(chunk, bundle, service)
+                service = None
+                if kept is not None:
+                    _keep(bundle, kept)
+            if service is not None:
+                service.close(kill=True)
+    finally:
+        early.close()  # a shard cut short (the build stopped): its indexer is ended
     for stale in (root / SHARDS).glob("*") if (root / SHARDS).is_dir() else ():
         if not stale.name.isdigit() or int(stale.name) > len(keys):
             shutil.rmtree(stale, ignore_errors=True)
@@ -228,10 +245,46 @@ def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int 
         json.dumps({**_fold(present), "shards": shards, "keys": keys}, ensure_ascii=False), encoding="utf-8")
 
 
-def _chunks(records: Iterable[SearchRecord], size: int) -> Iterator[list[SearchRecord]]:
+def _kept_any(cache: Path | None) -> bool:
+    try:
+        return cache is not None and any(cache.iterdir())
+    except OSError:
+        return False
+
+
+class _Early:
+    """The indexer of the shard being gathered, when ``on``: started with the shard's
+    first article and sent each article's records as ``_chunks`` adds them."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+        self._service: _Service | None = None
+
+    def add(self, article: list[SearchRecord]) -> None:
+        if not self.on:
+            return
+        if self._service is None:
+            self._service = _Service.start(executable())
+        for record in article:
+            self._service.send(_add_record(record))
+
+    def take(self) -> _Service | None:
+        """The indexer of the shard just completed (None if none was started)."""
+        service, self._service = self._service, None
+        return service
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close(kill=True)
+            self._service = None
+
+
+def _chunks(records: Iterable[SearchRecord], size: int,
+            added: Callable[[list[SearchRecord]], None] = lambda article: None) -> Iterator[list[SearchRecord]]:
     """``records`` in shards of at most ``size`` (an article is never split, so one
     with more records is a shard of its own), one empty list if there are none (an
-    empty index still answers the search page).
+    empty index still answers the search page).  ``added`` is called with each
+    article's records as they join a shard, before the shard is given.
 
     A shard ends after an article chosen by its address, once the shard holds half
     of ``size``: the ends do not move when an article gains or loses records, so an
@@ -248,6 +301,7 @@ def _chunks(records: Iterable[SearchRecord], size: int) -> Iterator[list[SearchR
             yield chunk
             chunk, made = [], True
         chunk += article
+        added(article)
         if 2 * len(chunk) >= size and _ends_shard(address, spread):
             yield chunk
             chunk, made = [], True
@@ -323,19 +377,26 @@ def _forget(cache: Path, keys: set[str]) -> None:
         pass
 
 
-def _write_bundle(records: list[SearchRecord], bundle: Path) -> None:
-    requests: list[dict[str, object]] = [
-        {"type": "NewIndex", "config": {"force_language": LANGUAGE, "keep_index_url": True}}]
-    requests += [{"type": "AddRecord", "index_id": 0, "url": r.url, "content": r.content, "language": LANGUAGE,
-                  "meta": r.meta, "filters": None, "sort": None} for r in records]
-    requests.append({"type": "WriteFiles", "index_id": 0, "output_path": str(bundle)})
-    answers = _run_service(executable(), requests, lambda: _entry_complete(bundle))
+def _write_bundle(records: list[SearchRecord], bundle: Path, service: _Service | None = None) -> None:
+    """Index ``records`` into ``bundle``; ``service``: an indexer already sent the
+    records (``_Early``), which only needs telling where to write."""
+    if service is None:
+        service = _Service.start(executable())
+        for record in records:
+            service.send(_add_record(record))
+    service.send({"type": "WriteFiles", "index_id": 0, "output_path": str(bundle)})
+    answers = service.finish(lambda: _entry_complete(bundle))
     indexed = sum(1 for a in answers if a.get("type") == "IndexedFile")
     if indexed != len(records) or not (bundle / "pagefind.js").is_file():
         raise OutputError(Problem(bundle, None, f"the search index is incomplete ({indexed} of {len(records)} "
                                   "rows indexed)", FIX))
     for name in UNUSED:
         (bundle / name).unlink(missing_ok=True)
+
+
+def _add_record(r: SearchRecord) -> dict[str, object]:
+    return {"type": "AddRecord", "index_id": 0, "url": r.url, "content": r.content, "language": LANGUAGE,
+            "meta": r.meta, "filters": None, "sort": None}
 
 
 def _entry_complete(bundle: Path) -> bool:
@@ -345,32 +406,56 @@ def _entry_complete(bundle: Path) -> bool:
         return False
 
 
-def _run_service(binary: Path, payloads: list[dict[str, object]],
-                 written: Callable[[], bool] = lambda: True) -> list[dict[str, object]]:
-    """Send every request to a Pagefind service at once and return its answers, in
-    order.  The service reads its input on a thread of its own into an unbounded queue,
-    so writing everything before reading cannot deadlock; it must not see the end of
-    its input before the last answer, since it exits there at once."""
-    with tempfile.TemporaryFile() as log:
+class _Service:
+    """A Pagefind service fed one request at a time, its answers read as they come.
+
+    Requests go to a queue that a thread writes to the service's input, so that a
+    service that stops reading cannot hang the build; the service reads its input on
+    a thread of its own into an unbounded queue, so writing everything before reading
+    cannot deadlock.  It must not see the end of its input before the last answer,
+    since it exits there at once."""
+
+    def __init__(self, binary: Path, proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+        self.binary, self.proc, self.log = binary, proc, log
+        self.sent = 0
+        self.answers: list[dict[str, object]] = []
+        self._outbox: queue.SimpleQueue[dict[str, object] | None] = queue.SimpleQueue()
+        self._reader = threading.Thread(target=_read_answers, args=(proc, self.answers), daemon=True)
+        self._reader.start()
+        threading.Thread(target=_send, args=(proc, self._outbox), daemon=True).start()
+        self.send({"type": "NewIndex", "config": {"force_language": LANGUAGE, "keep_index_url": True}})
+
+    @classmethod
+    def start(cls, binary: Path) -> _Service:
+        log = tempfile.TemporaryFile()
         try:
             proc = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=log, cwd=tempfile.gettempdir())
         except OSError as exc:
+            log.close()
             raise OutputError(Problem(binary, None, f"could not start the search indexer: {exc.strerror or exc}",
                                       FIX)) from None
-        answers: list[dict[str, object]] = []
-        reader = threading.Thread(target=_read_answers, args=(proc, len(payloads), answers), daemon=True)
-        reader.start()
-        # Written on a thread too, so that a service that stops reading cannot hang the build.
-        threading.Thread(target=_send, args=(proc, payloads), daemon=True).start()
-        progress = (0, _cpu_ticks(proc.pid))
-        while True:
-            reader.join(TIMEOUT)
-            now = (len(answers), _cpu_ticks(proc.pid))
-            if not reader.is_alive() or now == progress:
-                break
-            progress = now  # still answering or working: wait on
-        timed_out = reader.is_alive()
+        return cls(binary, proc, log)
+
+    def send(self, payload: dict[str, object]) -> None:
+        self.sent += 1
+        self._outbox.put({"message_id": self.sent, "payload": payload})
+
+    def finish(self, written: Callable[[], bool] = lambda: True) -> list[dict[str, object]]:
+        """Every answer, once the service has answered all that was sent (raises
+        ``OutputError`` if it cannot)."""
+        expected, proc = self.sent, self.proc
+        progress = (len(self.answers), _cpu_ticks(proc.pid))
+        waited = 0.0
+        while len(self.answers) < expected and self._reader.is_alive():
+            time.sleep(POLL)
+            waited += POLL
+            if waited >= TIMEOUT:
+                now = (len(self.answers), _cpu_ticks(proc.pid))
+                if now == progress:
+                    break
+                progress, waited = now, 0.0  # still answering or working: wait on
+        timed_out = len(self.answers) < expected and self._reader.is_alive()
         if timed_out:
             proc.kill()  # which also ends a write blocked on its input
         else:
@@ -379,28 +464,34 @@ def _run_service(binary: Path, payloads: list[dict[str, object]],
             deadline = time.monotonic() + TIMEOUT
             while not written() and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-        if proc.stdin is not None:
-            try:
-                proc.stdin.close()  # the service exits on the end of its input
-            except OSError:
-                pass
+        # Checked before the service is stopped: once killed, the reader ends too, and
+        # a timeout would pass for a crash.
+        answers = list(self.answers)
+        said = self.close()
+        errors = [str(a.get("message", "")) for a in answers if a.get("type") == "Error"]
+        if timed_out or len(answers) < expected or errors:
+            why = errors[0] if errors else (f"no answer for {TIMEOUT} s" if timed_out
+                                            else "it stopped before finishing")
+            why += f", after {len(answers)} of {expected} answers" if not errors else ""
+            detail = f": {said.splitlines()[-1]}" if said else ""
+            raise OutputError(Problem(self.binary, None, f"the search index could not be built ({why}{detail})",
+                                      FIX))
+        return answers
+
+    def close(self, kill: bool = False) -> str:
+        """End the service (at once with ``kill``); return what it said on stderr."""
+        if kill:
+            self.proc.kill()
+        self._outbox.put(None)  # the writer closes the input: the service exits there
         try:
-            proc.wait(5)
+            self.proc.wait(5)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.seek(0)
-        said = log.read().decode("utf-8", "replace").strip()
-    errors = [str(a.get("message", "")) for a in answers if a.get("type") == "Error"]
-    if timed_out or len(answers) < len(payloads) or errors:
-        # Checked before the kill: once killed, the reader ends too, and a timeout would
-        # pass for a crash.
-        why = errors[0] if errors else (f"no answer for {TIMEOUT} s" if timed_out
-                                        else "it stopped before finishing")
-        why += f", after {len(answers)} of {len(payloads)} answers" if not errors else ""
-        detail = f": {said.splitlines()[-1]}" if said else ""
-        raise OutputError(Problem(binary, None, f"the search index could not be built ({why}{detail})", FIX))
-    return answers
+            self.proc.kill()
+            self.proc.wait()
+        self.log.seek(0)
+        said = self.log.read().decode("utf-8", "replace").strip()
+        self.log.close()
+        return said
 
 
 def _cpu_ticks(pid: int) -> int | None:
@@ -414,22 +505,27 @@ def _cpu_ticks(pid: int) -> int | None:
         return None
 
 
-def _send(proc: subprocess.Popen[bytes], payloads: list[dict[str, object]]) -> None:
+def _send(proc: subprocess.Popen[bytes], outbox: queue.SimpleQueue[dict[str, object] | None]) -> None:
     # One message at a time: the whole request, encoded at once, doubled the build's
-    # memory at a thousand articles.
+    # memory at a thousand articles.  None closes the input.
+    assert proc.stdin is not None
     try:
-        assert proc.stdin is not None
-        for n, payload in enumerate(payloads, 1):
-            proc.stdin.write(base64.b64encode(json.dumps({"message_id": n, "payload": payload}).encode("utf-8")) + b",")
-        proc.stdin.flush()
+        while (message := outbox.get()) is not None:
+            proc.stdin.write(base64.b64encode(json.dumps(message).encode("utf-8")) + b",")
+            if outbox.empty():
+                proc.stdin.flush()
     except (OSError, ValueError):
         pass  # the service died (reported with what it said) or its input was closed
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
 
 
-def _read_answers(proc: subprocess.Popen[bytes], expected: int, answers: list[dict[str, object]]) -> None:
+def _read_answers(proc: subprocess.Popen[bytes], answers: list[dict[str, object]]) -> None:
     assert proc.stdout is not None
     buffer = b""
-    while len(answers) < expected:
+    while True:
         chunk = os.read(proc.stdout.fileno(), 65536)
         if not chunk:
             return

@@ -178,6 +178,44 @@ def test_an_indexer_that_works_long_without_answering_is_waited_for(
     assert (tmp_path / "site" / "pagefind" / "pagefind-entry.json").is_file()
 
 
+def test_a_first_build_feeds_the_indexer_as_the_records_come(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = search_records(FILES)
+    events: list[str] = []
+    started: list[search._Service] = []
+    real = search._Service.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls: type[search._Service], binary: Path) -> search._Service:
+        events.append("start")
+        started.append(real(cls, binary))
+        return started[-1]
+    monkeypatch.setattr(search._Service, "start", classmethod(start))
+
+    def produced(upto: int | None = None):  # the records as a writer hands them over
+        for n, record in enumerate(records):
+            if n == upto:
+                raise RuntimeError("the build stopped")
+            events.append("record")
+            yield record
+
+    cache = tmp_path / "cache"
+    write_index(produced(), tmp_path / "a", cache=cache)
+    # Started once the first article's records were in, long before the last record.
+    first = sum(1 for r in records if r.url.split("#")[0] == records[0].url.split("#")[0])
+    assert events.index("start") == first + 1 and events.count("start") == 1
+    entry = json.loads((tmp_path / "a" / "pagefind" / "pagefind-entry.json").read_text())
+    assert entry["languages"]["zh"]["page_count"] == len(records)
+    # With a shard kept in the cache, nothing is started before the shard is known
+    # to have changed (here it has not: no indexer at all).
+    events.clear()
+    write_index(produced(), tmp_path / "b", cache=cache)
+    assert "start" not in events and (tmp_path / "b" / "pagefind" / "pagefind-entry.json").is_file()
+    # A build that stops mid-shard ends the indexer it started.
+    with pytest.raises(RuntimeError):
+        write_index(produced(upto=len(records) - 1), tmp_path / "c")
+    assert started[-1].proc.poll() is not None
+
+
 def test_an_unchanged_index_comes_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     records = search_records(FILES)
     cache = tmp_path / "cache"
@@ -208,7 +246,8 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
     assert len(list(cache.iterdir())) == 5  # a shard ends once it holds half of 100
     indexed: list[int] = []
     real = search._write_bundle
-    monkeypatch.setattr(search, "_write_bundle", lambda chunk, bundle: (indexed.append(len(chunk)), real(chunk, bundle)))
+    monkeypatch.setattr(search, "_write_bundle",
+                        lambda chunk, bundle, *early: (indexed.append(len(chunk)), real(chunk, bundle, *early)))
     # One record of the second shard changes: that shard alone is indexed again.
     edited = records[:60] + [SearchRecord(records[60].url, "改過的 edited", records[60].meta)] + records[61:]
     write_index(edited, tmp_path / "b", shard_records=100, cache=cache)

@@ -205,11 +205,20 @@ def test_a_first_build_feeds_the_indexer_as_the_records_come(
     assert events.index("start") == first + 1 and events.count("start") == 1
     entry = json.loads((tmp_path / "a" / "pagefind" / "pagefind-entry.json").read_text())
     assert entry["languages"]["zh"]["page_count"] == len(records)
-    # With a shard kept in the cache, nothing is started before the shard is known
-    # to have changed (here it has not: no indexer at all).
+    # In an archive of one shard an early indexer starts again; the shard, unchanged,
+    # comes from the cache and the indexer is stopped unused.
     events.clear()
     write_index(produced(), tmp_path / "b", cache=cache)
-    assert "start" not in events and (tmp_path / "b" / "pagefind" / "pagefind-entry.json").is_file()
+    assert events.count("start") == 1 and started[-1].proc.poll() is not None
+    assert (tmp_path / "b" / "pagefind" / "pagefind-entry.json").stat().st_ino == (
+        cache / next(cache.iterdir()).name / "pagefind-entry.json").stat().st_ino
+    # With several shards kept, nothing is started before a shard is known to have
+    # changed (here none has: no indexer at all).
+    write_index(produced(), tmp_path / "many", shard_records=2, cache=tmp_path / "many-cache")
+    assert len(list((tmp_path / "many-cache").iterdir())) > 1
+    events.clear()
+    write_index(produced(), tmp_path / "again", shard_records=2, cache=tmp_path / "many-cache")
+    assert "start" not in events
     # A build that stops mid-shard ends the indexer it started.
     with pytest.raises(RuntimeError):
         write_index(produced(upto=len(records) - 1), tmp_path / "c")

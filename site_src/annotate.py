@@ -36,7 +36,6 @@ from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 import markdown as md
 import nh3
-import opencc
 from yaml.nodes import Node
 
 from .align.numbers import en_numbers, zh_numbers
@@ -44,6 +43,7 @@ from .errors import ContentError, Problem, slug_fix
 from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Notice, Passage, Related,
                     RelatedConfig)
 from .schema import SLUG_RE, Checker, compose, validated
+from .scripts import converter
 
 NOTE_KINDS = ("note", "translation", "correction", "sic", "context")
 ENTITY_KINDS = ("person", "company", "organisation", "model", "product", "term")
@@ -182,19 +182,14 @@ def parse_links(text: str, path: Path) -> tuple[CrossLink, ...]:
 # ---------------------------------------------------------------------------
 # Mentions
 # ---------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 def fold(text: str) -> str:
     """Chinese folded to Simplified for matching.  OpenCC may rewrite a phrase with a
     different length; matching needs offsets that map back, so then we fold
     character by character instead."""
-    folded = _t2s().convert(text)
+    folded = converter("t2s").convert(text)
     if len(folded) == len(text):
         return folded
-    return "".join(_t2s().convert(ch) for ch in text)
+    return "".join(converter("t2s").convert(ch) for ch in text)
 
 
 def alias_keys(entity: Entity) -> list[tuple[str, str]]:

@@ -56,7 +56,6 @@ import hashlib
 
 import jinja2
 from markupsafe import Markup
-import opencc
 
 from .align import LOW_CONFIDENCE  # below it a row is shown as uncertain; `report` lists the same rows
 from .annotate import fold
@@ -68,6 +67,7 @@ from .capture import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
+from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -1150,16 +1150,11 @@ def paragraph_view(p: Paragraph, element_id: str, speaker: Speaker | None, flags
 SCRIPT_CONFIGS = {"hant": ("s2t", "zh-Hant"), "hans": ("t2s", "zh-Hans")}
 
 
-@functools.lru_cache(maxsize=None)
-def _converter(config: str) -> opencc.OpenCC:
-    return opencc.OpenCC(config)
-
-
 # script_maps converts each paragraph and script_fixes each of its segments, which for
 # most paragraphs (no link, no damage) is the same text: converted once, not twice.
 @functools.lru_cache(maxsize=4096)
 def converted(config: str, text: str) -> str:
-    return _converter(config).convert(text)
+    return converter(config).convert(text)
 
 
 def script_maps(texts: Iterable[str]) -> ScriptMaps:

@@ -57,10 +57,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Iterable, Iterator, Mapping
 
-import opencc
-
 from .cache import source_version
 from .errors import OutputError, Problem
+from .scripts import converter
 
 BUNDLE = "pagefind"  # the index's folder in the site
 LANGUAGE = "zh"  # one index for the whole bilingual archive, segmented as Chinese
@@ -86,13 +85,8 @@ class SearchRecord:
     meta: dict[str, str]
 
 
-@functools.lru_cache(maxsize=None)
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 def simplified(text: str) -> str:
-    return _t2s().convert(text)
+    return converter("t2s").convert(text)
 
 
 # The katakana middle dot that Chinese texts put between the parts of a foreign name

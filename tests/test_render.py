@@ -22,9 +22,10 @@ from site_src.export import article_json
 from site_src.model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Change, CleanResult, Correction, CrossLink,
                             Cut, Editor, Entity, Flag, Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig,
                             Source, Speaker)
-from site_src.render import (LinkSpan, ScriptMaps, Segment, _converter, byline_authors, convert_segments, date_parts,
+from site_src.render import (LinkSpan, ScriptMaps, Segment, byline_authors, convert_segments, date_parts,
                              dedent_html, script_fixes, script_maps, speaker_names, excerpt, index_order, mark_text, render, render_site,
                              source_lines)
+from site_src.scripts import converter
 
 INTERVIEW = "2025-03-test-interview"
 OPED = "2025-12-test-op-ed"
@@ -923,7 +924,7 @@ def test_script_tables_and_fixes_give_opencc() -> None:
         for script, config in (("hant", "s2t"), ("hans", "t2s")):
             fixes = script_fixes(segs(text, "", "行業"), maps).get(script, [])
             assert convert_segments(segs(text, "", "行業"), maps[script], fixes) == [
-                _converter(config).convert(text), _converter(config).convert("行業")]
+                converter(config).convert(text), converter(config).convert("行業")]
     assert script_fixes(segs("開源"), script_maps(["開源"])) == {}  # the table says it all
     # A tie goes to the conversion seen first.
     assert "后" not in script_maps(["皇后", "之后"])["hant"]

@@ -10,7 +10,8 @@ from bs4 import BeautifulSoup
 
 from build import build
 from site_src.load import load_archive
-from site_src.render import Segment, _converter, convert_segments
+from site_src.render import Segment, convert_segments
+from site_src.scripts import converter
 from tests.conftest import CONTENT
 
 PINYIN_RESIDUE = re.compile(r"[\u4e00-\u9fff]\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
@@ -210,7 +211,7 @@ def test_each_script_reads_the_same_as_opencc(site: Path) -> None:
             for script, config in (("hant", "s2t"), ("hans", "t2s")):
                 fixes = [tuple(f) for f in json.loads(sc.get(f"data-{script}", "[]"))]
                 shown = "".join(convert_segments(nodes, maps[script], fixes))  # type: ignore[arg-type]
-                assert shown == _converter(config).convert(published), (path.parent.name, published)
+                assert shown == converter(config).convert(published), (path.parent.name, published)
                 seen += shown != published
     assert seen > 100
 

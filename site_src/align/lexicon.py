@@ -20,6 +20,8 @@ import time
 from types import MappingProxyType
 from typing import Mapping
 
+from ..scripts import converter
+
 # English words that carry no content: a gloss like "to be (located) at" must not make
 # 在 match every English paragraph.
 STOPWORDS = frozenset("""
@@ -134,18 +136,11 @@ def _headwords() -> tuple[frozenset[str], Mapping[str, tuple[int, ...]]]:
     return words, MappingProxyType({first: tuple(sorted(ns)) for first, ns in lengths.items()})
 
 
-@functools.lru_cache(maxsize=1)
-def _to_simplified():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def load_time() -> float:
     """Load the two resources (if not yet loaded) and return the seconds it took."""
     start = time.perf_counter()
     _headwords()
-    _to_simplified()
+    converter("t2s")
     return time.perf_counter() - start
 
 
@@ -159,7 +154,7 @@ def chinese_words(text: str) -> tuple[str, ...]:
     characters by ``_cut``, a Latin word or a number whole, anything else one character
     at a time; spaces dropped."""
     words: list[str] = []
-    for token in _TOKEN.findall(_to_simplified().convert(text)):
+    for token in _TOKEN.findall(converter("t2s").convert(text)):
         words += _cut(token) if _CJK.fullmatch(token) else [token]
     return tuple(words)
 

@@ -108,14 +108,14 @@ def test_script_toggle_switches_remembers_and_quotes(open_page) -> None:  # type
 def test_site_js_conversion_is_opencc_on_every_paragraph(open_page) -> None:  # type: ignore[no-untyped-def]
     """site.js itself, in Chromium, on the two Traditional captures and a Simplified one:
     each .sc element reads exactly as OpenCC converts the published words."""
-    from site_src.render import _converter
+    from site_src.scripts import converter
     for slug in ("2025-03-jiemian-interview", "2025-03-bloomberg-china-show", "2026-02-ft-interview-phoenix"):
         page = open_page(f"articles/{slug}/")
         published = page.evaluate("[...document.querySelectorAll('.sc')].map(e => e.textContent)")
         for script, config in (("hant", "s2t"), ("hans", "t2s")):
             page.click(f".script-toggle button[data-script='{script}']")
             shown = page.evaluate("[...document.querySelectorAll('.sc')].map(e => e.textContent)")
-            assert shown == [_converter(config).convert(t) for t in published], (slug, script)
+            assert shown == [converter(config).convert(t) for t in published], (slug, script)
         page.click(".script-toggle button[data-script='']")
         assert page.evaluate("[...document.querySelectorAll('.sc')].map(e => e.textContent)") == published
         assert page.errors == []

@@ -43,7 +43,9 @@ addresses are absolute (``site.base_url``): they are text to copy, never loaded.
 """
 from __future__ import annotations
 
+import pickle
 import re
+import tempfile
 import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
@@ -59,14 +61,15 @@ from markupsafe import Markup
 
 from .align import LOW_CONFIDENCE  # below it a row is shown as uncertain; `report` lists the same rows
 from .annotate import fold
-from .errors import Problem, RenderError
+from .errors import DuizhaoError, Problem, RenderError
 from .clean import RULES
 from .export import article_json
 from .feeds import atom_feed, base_url, robots, sitemap
 from .capture import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
-                    Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker)
+                    Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker, NO_REGISTRY)
+from .pool import ordered
 from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
@@ -632,13 +635,14 @@ class Selection:
 
 
 def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | None = None,
-              lookups: Lookups | None = None) -> Iterator[tuple[str, bytes]]:
+              lookups: Lookups | None = None, processes: int | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
     10,000 articles the pages together are gigabytes.  ``bytecode`` is a folder where
     compiled templates are kept between builds (None: compile them in this process).
     ``only``: just these pages (None: all).  ``lookups``: ``lookups_for(archive)``
-    if the caller has it."""
+    if the caller has it.  ``processes``: the workers that make the articles' own
+    pages in a whole build (None: every core; see ``_all_article_files``)."""
     env = environment(bytecode)
     site = site_view(archive.site, entities=bool(archive.glossary))
     lookups = lookups_for(archive) if lookups is None else lookups
@@ -659,19 +663,16 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
     # In the order of the data files' paths, which is the search records' order: the
     # index can then be made while the pages are written (write.BackgroundIndex).
-    for article in sorted(archive.articles, key=lambda a: f"{a.slug}.json"):
-        whole = only is None or article.slug in only.articles
-        if not whole and article.slug not in only.pages:  # type: ignore[union-attr]
-            continue
-        base = f"articles/{article.slug}/"
-        yield page(base + "index.html", render(env, "article.html", article_page(archive, article, site, lookups)))
-        if not whole:
-            continue  # the other files of an article show nothing of other articles
-        yield page(base + "cleaning.html", render(env, "cleaning.html", cleaning_page(archive, article, site)))
-        text, raw = capture(article.source)  # read again: the build does not keep every capture
-        yield page(base + "source.html", render(env, "source.html", source_page(archive, article, site, text)))
-        yield page(base + "source.txt", raw)  # byte for byte as captured
-        yield page(f"data/{article.slug}.json", article_json(article))
+    articles = sorted(archive.articles, key=lambda a: f"{a.slug}.json")
+    if only is None:
+        for files in _all_article_files(archive, articles, site, lookups, bytecode, processes):
+            for path, data in files:
+                yield page(path, data)
+    for article in articles if only is not None else ():
+        whole = article.slug in only.articles
+        if whole or article.slug in only.pages:
+            for path, data in article_files(env, archive, article, site, lookups, whole):
+                yield page(path, data)
     for source, translations in lookups.groups:
         if only is None or source in only.compare:
             yield page(f"articles/{source}/compare.html",
@@ -691,6 +692,85 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         # Last: it lists every page above.  A selection keeps the set of pages (see
         # site_src.incremental), so the sitemap it leaves is still right.
         yield "sitemap.xml", sitemap(archive.site, paths)
+
+
+def article_files(env: jinja2.Environment, archive: Archive, article: Article, site: SiteView, lookups: Lookups,
+                  whole: bool = True) -> list[tuple[str, bytes]]:
+    """An article's own files: its page and, when ``whole``, its cleaning log, source
+    view, capture and data file.  They read nothing of other articles but their
+    metadata (``light``)."""
+    base = f"articles/{article.slug}/"
+    files = [(base + "index.html", render(env, "article.html", article_page(archive, article, site, lookups)))]
+    if whole:
+        text, raw = capture(article.source)  # read again: the build does not keep every capture
+        files += [
+            (base + "cleaning.html", render(env, "cleaning.html", cleaning_page(archive, article, site))),
+            (base + "source.html", render(env, "source.html", source_page(archive, article, site, text))),
+            (base + "source.txt", raw),  # byte for byte as captured
+            (f"data/{article.slug}.json", article_json(article)),
+        ]
+    return files
+
+
+@dataclass(frozen=True)
+class Context:
+    """What ``article_files`` reads besides the article, for the workers: the archive
+    with its articles' metadata only (``light``), and the lookups without the
+    translation groups (which hold whole articles and serve the three-way pages)."""
+
+    archive: Archive
+    site: SiteView
+    lookups: Lookups
+    bytecode: Path | None
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A worker's error as data: the exception does not survive pickling with its
+    problems."""
+
+    kind: type[DuizhaoError]
+    problems: tuple[Problem, ...]
+
+
+def _all_article_files(archive: Archive, articles: list[Article], site: SiteView, lookups: Lookups,
+                       bytecode: Path | None, processes: int | None) -> Iterator[list[tuple[str, bytes]]]:
+    """Every article's ``article_files``, in the order of ``articles``, made on every
+    core (``pool.ordered``): they are most of a build's rendering, which was otherwise
+    on one core while the other idled.  The context goes to the workers once, as a
+    file each reads when it starts; an article goes with each task."""
+    context = Context(replace(archive, articles=tuple(map(light, archive.articles))), site,
+                      replace(lookups, groups=()), bytecode)
+    with tempfile.TemporaryDirectory(prefix="duizhao-render-") as folder:
+        path = Path(folder) / "context.pickle"
+        path.write_bytes(pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
+        for made in ordered(_article_files_in_worker, [(path, a) for a in articles], processes):
+            if isinstance(made, _Failed):
+                raise made.kind(list(made.problems))
+            yield made
+
+
+def _article_files_in_worker(task: tuple[Path, Article]) -> list[tuple[str, bytes]] | _Failed:
+    path, article = task
+    context, env = _worker_context(path)
+    try:
+        return article_files(env, context.archive, article, context.site, context.lookups)
+    except DuizhaoError as exc:  # a template's, or a capture changed since load
+        return _Failed(type(exc), tuple(exc.problems))
+
+
+@functools.lru_cache(maxsize=1)
+def _worker_context(path: Path) -> tuple[Context, jinja2.Environment]:
+    """The context of ``_all_article_files``, read once per worker process."""
+    context: Context = pickle.loads(path.read_bytes())
+    return context, environment(context.bytecode)
+
+
+def light(article: Article) -> Article:
+    """The article without what only its own pages read: what the pages of other
+    articles read of it (its metadata and where it lives)."""
+    return replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=(), notes=(), aliases=(),
+                   corrections=(), overrides=(), warnings=(), anchoring=None, registry=NO_REGISTRY)
 
 
 class Environment(jinja2.Environment):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import pickle
 import re
+import shutil
 import sys
 from collections import defaultdict
 from dataclasses import replace
@@ -22,7 +23,9 @@ from site_src.annotate import related_passages, row_items
 from site_src.incremental import _items_moved
 from site_src.load import load_archive
 from site_src.cache import open_cache
-from site_src import model
+from site_src import model, pool, render
+from site_src.cache import Spilled
+from site_src.errors import ContentError
 from site_src.model import AlignedRow, Article, Passage, Related, RelatedConfig
 from site_src.render import iter_site, render_site
 from site_src.write import write_site
@@ -171,6 +174,42 @@ def test_streamed_site_is_the_site_in_memory(shipped_archive: model.Archive, tmp
 @pytest.fixture(scope="module")
 def shipped_archive() -> model.Archive:
     return process(CONTENT)
+
+
+# ---------------------------------------------------------------------------
+# The articles' own pages made on every core
+# ---------------------------------------------------------------------------
+def test_pages_made_by_the_workers_are_those_made_in_order_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With a cache, as a build has one: the cleaning logs are then read back from it,
+    # in the workers too.
+    archive = process(CONTENT, open_cache(tmp_path / "cache"))
+    assert any(isinstance(a.clean.changes, Spilled) for a in archive.articles if a.clean)
+    here = list(iter_site(archive, processes=1))
+    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
+    made: list[int] = []
+
+    def ordered(fn, items, processes):  # type: ignore[no-untyped-def]
+        made.append(processes)
+        return pool.ordered(fn, items, processes)
+    monkeypatch.setattr(render, "ordered", ordered)
+    workers = list(iter_site(archive, processes=2))
+    assert made == [2]
+    assert [path for path, _ in workers] == [path for path, _ in here]  # the same files, in the same order
+    assert workers == here
+
+
+def test_an_error_in_a_worker_names_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    archive = process(content)
+    capture = content / "articles" / archive.articles[1].slug / "source.txt"
+    capture.write_bytes(capture.read_bytes() + "改".encode())  # edited while the site is being built
+    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
+    with pytest.raises(ContentError) as failed:
+        list(iter_site(archive, processes=2))
+    assert [p.path for p in failed.value.problems] == [capture]
+    assert "changed while the site was being built" in str(failed.value)
 
 
 # ---------------------------------------------------------------------------

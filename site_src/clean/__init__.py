@@ -81,11 +81,13 @@ def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...]
         line, line_changes = textrules.whitespace(raw_lines[number - 1], number)
         line, repairs, line_flags = repair(line, number)
         line_changes += repairs
-        flags += line_flags
-        # Removing a tag can join a reading it split (國(<span>guó)), and removing a
-        # reading can join a tag; so the rules repeat until none finds anything, or
-        # cleaning the cleaned text would change it again.  Each round that finds
-        # something removes characters, so this ends.
+        # Removing a tag can join a reading it split (國(<span>guó)), removing a
+        # reading can join a tag, and either can join a damaged run to the character
+        # before it (因<span>?yàn)…, which only then decodes); so the rules and the
+        # repair repeat until the rules find nothing, or cleaning the cleaned text would
+        # change it again.  Each round that finds something removes characters, so
+        # this ends.  A later repair that changes nothing leaves the first one's flags:
+        # the first saw the readings, which are evidence, and so the damage best.
         while True:
             found = []
             for rule in LINE_RULES:
@@ -94,6 +96,11 @@ def clean_text(text: str, meta: ArticleMeta, corrections: tuple[Correction, ...]
             line_changes += found
             if not found:
                 break
+            line, repairs, again = repair(line, number)
+            if repairs:
+                line_changes += repairs
+                line_flags = again
+        flags += line_flags
         line, done, byline = textrules.inline_byline(line, number)
         line_changes += done
         if byline:

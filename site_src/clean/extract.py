@@ -132,13 +132,15 @@ def _detect(views: list[str], meta: ArticleMeta, lifted: dict[str, str]) -> dict
 def _view(line: str, number: int, repair: Callable[[str, int], str] | None) -> str:
     """The line as detection sees it: GBK runs repaired, readings and tags removed as
     the in-line rules remove them, repeatedly (a tag may split a reading:
-    ``相關(<span>guān)推薦``)."""
+    ``相關(<span>guān)推薦``, or stand before a damaged run, see ``clean_text``)."""
     text = normalize_space(line)
-    if repair is not None:
-        text = repair(text, number)
-    while (bare := strip_tags(strip_annotations(text))) != text:
+    while True:
+        if repair is not None:
+            text = repair(text, number)
+        bare = strip_tags(strip_annotations(text))
+        if bare == text:
+            return normalize_space(text)
         text = bare
-    return normalize_space(text)
 
 
 def _chrome(view: str) -> str | None:

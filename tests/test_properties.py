@@ -129,7 +129,8 @@ def body(text: str, meta: ArticleMeta) -> list[str]:
 @example("*試(shì)用企業(yè)級(jí)多智能體請(qǐng)?jiān)L問(wèn):\n\n0\nwww.lingyiwanwu.com/businesspartnership", 0)
 # Found by this test: a stray tag between a character and the damaged run after it
 # kept the run from decoding until the tag was gone, so a second cleaning repaired it.
-@example("所以我覺(jué)得不會(huì)因<span>?yàn)樾酒瑔?wèn)題有一個(gè)不可克服的挑戰(zhàn)。", 0)
+@example("再往下走的話(huà),那就要靠國(guó)產(chǎn)芯片了。再給個(gè)一兩年時(shí)間,國(guó)產(chǎn)芯片應(yīng)該也能夠去使用,"
+         "所以我覺(jué)得不會(huì)因<span>?yàn)樾酒瑔?wèn)題有一個(gè)不可克服的挑戰(zhàn)。", 0)
 def test_cleaning_is_idempotent(text: str, which: int) -> None:
     meta = metas()[which]
     once = body(text, meta)

@@ -34,6 +34,14 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def spread(items: int, processes: int | None = None) -> int:
+    """The worker processes to spread ``items`` over (``processes``, default every
+    core), or 0 when they are better worked in this process: fewer than
+    ``MIN_ITEMS``, or one core."""
+    processes = workers() if processes is None else processes
+    return processes if processes >= 2 and items >= MIN_ITEMS else 0
+
+
 Mapper = Callable[[Callable[[T], R], Sequence[T]], list[R]]
 
 
@@ -44,8 +52,8 @@ def mapper(items: int, processes: int | None = None) -> Iterator[Mapper]:
     is at least ``MIN_ITEMS``: one pool for several calls, so that a stage worked in
     batches starts its workers once.  The functions must be module-level and items
     and results picklable."""
-    processes = workers() if processes is None else processes
-    if processes < 2 or items < MIN_ITEMS:
+    processes = spread(items, processes)
+    if not processes:
         yield lambda fn, batch: [fn(x) for x in batch]
         return
     # Workers started from a clean process, not forked from this one: a fork shares
@@ -60,7 +68,6 @@ def mapper(items: int, processes: int | None = None) -> Iterator[Mapper]:
         yield map_
 
 
-
 def ordered(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None, ahead: int = 8) -> Iterator[R]:
     """``fn`` over ``items``, each result given as soon as it and those before it are
     done: on ``processes`` worker processes (default: every core) when there are at
@@ -69,8 +76,8 @@ def ordered(fn: Callable[[T], R], items: Sequence[T], processes: int | None = No
     (``Executor.map`` sends every item at once and keeps every result until it is
     read: the pages of 10,000 articles are gigabytes).  ``fn`` must be module-level
     and items and results picklable."""
-    processes = workers() if processes is None else processes
-    if processes < 2 or len(items) < MIN_ITEMS:
+    processes = spread(len(items), processes)
+    if not processes:
         yield from map(fn, items)
         return
     with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver")) as pool:

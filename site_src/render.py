@@ -69,7 +69,7 @@ from .capture import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker, NO_REGISTRY)
-from .pool import ordered
+from .pool import ordered, spread
 from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
@@ -664,15 +664,16 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
     # In the order of the data files' paths, which is the search records' order: the
     # index can then be made while the pages are written (write.BackgroundIndex).
     articles = sorted(archive.articles, key=lambda a: f"{a.slug}.json")
-    if only is None:
+    if only is None and spread(len(articles), processes):
         for files in _all_article_files(archive, articles, site, lookups, bytecode, processes):
             for path, data in files:
                 yield page(path, data)
-    for article in articles if only is not None else ():
-        whole = article.slug in only.articles
-        if whole or article.slug in only.pages:
-            for path, data in article_files(env, archive, article, site, lookups, whole):
-                yield page(path, data)
+    else:
+        for article in articles:
+            whole = only is None or article.slug in only.articles
+            if whole or article.slug in only.pages:  # type: ignore[union-attr]
+                for path, data in article_files(env, archive, article, site, lookups, whole):
+                    yield page(path, data)
     for source, translations in lookups.groups:
         if only is None or source in only.compare:
             yield page(f"articles/{source}/compare.html",
@@ -735,10 +736,10 @@ class _Failed:
 
 def _all_article_files(archive: Archive, articles: list[Article], site: SiteView, lookups: Lookups,
                        bytecode: Path | None, processes: int | None) -> Iterator[list[tuple[str, bytes]]]:
-    """Every article's ``article_files``, in the order of ``articles``, made on every
-    core (``pool.ordered``): they are most of a build's rendering, which was otherwise
-    on one core while the other idled.  The context goes to the workers once, as a
-    file each reads when it starts; an article goes with each task."""
+    """Every article's ``article_files``, in the order of ``articles``, made by
+    ``processes`` workers (``pool.ordered``): they are most of a build's rendering,
+    which was otherwise on one core while the other idled.  The context goes to the
+    workers once, as a file each reads when it starts; an article goes with each task."""
     context = Context(replace(archive, articles=tuple(map(light, archive.articles))), site,
                       replace(lookups, groups=()), bytecode)
     with tempfile.TemporaryDirectory(prefix="duizhao-render-") as folder:

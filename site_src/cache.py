@@ -38,7 +38,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .anchors import parse_registry
 from .errors import OutputError, Problem
@@ -224,18 +224,16 @@ def _version(paths: Sequence[Path]) -> str:
 
 # A relative import at the start of a line (in a function too): its dots, its module
 # and what it imports, parenthesised over several lines or not.
+_COMMENT = re.compile(r"#[^\n]*")
 _RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.MULTILINE)
 
 
-def source_closure(*modules: str) -> list[Path]:
+def source_closure(*modules: str, imports: Callable[[Path], Iterable[Import]] | None = None) -> list[Path]:
     """The files of ``modules`` (dotted names inside the package) and of every module
     of the package they import, at any depth and wherever the import stands (the
-    stages import their tables inside functions), sorted.
-
-    The imports are found with a regular expression, not by parsing the files
-    (``ast``: 0.1 s of every build); ``tests/test_cache.py`` checks that both find
-    the same files in the package.  An import-like line inside a string can only add
-    a file, which makes the version change more often, never less."""
+    stages import their tables inside functions), sorted.  ``imports`` finds a file's
+    relative imports (default ``relative_imports``)."""
+    imports = relative_imports if imports is None else imports
     seen: set[Path] = set()
     todo = [_module_file(name.split(".")) for name in modules]
     while todo:
@@ -246,13 +244,27 @@ def source_closure(*modules: str) -> list[Path]:
         package = list(path.relative_to(SOURCES).parent.parts)
         # Importing a module runs the packages around it first.
         todo.extend(_module_file(package[:depth]) for depth in range(len(package) + 1))
-        for dots, module, names in _RELATIVE_IMPORT.findall(path.read_text(encoding="utf-8")):
-            base = package[:len(package) - (len(dots) - 1)] + (module.split(".") if module else [])
+        for level, module, names in imports(path):
+            base = package[:len(package) - (level - 1)] + (module.split(".") if module else [])
             todo.append(_module_file(base))
             # ``from . import extract``: the names may be modules themselves.
-            todo.extend(_module_file(base + [name.split()[0]])
-                        for name in names.strip("()").replace("\\", " ").split(",") if name.split())
+            todo.extend(_module_file(base + [name]) for name in names)
     return sorted(seen)
+
+
+# A relative import: its level (the number of dots), its module ("" for ``from .``)
+# and the names it imports.
+Import = tuple[int, str, list[str]]
+
+
+def relative_imports(path: Path) -> Iterator[Import]:
+    """The relative imports of a source file, found with a regular expression, not by
+    parsing it (``ast``: 0.1 s of every build); ``tests/test_cache.py`` checks that
+    both find the same in every file of the package.  An import-like line inside a
+    string can only add a file, which makes the version change more often, never less."""
+    for dots, module, names in _RELATIVE_IMPORT.findall(path.read_text(encoding="utf-8")):
+        names = _COMMENT.sub("", names).strip("()").replace("\\", " ")
+        yield len(dots), module, [name.split()[0] for name in names.split(",") if name.split()]  # "b as c": b
 
 
 def _module_file(parts: list[str]) -> Path | None:

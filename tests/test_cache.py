@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -205,36 +206,23 @@ def test_versions_follow_the_sources(tmp_path: Path, monkeypatch: pytest.MonkeyP
         cache_module.source_version.cache_clear()
 
 
-def _parsed_closure(*modules: str) -> list[Path]:
-    """``source_closure`` as it was first written, parsing every file with ``ast``:
+def _parsed_imports(path: Path) -> Iterator[cache_module.Import]:
+    """``relative_imports`` as it was first written, parsing the file with ``ast``:
     the reference the regular expression must agree with."""
     import ast
 
-    sources = cache_module.SOURCES
-    seen: set[Path] = set()
-    todo = [cache_module._module_file(name.split(".")) for name in modules]
-    while todo:
-        path = todo.pop()
-        if path is None or path in seen:
-            continue
-        seen.add(path)
-        package = list(path.relative_to(sources).parent.parts)
-        todo.extend(cache_module._module_file(package[:depth]) for depth in range(len(package) + 1))
-        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = package[:len(package) - (node.level - 1)] + (node.module.split(".") if node.module else [])
-                todo.append(cache_module._module_file(base))
-                todo.extend(cache_module._module_file(base + [alias.name]) for alias in node.names)
-    return sorted(seen)
+    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            yield node.level, node.module or "", [alias.name for alias in node.names]
 
 
 def test_imports_found_by_pattern_are_those_python_parses() -> None:
     sources = cache_module.SOURCES
     for path in sorted(sources.rglob("*.py")):
+        assert sorted(cache_module.relative_imports(path)) == sorted(_parsed_imports(path)), path
         module = ".".join(path.relative_to(sources).with_suffix("").parts).removesuffix(".__init__")
-        if module == "__init__":
-            continue
-        assert cache_module.source_closure(module) == _parsed_closure(module), module
+        if module != "__init__":
+            assert cache_module.source_closure(module) == cache_module.source_closure(module, imports=_parsed_imports)
 
 
 def test_imports_over_several_lines_and_renamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,6 +232,7 @@ def test_imports_over_several_lines_and_renamed(tmp_path: Path, monkeypatch: pyt
         "top.py": f"from . import (\n    a,\n    b as bee,  # a comment\n)\n{quote}\nfrom . import c\n{quote}\n",
     })
     monkeypatch.setattr(cache_module, "SOURCES", sources)
+    assert list(cache_module.relative_imports(sources / "top.py")) == [(1, "", ["a", "b"]), (1, "", ["c"])]
     names = [p.name for p in cache_module.source_closure("top")]
     # c.py is named only inside a string: counted all the same (more, never fewer).
     assert names == ["__init__.py", "a.py", "b.py", "c.py", "top.py"]

@@ -340,7 +340,9 @@ def cost_table(what: str, costs: dict[str, float], top: int) -> str:
                      + [f"| `{name}` | {seconds:.2f} |" for name, seconds in rows])
 
 
-def versions() -> dict[str, str]:
+def versions(tools: tuple[str, ...]) -> dict[str, str]:
+    """The version of each tool in ``tools`` (a peer's binaries are looked for only if
+    it was run: a run of duizhao alone needs no peers' environment)."""
     def ask(command: list[str]) -> str:
         try:
             out = subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
@@ -348,12 +350,13 @@ def versions() -> dict[str, str]:
             return "not installed"
         return out.splitlines()[0] if out else "not installed"
 
-    return {
-        "duizhao": f"this tree, Python {platform.python_version()}",
-        "hugo": ask([str(hugo_binary()), "version"]).split(" BuildDate")[0],
-        "pelican": "Pelican " + ask([str(VENV / "bin" / "pelican"), "--version"]),
-        "mkdocs": ask([str(VENV / "bin" / "mkdocs"), "--version"]).split(" from ")[0],
+    questions: dict[str, Callable[[], str]] = {
+        "duizhao": lambda: f"this tree, Python {platform.python_version()}",
+        "hugo": lambda: ask([str(hugo_binary()), "version"]).split(" BuildDate")[0],
+        "pelican": lambda: "Pelican " + ask([str(VENV / "bin" / "pelican"), "--version"]),
+        "mkdocs": lambda: ask([str(VENV / "bin" / "mkdocs"), "--version"]).split(" from ")[0],
     }
+    return {tool: question() for tool, question in questions.items() if tool in tools}
 
 
 def machine() -> str:
@@ -434,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             results[n] = run_size(n, args.runs, args.seed, work, tools)
         today = dt.date.today().isoformat()
         text = f"# Benchmark results, {today}\n\n" + report(results, args.runs, args.seed)
-        text += "\nVersions: " + "; ".join(f"{k}: {v}" for k, v in versions().items() if k in tools) + "\n"
+        text += "\nVersions: " + "; ".join(f"{k}: {v}" for k, v in versions(tools).items()) + "\n"
         if args.profile:
             work = scratch / f"profile{args.profile}"
             shutil.rmtree(work, ignore_errors=True)

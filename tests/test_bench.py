@@ -177,3 +177,14 @@ def test_the_unchanged_rebuild_needs_the_warm_build_before_it(tmp_path):
     # Into the folder the warm build writes, with the same content and cache.
     assert again[again.index("--out") + 1] == str(out / "duizhao-warm")
     assert again == jobs[0].command(out / "duizhao-warm")
+
+
+def test_versions_ask_only_the_tools_that_ran(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of duizhao alone needs no peers' environment: it once timed every build
+    and then failed looking for Hugo's version."""
+    import run
+
+    monkeypatch.setattr(run, "VENV", tmp_path / "no-venv")
+    assert list(run.versions(("duizhao", "duizhao-warm"))) == ["duizhao"]
+    with pytest.raises(SystemExit, match="no Hugo binary"):
+        run.versions(("duizhao", "hugo"))

@@ -43,6 +43,15 @@ class DuizhaoError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+@dataclass(frozen=True)
+class Carried:
+    """A DuizhaoError carried back from a worker process as data: the exception itself
+    does not survive pickling with its problems (its one argument is their text)."""
+
+    kind: type[DuizhaoError]
+    problems: tuple[Problem, ...]
+
+
 class ContentError(DuizhaoError):
     """Content files are malformed: YAML syntax, schema, undecodable bytes."""
 

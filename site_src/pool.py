@@ -42,6 +42,14 @@ def spread(items: int, processes: int | None = None) -> int:
     return processes if processes >= 2 and items >= MIN_ITEMS else 0
 
 
+def _executor(processes: int) -> ProcessPoolExecutor:
+    # Workers started from a clean process, not forked from this one: a fork shares
+    # the whole loaded archive, and every object a worker touches (reference counts)
+    # is copied into it, so at 10,000 articles each worker grew to the size of the
+    # parent (2.5 GB).
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver"))
+
+
 Mapper = Callable[[Callable[[T], R], Sequence[T]], list[R]]
 
 
@@ -56,11 +64,7 @@ def mapper(items: int, processes: int | None = None) -> Iterator[Mapper]:
     if not processes:
         yield lambda fn, batch: [fn(x) for x in batch]
         return
-    # Workers started from a clean process, not forked from this one: a fork shares
-    # the whole loaded archive, and every object a worker touches (reference counts)
-    # is copied into it, so at 10,000 articles each worker grew to the size of the
-    # parent (2.5 GB).
-    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    with _executor(processes) as pool:
         def map_(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
             # Chunks of a few dozen keep the pipes busy without one worker idling at the end.
             chunk = max(1, min(32, len(batch) // (processes * 4)))
@@ -80,7 +84,7 @@ def ordered(fn: Callable[[T], R], items: Sequence[T], processes: int | None = No
     if not processes:
         yield from map(fn, items)
         return
-    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    with _executor(processes) as pool:
         waiting = iter(items)
         out: deque[Future[R]] = deque(pool.submit(fn, x) for x in itertools.islice(waiting, ahead * processes))
         try:

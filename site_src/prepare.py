@@ -18,18 +18,15 @@ from dataclasses import dataclass, replace
 
 from .cache import Cache, Prepared, Spilled, article_key
 from .capture import capture
-from .errors import DuizhaoError, Problem
+from .errors import Carried, DuizhaoError
 from .model import AlignedRow, Archive, Article, Notice, Paragraph
 from .pool import Mapper, mapper
 
 
 @dataclass(frozen=True)
-class Failed:
-    """A worker's DuizhaoError, carried back as data: the exception itself does not
-    survive pickling with its problems."""
+class Failed(Carried):
+    """A worker's DuizhaoError and the stage that raised it."""
 
-    kind: type[DuizhaoError]
-    problems: tuple[Problem, ...]
     stage: str  # "clean" (cleaning and segmentation) or "align" (alignment and overrides)
 
 

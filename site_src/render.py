@@ -61,7 +61,7 @@ from markupsafe import Markup
 
 from .align import LOW_CONFIDENCE  # below it a row is shown as uncertain; `report` lists the same rows
 from .annotate import fold
-from .errors import DuizhaoError, Problem, RenderError
+from .errors import Carried, DuizhaoError, Problem, RenderError
 from .clean import RULES
 from .export import article_json
 from .feeds import atom_feed, base_url, robots, sitemap
@@ -725,15 +725,6 @@ class Context:
     bytecode: Path | None
 
 
-@dataclass(frozen=True)
-class _Failed:
-    """A worker's error as data: the exception does not survive pickling with its
-    problems."""
-
-    kind: type[DuizhaoError]
-    problems: tuple[Problem, ...]
-
-
 def _all_article_files(archive: Archive, articles: list[Article], site: SiteView, lookups: Lookups,
                        bytecode: Path | None, processes: int | None) -> Iterator[list[tuple[str, bytes]]]:
     """Every article's ``article_files``, in the order of ``articles``, made by
@@ -746,18 +737,18 @@ def _all_article_files(archive: Archive, articles: list[Article], site: SiteView
         path = Path(folder) / "context.pickle"
         path.write_bytes(pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
         for made in ordered(_article_files_in_worker, [(path, a) for a in articles], processes):
-            if isinstance(made, _Failed):
+            if isinstance(made, Carried):
                 raise made.kind(list(made.problems))
             yield made
 
 
-def _article_files_in_worker(task: tuple[Path, Article]) -> list[tuple[str, bytes]] | _Failed:
+def _article_files_in_worker(task: tuple[Path, Article]) -> list[tuple[str, bytes]] | Carried:
     path, article = task
     context, env = _worker_context(path)
     try:
         return article_files(env, context.archive, article, context.site, context.lookups)
     except DuizhaoError as exc:  # a template's, or a capture changed since load
-        return _Failed(type(exc), tuple(exc.problems))
+        return Carried(type(exc), tuple(exc.problems))
 
 
 @functools.lru_cache(maxsize=1)

@@ -269,8 +269,7 @@ class _Early:
                 # from the cache needs no indexer at all.
                 self.on = False
                 return
-        for record in article:
-            self._service.send(_add_record(record))
+        self._service.add(article)
 
     def take(self) -> _Service | None:
         """The indexer of the shard just completed (None if none was started)."""
@@ -386,8 +385,7 @@ def _write_bundle(records: list[SearchRecord], bundle: Path, service: _Service |
     records (``_Early``), which only needs telling where to write."""
     if service is None:
         service = _Service.start(executable())
-        for record in records:
-            service.send(_add_record(record))
+        service.add(records)
     service.send({"type": "WriteFiles", "index_id": 0, "output_path": str(bundle)})
     answers = service.finish(lambda: _entry_complete(bundle))
     indexed = sum(1 for a in answers if a.get("type") == "IndexedFile")
@@ -396,11 +394,6 @@ def _write_bundle(records: list[SearchRecord], bundle: Path, service: _Service |
                                   "rows indexed)", FIX))
     for name in UNUSED:
         (bundle / name).unlink(missing_ok=True)
-
-
-def _add_record(r: SearchRecord) -> dict[str, object]:
-    return {"type": "AddRecord", "index_id": 0, "url": r.url, "content": r.content, "language": LANGUAGE,
-            "meta": r.meta, "filters": None, "sort": None}
 
 
 def _entry_complete(bundle: Path) -> bool:
@@ -445,20 +438,24 @@ class _Service:
         self.sent += 1
         self._outbox.put({"message_id": self.sent, "payload": payload})
 
+    def add(self, records: Iterable[SearchRecord]) -> None:
+        for r in records:
+            self.send({"type": "AddRecord", "index_id": 0, "url": r.url, "content": r.content,
+                       "language": LANGUAGE, "meta": r.meta, "filters": None, "sort": None})
+
     def finish(self, written: Callable[[], bool] = lambda: True) -> list[dict[str, object]]:
         """Every answer, once the service has answered all that was sent (raises
         ``OutputError`` if it cannot)."""
         expected, proc = self.sent, self.proc
         progress = (len(self.answers), _cpu_ticks(proc.pid))
-        waited = 0.0
+        look = time.monotonic() + TIMEOUT
         while len(self.answers) < expected and self._reader.is_alive():
             time.sleep(POLL)
-            waited += POLL
-            if waited >= TIMEOUT:
+            if time.monotonic() >= look:
                 now = (len(self.answers), _cpu_ticks(proc.pid))
                 if now == progress:
                     break
-                progress, waited = now, 0.0  # still answering or working: wait on
+                progress, look = now, time.monotonic() + TIMEOUT  # still answering or working: wait on
         timed_out = len(self.answers) < expected and self._reader.is_alive()
         if timed_out:
             proc.kill()  # which also ends a write blocked on its input

@@ -75,7 +75,8 @@ def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None
 
 
 def each(archive: Archive, stage: Callable[[Article], Article]) -> Archive:
-    return replace(archive, articles=tuple(stage(a) for a in archive.articles))
+    # One article unpacked at a time (model.Articles): the archive stays packed.
+    return replace(archive, articles=archive.articles.map(stage))
 
 
 def summary_line(article: Article) -> str:
@@ -111,7 +112,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate content and anchors without writing anything."""
     archive = process(args.content, cache_of(args))
     failures = 0
-    for article in archive.articles:
+    for article in archive.articles.shells():
         lost = unresolved(article)
         registry = article.anchors_path
         for anchor in lost:
@@ -133,7 +134,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Rows an editor should look at: those the aligner is least sure of."""
     archive = process(args.content, cache_of(args))
-    slugs = [a.slug for a in archive.articles]
+    slugs = [a.slug for a in archive.articles.shells()]
     if args.slug not in slugs:
         print(f"error: no article '{args.slug}' — {slug_fix(args.slug, slugs)}", file=sys.stderr)
         return 1

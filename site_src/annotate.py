@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Collection, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import markdown as md
 import nh3
@@ -40,8 +40,8 @@ from yaml.nodes import Node
 
 from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem, slug_fix
-from .model import (AlignedRow, Archive, Article, CrossLink, Entity, Mention, Note, Notice, Passage, Related,
-                    RelatedConfig)
+from .model import (AlignedRow, Archive, Article, Articles, CrossLink, Entity, Mention, Note, Notice, Passage,
+                    Related, RelatedConfig)
 from .schema import SLUG_RE, Checker, compose, validated
 from .scripts import converter
 
@@ -255,8 +255,18 @@ def find_mentions(rows: Sequence[AlignedRow], glossary: Sequence[Entity]) -> tup
 RowItems = tuple[tuple[str, frozenset[str]], ...]  # (anchor, its items) for each row of an article
 
 
-def row_items(article: Article) -> RowItems:
-    """(anchor, the entities and figures it names) for each row of the article."""
+class Lookup(Protocol):
+    """slug → an article's related passages, as serve keeps them (``Mapping.get``)."""
+
+    def get(self, slug: str, default: tuple[Related, ...] = ...) -> Sequence[Related]: ...
+
+
+def row_items(article: Article, canon: dict[frozenset[str], frozenset[str]] | None = None) -> RowItems:
+    """(anchor, the entities and figures it names) for each row of the article.
+    ``canon``: sets already made, for rows naming the same items to share one (the
+    benchmark's archive has a tenth as many distinct sets as rows, and every
+    article's are held until related passages are made)."""
+    canon = {} if canon is None else canon
     mentions: dict[str, list[Mention]] = defaultdict(list)
     for m in article.mentions:
         mentions[m.anchor].append(m)
@@ -268,22 +278,32 @@ def row_items(article: Article) -> RowItems:
         for p in row.en:
             items |= {f"n:{n}" for n in en_numbers(p.text)}
         # Bare small integers (years aside) are too common to relate passages.
-        out.append((row.anchor, frozenset(i for i in items if not re.fullmatch(r"n:#?\d{1,2}", i))))
+        found = frozenset(i for i in items if not re.fullmatch(r"n:#?\d{1,2}", i))
+        out.append((row.anchor, canon.setdefault(found, found)))
     return tuple(out)
 
 
 def related_passages(articles: Sequence[Article], config: RelatedConfig,
                      items: dict[str, RowItems] | None = None, redo: Collection[str] | None = None,
-                     before: Mapping[str, Sequence[Related]] | None = None) -> dict[str, tuple[Related, ...]]:
+                     before: Lookup | None = None) -> dict[str, tuple[Related, ...]]:
     """slug → its rows' related passages.  ``items``: each article's ``row_items`` where
     already known (serve keeps them between rebuilds); the rest are worked out.
 
     ``redo`` and ``before`` (serve, after an edit that leaves the number of rows as it
     was): only the rows naming one of the ``redo`` items are scored again, the others
-    keep their lists from ``before``.  Exact when ``redo`` holds every item, before and
+    keep their lists from ``before``, and only the articles with such a row are in
+    the result (the others' lists stand as they are).  Exact when ``redo`` holds every item, before and
     after, of each row whose items or anchor changed: a row's list depends on the rows
     it shares items with, their order, and the items' weights, which move only for
     items whose count of rows changed (and for all if the number of rows did)."""
+    return dict(iter_related(articles, config, items, redo, before))
+
+
+def iter_related(articles: Sequence[Article], config: RelatedConfig, items: dict[str, RowItems] | None = None,
+                 redo: Collection[str] | None = None, before: Lookup | None = None
+                 ) -> Iterator[tuple[str, tuple[Related, ...]]]:
+    """``related_passages`` an article at a time, in the order of ``articles``: each
+    list can be packed before the next is made."""
     known = items or {}
     rows: list[tuple[str, str, frozenset[str]]] = []
     spans: list[tuple[str, range]] = []  # each article's rows
@@ -292,17 +312,14 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
         rows += ((a.slug, anchor, row_set) for anchor, row_set in (known[a.slug] if a.slug in known else row_items(a)))
         spans.append((a.slug, range(start, len(rows))))
     matches = _score_rows(rows, redo, config)
-    out: dict[str, tuple[Related, ...]] = {}
     # One Passage per row pointed at and one tuple per set of shared names: a popular
     # row is the target of thousands of rows at 10,000 articles.
     passages: dict[int, Passage] = {}
     names: dict[frozenset[str], tuple[str, ...]] = {}
     for slug, span in spans:
-        was = (before or {}).get(slug, ())
         if redo is not None and not any(i in matches for i in span):
-            if was:
-                out[slug] = tuple(was)  # its rows, their order and anchors are as they were
-            continue
+            continue  # its rows, their order and anchors are as they were
+        was = (before or {}).get(slug, ())
         kept: dict[str, list[Related]] = defaultdict(list)
         for r in was:
             kept[r.anchor].append(r)
@@ -319,9 +336,8 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
                 if j not in passages:
                     passages[j] = Passage(rows[j][0], rows[j][1], "")
                 found.append(Related(anchor, passages[j], round(score, 2), names[shared]))
-        if found:
-            out[slug] = tuple(found)
-    return out
+        if found or redo is not None:  # with ``redo``, an empty list replaces the one before
+            yield slug, tuple(found)
 
 
 def _score_rows(rows: Sequence[tuple[str, str, frozenset[str]]], redo: Collection[str] | None,
@@ -474,12 +490,29 @@ class _RowsInOrder:
 # ---------------------------------------------------------------------------
 def annotate_archive(archive: Archive) -> Archive:
     problems: list[Problem] = []
-    articles = [annotate_article(a, archive.glossary, problems) for a in archive.articles]
+    items: dict[str, RowItems] = {}
+    canon: dict[frozenset[str], frozenset[str]] = {}
+
+    def annotated(article: Article) -> Article:
+        done = annotate_article(article, archive.glossary, problems)
+        items[done.slug] = row_items(done, canon)  # what related passages read, made while it is unpacked
+        return done
+    articles = archive.articles.map(annotated)
     problems += check_links(archive.links, articles, archive.content_dir / "links.yaml")
     if problems:
         raise ContentError(problems)
-    related = related_passages(articles, archive.site.related)
-    return replace(archive, articles=tuple(replace(a, related=related.get(a.slug, ())) for a in articles))
+    # Each article's list packed as it comes: held as objects until the last was made,
+    # they were the largest part of the stage's peak.
+    related = iter_related(list(articles.shells()), archive.site.related, items)
+    pending = next(related, None)
+    remade = []
+    for p in articles.packed:
+        if pending is not None and pending[0] == p.slug:
+            remade.append(p.with_related(pending[1]))
+            pending = next(related, None)
+        else:
+            remade.append(p)
+    return replace(archive, articles=Articles(remade))
 
 
 def annotate_article(article: Article, glossary: Sequence[Entity], problems: list[Problem]) -> Article:
@@ -523,22 +556,26 @@ def _check_notes(article: Article, problems: list[Problem], warnings: list[Notic
     return tuple(replace(n, number=i) for i, n in enumerate(ok, 1))
 
 
-def check_links(links: Sequence[CrossLink], articles: Sequence[Article], where: Path) -> list[Problem]:
-    by_slug = {a.slug: a for a in articles}
+def check_links(links: Sequence[CrossLink], articles: Articles, where: Path) -> list[Problem]:
     named = {p.slug for link in links for p in link.passages}
-    # Only the articles a link names: serve checks the links after every edit.
-    rows = {a.slug: {r.anchor: r for r in a.rows} for s in named if (a := by_slug.get(s)) is not None}
-    # A passage named by an anchor that was since merged or removed follows its alias.
-    for slug, article_rows in rows.items():
-        for alias in by_slug[slug].aliases:
-            article_rows.setdefault(alias.anchor, article_rows[alias.target])
+    rows: dict[str, dict[str, AlignedRow]] = {}
+    # Only the articles a link names are unpacked: serve checks the links after every edit.
+    for slug in named:
+        packed = articles.find(slug)
+        if packed is None:
+            continue
+        article = packed.unpack()
+        rows[slug] = {r.anchor: r for r in article.rows}
+        # A passage named by an anchor that was since merged or removed follows its alias.
+        for alias in article.aliases:
+            rows[slug].setdefault(alias.anchor, rows[slug][alias.target])
     problems = []
     for link in links:
         for p in link.passages:
             row = rows.get(p.slug, {}).get(p.anchor)
             if p.slug not in rows:
                 problems.append(Problem(where, link.line, f"cross-link '{link.id}' names unknown article '{p.slug}'",
-                                        slug_fix(p.slug, by_slug)))
+                                        slug_fix(p.slug, [a.slug for a in articles.shells()])))
             elif row is None:
                 problems.append(Problem(where, link.line, f"cross-link '{link.id}' names {p.slug}#{p.anchor}, "
                                         "which is not a row", "use an anchor shown on the article page"))

@@ -98,9 +98,9 @@ def export_data(archive: Archive, only: Collection[str] | None = None,
     """The data files beside the pages, as ``(path, bytes)`` like ``render.iter_site``:
     a TMX per article with both languages (``only``: of these slugs), and, if
     ``whole``, the whole archive as JSON lines."""
-    for a in archive.articles:
-        if (only is None or a.slug in only) and any(r.zh and r.en for r in a.rows):
-            yield f"data/{a.slug}.tmx", article_tmx(a, archive.edition)
+    for p in archive.articles.packed:
+        if (only is None or p.slug in only) and p.bilingual:
+            yield f"data/{p.slug}.tmx", article_tmx(p.unpack(), archive.edition)
     if whole:
         yield ARCHIVE_JSONL, archive_jsonl(archive)
 
@@ -139,8 +139,9 @@ def archive_jsonl(archive: Archive) -> Streamed:
     it is written: at 10,000 articles the file is some 400 MB."""
     def pieces() -> Iterator[bytes]:
         empty = True
-        for article in archive.articles:  # a piece an article: one write each
-            if article.rows:
+        for packed in archive.articles.packed:  # a piece an article: one write each
+            if packed.row_count:
+                article = packed.unpack()
                 empty = False
                 page = f"{archive.site.base_url}articles/{article.slug}/#"
                 yield "".join(

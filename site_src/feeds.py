@@ -29,7 +29,7 @@ def timestamp(date: str) -> str:
 
 def newest_first(archive: Archive) -> list[ArticleMeta]:
     # By date, then slug, so that articles of the same day keep one order.
-    return sorted((a.meta for a in archive.articles), key=lambda m: (m.date, m.slug), reverse=True)
+    return sorted((a.meta for a in archive.articles.shells()), key=lambda m: (m.date, m.slug), reverse=True)
 
 
 def atom_feed(archive: Archive) -> bytes:

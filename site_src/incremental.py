@@ -42,9 +42,9 @@ from .annotate import RowItems, annotate_article, check_links, related_passages,
 from .cache import Cache
 from .errors import ContentError, Problem
 from .load import reload_articles
-from .model import Archive, Article
+from .model import Archive, Articles, Packed, Related
 from .prepare import prepare_archive
-from .render import Lookups, Selection, article_quotes, lookups_after, lookups_for, lookups_over
+from .render import Lookups, Selection, article_quotes, lookups_after, lookups_for
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ class Built:
 
 def built(archive: Archive) -> Built:
     """The record of a full build."""
-    return Built(archive, {a.slug: row_items(a) for a in archive.articles}, lookups_for(archive))
+    canon: dict[frozenset[str], frozenset[str]] = {}
+    return Built(archive, {a.slug: row_items(a, canon) for a in archive.articles}, lookups_for(archive))
 
 
 Edit = dict[str, frozenset[str]]  # slug → the names of its files that changed
@@ -77,7 +78,7 @@ def plan(content: Path, changed: Iterable[Path], archive: Archive) -> Edit | Non
             return None
         # A file directly in an article folder that still exists, of an article the
         # last build had; anything else (a new folder, a deleted one) is a full build.
-        if len(parts) != 2 or parts[0] not in archive.by_slug or not (articles / parts[0]).is_dir():
+        if len(parts) != 2 or not archive.has(parts[0]) or not (articles / parts[0]).is_dir():
             return None
         edit.setdefault(parts[0], set()).add(parts[1])
     return {slug: frozenset(names) for slug, names in edit.items()}
@@ -114,11 +115,14 @@ def edited(last: Built, edit: Edit, cache: Cache) -> Edited:
     touched = _reach(archive, old, edit)
     if touched != set(edit):
         archive = reload_articles(old, touched)
-    sub = prepare_archive(replace(archive, articles=tuple(a for a in archive.articles if a.slug in touched)), cache)
+    sub = prepare_archive(replace(archive, articles=Articles(p for p in archive.articles.packed if p.slug in touched)),
+                          cache)
     problems: list[Problem] = []
     fresh = {a.slug: annotate_article(assign_article(a), archive.glossary, problems) for a in sub.articles}
-    articles = tuple(replace(fresh[a.slug], related=old.get(a.slug).related) if a.slug in fresh else a
-                     for a in archive.articles)
+    # The others stay packed as they were; an edited one keeps its related passages
+    # until ``finish``.
+    articles = Articles(Packed.of(replace(fresh[p.slug], related=old.get(p.slug).related)) if p.slug in fresh else p
+                        for p in archive.articles.packed)
     problems += check_links(archive.links, articles, archive.content_dir / "links.yaml")
     if problems:
         raise ContentError(problems)
@@ -135,18 +139,33 @@ def finish(last: Built, step: Edited) -> tuple[Built, Selection | None]:
         moved: set[str] = set()
     else:
         redo = _items_moved(last.items, step.items, step.fresh) if _same_order(archive, old) else None
-        related = related_passages(archive.articles, archive.site.related, step.items, redo,
-                                   before={a.slug: a.related for a in old.articles} if redo is not None else None)
-        moved = {a.slug for a in archive.articles if related.get(a.slug, ()) != old.get(a.slug).related}
-        archive = replace(archive, articles=tuple(replace(a, related=related.get(a.slug, ()))
-                                                  for a in archive.articles))
-        lookups = lookups_over(lookups, archive)
+        related = related_passages(list(archive.articles.shells()), archive.site.related, step.items, redo,
+                                   before=_Related(old) if redo is not None else None)
+        # With ``redo``, only the articles with a row scored again have a list in
+        # ``related``: the others' stand as they are packed.  A list that packs to the
+        # same bytes is the same list.
+        remade = [p.with_related(related.get(p.slug, ())) if redo is None or p.slug in related else p
+                  for p in archive.articles.packed]
+        moved = {p.slug for p in remade if p.parts != old.articles.find(p.slug).parts}  # type: ignore[union-attr]
+        archive = replace(archive, articles=Articles(remade))
     now = Built(archive, step.items, lookups)
     return now, select(last, now, step.fresh, moved)
 
 
+class _Related:
+    """The related passages of an archive's articles by slug, each unpacked when asked
+    for (``related_passages`` asks only for the articles it scores again)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def get(self, slug: str, default: tuple[Related, ...] = ()) -> tuple[Related, ...]:
+        packed = self.archive.articles.find(slug)
+        return (packed.part("related") or default) if packed else default  # type: ignore[return-value]
+
+
 def _same_order(archive: Archive, other: Archive) -> bool:
-    return [a.slug for a in archive.articles] == [a.slug for a in other.articles]
+    return [p.slug for p in archive.articles.packed] == [p.slug for p in other.articles.packed]
 
 
 def _items_moved(before: dict[str, RowItems], after: dict[str, RowItems], fresh: Collection[str]) -> set[str] | None:
@@ -174,27 +193,27 @@ def _reach(archive: Archive, old: Archive, edit: Edit) -> frozenset[str]:
     aligned = {slug for slug, names in edit.items() if names - {"notes.md"}}
 
     def borrowers(a: Archive) -> set[str]:
-        return {x.slug for x in a.articles if set(x.meta.related("english_text_from")) & aligned}
+        return {x.slug for x in a.articles.shells() if set(x.meta.related("english_text_from")) & aligned}
 
     tied = set(edit) | borrowers(archive) | borrowers(old)
-    lenders = {d for s in tied for d in archive.get(s).meta.related("english_text_from")}
+    lenders = {d for s in tied for d in archive.shell(s).meta.related("english_text_from")}
     return frozenset(tied | lenders)
 
 
 def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str]) -> Selection | None:
     """The pages that can differ between the two builds (None: build them all)."""
     old, new = last.archive, now.archive
-    if (_group_slugs(last.lookups) != _group_slugs(now.lookups)
+    if (last.lookups.groups != now.lookups.groups
             or last.lookups.english_names != now.lookups.english_names):
         return None
-    renamed = {s for s in fresh if old.get(s).meta != new.get(s).meta}
+    renamed = {s for s in fresh if old.shell(s).meta != new.shell(s).meta}
     pages = set(fresh) | set(moved)
-    members = {a.slug for _, arts in now.lookups.groups for a in arts}
+    members = {s for _, slugs in now.lookups.groups for s in slugs}
     pages |= {s for s in members if last.lookups.parallel.get(s) != now.lookups.parallel.get(s)}
     if renamed:
         # The title or outlet of a renamed article is shown wherever it is linked.
-        pages |= {a.slug for a in new.articles if _linked(a, new, now.lookups) & renamed}
-        pages |= {a.slug for a in old.articles if _linked(a, old, last.lookups) & renamed}
+        pages |= {p.slug for p in new.articles.packed if _linked(p, new, now.lookups) & renamed}
+        pages |= {p.slug for p in old.articles.packed if _linked(p, old, last.lookups) & renamed}
     entities: set[str] = set()
     counted = False  # the entities' index shows how often each is quoted
     for s in fresh:
@@ -213,18 +232,15 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
         counted = counted or any(len(was.get(e, ())) != len(now_.get(e, ())) for e in quoted)
     return Selection(
         articles=fresh, pages=frozenset(pages - fresh),
-        compare=frozenset(source for source, arts in now.lookups.groups if any(a.slug in fresh for a in arts)),
+        compare=frozenset(source for source, slugs in now.lookups.groups if any(s in fresh for s in slugs)),
         entities=frozenset(entities), index=bool(renamed), entities_index=counted)
 
 
-def _group_slugs(lookups: Lookups) -> list[tuple[str, list[str]]]:
-    return [(source, [a.slug for a in arts]) for source, arts in lookups.groups]
-
-
-def _linked(article: Article, archive: Archive, lookups: Lookups) -> set[str]:
+def _linked(packed: Packed, archive: Archive, lookups: Lookups) -> set[str]:
     """The other articles an article's page names."""
+    article = packed.shell
     out = {r.slug for r in article.meta.relations}
-    out |= {r.target.slug for r in article.related}
+    out |= {r.target.slug for r in packed.part("related") or ()}  # type: ignore[attr-defined]
     out |= {p.slug for passages in lookups.parallel.get(article.slug, {}).values() for p in passages}
     out |= {p.slug for link in archive.links if any(p.slug == article.slug for p in link.passages)
             for p in link.passages}

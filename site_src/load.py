@@ -22,7 +22,7 @@ from typing import Callable, Collection, Iterable, TypeVar
 from . import anchors, annotate, schema
 from .capture import read_capture, undecodable
 from .errors import ContentError, DuizhaoError, Problem, slug_fix
-from .model import Archive, Article, PackedRegistry, Source
+from .model import Archive, Article, Articles, PackedRegistry, Source
 
 T = TypeVar("T")
 
@@ -98,12 +98,14 @@ def reload_articles(archive: Archive, slugs: Collection[str]) -> Archive:
             fresh[slug] = load_article(archive.content_dir / "articles" / slug, max_capture)
         except DuizhaoError as exc:
             problems.extend(exc.problems)
-    articles = [fresh.get(a.slug, a) for a in archive.articles]
+    # The checks read the articles' metadata only; the others stay packed as they are.
+    articles = [fresh.get(a.slug, a) for a in archive.articles.shells()]
     problems.extend(_relation_problems(articles))
     problems.extend(_duplicate_captures(articles))
     if problems:
         raise ContentError(problems)
-    return replace(archive, articles=archive_order(articles))
+    return replace(archive, articles=Articles(a if a.slug in fresh else archive.articles.find(a.slug)  # type: ignore[misc]
+                                              for a in archive_order(articles)))
 
 
 def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024,

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pickle
 import sys
-from dataclasses import dataclass, field, fields
+import zlib
+from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
-from typing import Callable, Iterator, Literal, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Literal, Sequence, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -459,21 +460,181 @@ class Article:
         return tuple(p for p in self.paragraphs if p.lang == "en")
 
 
+# The fields only an article's own rows need: its own pages, the stages that read its
+# rows, and the archive-wide steps that read every article's rows once each.
+PACKED_PARTS = ("clean", "text", "mentions", "related")  # "text": paragraphs and rows, which share paragraphs
+
+
+def light(article: Article) -> Article:
+    """The article without what only its own pages read: what the pages of other
+    articles read of it (its metadata and where it lives)."""
+    return replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=(), notes=(), aliases=(),
+                   corrections=(), overrides=(), warnings=(), anchoring=None, registry=NO_REGISTRY)
+
+
+def _parts(article: Article) -> tuple[object, ...]:
+    return (article.clean, (article.paragraphs, article.rows), article.mentions, article.related)
+
+
+def _dumps(value: object) -> bytes:
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _loads(data: bytes) -> object:
+    return pickle.loads(zlib.decompress(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """An article as the archive holds it between stages: its rows, paragraphs,
+    mentions, related passages and cleaning result pickled and compressed, the rest
+    as objects.  As objects an article of the synthetic archive took some 140 KB of
+    the process (paragraphs and rows, mentions, related passages, and the heap they
+    fragment), packed 15–20 KB: at 10,000 articles that is the difference between
+    a build over and under 1 GiB.  A stage unpacks one article at a time."""
+
+    shell: Article  # the article without the packed fields (and with everything else)
+    parts: tuple[bytes, ...]  # one per PACKED_PARTS, compressed pickles; b"" for an empty one
+    # What archive-wide steps ask of every article, answered without unpacking it.
+    row_count: int
+    english: bool  # it has English paragraphs of its own
+    bilingual: bool  # a row holds both languages
+
+    @classmethod
+    def of(cls, article: Article, like: tuple[Packed, Article] | None = None) -> Packed:
+        """``article`` packed; ``like``: a packed article and what it unpacked to, whose
+        parts ``article`` still holds (the very objects) are not pickled again."""
+        values = _parts(article)
+        old = _parts(like[1]) if like else ()
+        parts = tuple(like[0].parts[i] if like and _same(value, old[i]) else (_dumps(value) if _filled(value) else b"")
+                      for i, value in enumerate(values))
+        shell = replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=())
+        return cls(shell, parts, len(article.rows), any(p.lang == "en" for p in article.paragraphs),
+                   any(r.zh and r.en for r in article.rows))
+
+    def unpack(self) -> Article:
+        if not any(self.parts):
+            return self.shell
+        clean, text, mentions, related = (_loads(p) if p else None for p in self.parts)
+        paragraphs, rows = text or ((), ())  # type: ignore[misc]
+        return replace(self.shell, clean=clean, paragraphs=paragraphs, rows=rows, mentions=mentions or (),
+                       related=related or ())
+
+    def part(self, name: str) -> object:
+        """One of PACKED_PARTS alone, unpacked: None or () when empty."""
+        data = self.parts[PACKED_PARTS.index(name)]
+        return _loads(data) if data else None
+
+    @property
+    def slug(self) -> str:
+        return self.shell.slug
+
+    def with_related(self, related: tuple[Related, ...]) -> Packed:
+        """The article with these related passages (annotate's last step), its other
+        parts as they are."""
+        i = PACKED_PARTS.index("related")
+        return replace(self, parts=self.parts[:i] + (_dumps(related) if related else b"",) + self.parts[i + 1:])
+
+
+def _same(value: object, old: object) -> bool:
+    if isinstance(value, tuple) and isinstance(old, tuple) and len(value) == len(old) == 2 and \
+            isinstance(value[0], tuple):  # the (paragraphs, rows) part: a new tuple each time
+        return value[0] is old[0] and value[1] is old[1]
+    return value is old
+
+
+def _filled(value: object) -> bool:
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], tuple):
+        return bool(value[0] or value[1])
+    return bool(value)
+
+
+class Articles(Sequence[Article]):
+    """The archive's articles, kept packed (``Packed``) and unpacked one at a time as
+    they are read: iterating gives whole articles, each made when its turn comes and
+    free to be dropped after.  ``shells`` and ``packed`` read them without unpacking."""
+
+    __slots__ = ("packed", "_index")
+
+    def __init__(self, articles: Iterable[Article | Packed] = ()) -> None:
+        self.packed: tuple[Packed, ...] = tuple(a if isinstance(a, Packed) else Packed.of(a) for a in articles)
+        self._index = {p.slug: i for i, p in enumerate(self.packed)}
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    @overload
+    def __getitem__(self, i: int) -> Article: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Article, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> Article | tuple[Article, ...]:
+        if isinstance(i, slice):
+            return tuple(p.unpack() for p in self.packed[i])
+        return self.packed[i].unpack()
+
+    def __iter__(self) -> Iterator[Article]:
+        return (p.unpack() for p in self.packed)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[Articles], tuple[tuple[Packed, ...]]]:
+        return Articles, (self.packed,)
+
+    def __repr__(self) -> str:
+        return f"Articles({', '.join(self._index)})"
+
+    def shells(self) -> Iterator[Article]:
+        """Each article without its packed parts (``Packed.shell``): metadata, paths,
+        notes, registry and anchoring."""
+        return (p.shell for p in self.packed)
+
+    def find(self, slug: str) -> Packed | None:
+        i = self._index.get(slug)
+        return None if i is None else self.packed[i]
+
+    def map(self, stage: Callable[[Article], Article]) -> Articles:
+        """``stage`` over every article, one unpacked at a time; the parts it leaves as
+        they were are not packed again."""
+        def staged() -> Iterator[Packed]:
+            for p in self.packed:
+                article = p.unpack()
+                yield Packed.of(stage(article), (p, article))
+        return Articles(staged())
+
+
 @dataclass(frozen=True, slots=True)
 class Archive:
     site: SiteConfig
-    articles: tuple[Article, ...]
+    # Given as any sequence of articles; kept as ``Articles`` (packed, see ``Packed``).
+    articles: Articles  # type: ignore[assignment]
     content_dir: Path
     edition: str = ""  # "YYYY-MM-DD.<hash>": build date and a short hash of the content
     glossary: tuple[Entity, ...] = ()
     links: tuple[CrossLink, ...] = ()
-    # Pages look articles up by slug once per link; a scan per look-up made rendering
-    # quadratic in the number of articles.  Derived from ``articles``, so neither
-    # given nor compared.
-    by_slug: dict[str, Article] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "by_slug", {a.slug: a for a in self.articles})
+        if not isinstance(self.articles, Articles):
+            object.__setattr__(self, "articles", Articles(self.articles))
 
     def get(self, slug: str) -> Article:
-        return self.by_slug[slug]
+        """The whole article (unpacked: hold on to it rather than ask again)."""
+        found = self.articles.find(slug)
+        if found is None:
+            raise KeyError(slug)
+        return found.unpack()
+
+    def shell(self, slug: str) -> Article:
+        """The article without its packed parts: its metadata, for a link to it."""
+        found = self.articles.find(slug)
+        if found is None:
+            raise KeyError(slug)
+        return found.shell
+
+    def has(self, slug: str) -> bool:
+        return self.articles.find(slug) is not None

@@ -17,40 +17,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .model import AlignedRow, Archive, Article, Paragraph, Passage
+from .model import AlignedRow, Archive, Article, Packed, Paragraph, Passage
 
 
-def english_source(article: Article) -> str:
+def english_source(article: Article | Packed) -> str:
     """The slug of the article whose English this one is aligned to ("" if none)."""
-    borrowed = article.meta.related("english_text_from")
+    meta = article.shell.meta if isinstance(article, Packed) else article.meta
+    borrowed = meta.related("english_text_from")
     if borrowed:
         return borrowed[0]
-    return article.slug if article.en else ""
+    own = article.english if isinstance(article, Packed) else bool(article.en)
+    return meta.slug if own else ""
 
 
-def translation_groups(archive: Archive) -> list[tuple[str, tuple[Article, ...]]]:
-    """(English source slug, the articles translating it) where two or more do."""
-    groups: dict[str, list[Article]] = {}
-    for article in archive.articles:
-        source = english_source(article)
-        if source and any(r.zh and r.en for r in article.rows):
-            groups.setdefault(source, []).append(article)
-    return [(source, tuple(sorted(arts, key=lambda a: a.slug))) for source, arts in sorted(groups.items())
-            if len(arts) > 1]
+def translation_groups(archive: Archive) -> list[tuple[str, tuple[str, ...]]]:
+    """(English source slug, the slugs of the articles translating it) where two or
+    more do.  Read from the packed articles: no article is unpacked."""
+    groups: dict[str, list[str]] = {}
+    for packed in archive.articles.packed:
+        source = english_source(packed)
+        if source and packed.bilingual:
+            groups.setdefault(source, []).append(packed.slug)
+    return [(source, tuple(sorted(slugs))) for source, slugs in sorted(groups.items()) if len(slugs) > 1]
 
 
 def _key(p: Paragraph) -> tuple[str, int, str]:
     return (p.origin, p.line, p.text)
 
 
-Groups = Sequence[tuple[str, tuple[Article, ...]]]  # as translation_groups gives them
+Groups = Sequence[tuple[str, tuple[str, ...]]]  # as translation_groups gives them
 
 
-def parallel_rows(groups: Groups) -> dict[str, dict[str, tuple[Passage, ...]]]:
+def parallel_rows(archive: Archive, groups: Groups) -> dict[str, dict[str, tuple[Passage, ...]]]:
     """slug → anchor → rows of the other translations sharing an English paragraph,
     for the articles of ``groups`` (``translation_groups``)."""
     out: dict[str, dict[str, tuple[Passage, ...]]] = {}
-    for _, articles in groups:
+    for _, slugs in groups:
+        articles = [archive.get(s) for s in slugs]  # a group at a time
         owner = {a.slug: {_key(p): r.anchor for r in a.rows for p in r.en} for a in articles}
         for article in articles:
             links: dict[str, tuple[Passage, ...]] = {}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from .cache import Cache, Prepared, Spilled, article_key
 from .capture import capture
 from .errors import Carried, DuizhaoError
-from .model import AlignedRow, Archive, Article, Notice, Paragraph
+from .model import AlignedRow, Archive, Article, Articles, Notice, Packed, Paragraph
 from .pool import Mapper, mapper
 
 
@@ -39,13 +39,18 @@ BATCH = 500
 
 
 def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None) -> Archive:
-    by_slug = {a.slug: a for a in archive.articles}
+    loaded = list(archive.articles.shells())  # as loaded: what the stage reads
+    by_slug = {a.slug: a for a in loaded}
     donors = {a.slug: tuple(by_slug[s] for s in a.meta.related("english_text_from") if s in by_slug)
-              for a in archive.articles}
-    keys = {a.slug: article_key(a, donors[a.slug]) for a in archive.articles}
-    # An entry just read is in the cache: its log can be read back from there.
-    found: dict[str, Prepared | None] = {slug: _kept(cache.get(key), cache, key) for slug, key in keys.items()}
-    missing = [a for a in archive.articles if found[a.slug] is None]
+              for a in loaded}
+    keys = {a.slug: article_key(a, donors[a.slug]) for a in loaded}
+    # Each article as the later stages see it, packed (model.Packed) as soon as it is
+    # ready: held as objects until the end of the stage, they were most of a 10,000-
+    # article build's memory.  An entry just read is in the cache: its log can be
+    # read back from there.
+    found: dict[str, Packed | None] = {a.slug: _ready(a, _kept(cache.get(keys[a.slug]), cache, keys[a.slug]))
+                                       for a in loaded}
+    missing = [a for a in loaded if found[a.slug] is None]
     # Articles that lend their English go first (the sort is stable), so a borrower's
     # batch finds its donor prepared; a donor still to come is segmented with it.
     lending = {d.slug for a in missing for d in donors[a.slug]}
@@ -58,12 +63,10 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     # As before batching: cleaning problems first, each article's once.
     failures.sort(key=lambda f: f.stage != "clean")
     _raise_failures(failures)
-    return replace(archive, articles=tuple(
-        _with(a, found[a.slug], [found[d.slug] for d in donors[a.slug]])  # type: ignore[arg-type,misc]
-        for a in archive.articles))
+    return replace(archive, articles=Articles(found[a.slug] for a in loaded))  # type: ignore[misc]
 
 
-def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]], found: dict[str, Prepared | None],
+def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]], found: dict[str, Packed | None],
                    keys: dict[str, str], cache: Cache, map_: Mapper) -> list[Failed]:
     """Clean, segment, align and override ``batch``; put each result in the cache and
     in ``found``; return the failures."""
@@ -79,7 +82,8 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
             done = segmented.get(donor.slug) or found[donor.slug]
             if isinstance(done, Failed):
                 return None
-            en = tuple(p for p in done.paragraphs if p.lang == "en")  # type: ignore[union-attr]
+            paragraphs = done.paragraphs if isinstance(done, Article) else done.part("text")[0]  # type: ignore[union-attr,index]
+            en = tuple(p for p in paragraphs if p.lang == "en")
             if en:
                 return en
         return ()
@@ -100,7 +104,8 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
         prepared = Prepared(replace(done.clean, lines=()), done.paragraphs, rows, aligned.warnings)
         cache.put(keys[article.slug], prepared)
         key = keys[article.slug]
-        found[article.slug] = _kept(prepared, cache, key) if cache.has(key) else prepared  # if it could be written
+        # The log is left in the cache entry if the entry could be written.
+        found[article.slug] = _ready(article, _kept(prepared, cache, key) if cache.has(key) else prepared)
     return failures
 
 
@@ -172,22 +177,23 @@ def _kept(prepared: Prepared | None, cache: Cache, key: str) -> Prepared | None:
     return replace(prepared, clean=replace(prepared.clean, changes=Spilled(cache, key, len(prepared.clean.changes))))
 
 
-def _with(article: Article, prepared: Prepared, donors: list[Prepared]) -> Article:
-    """The article as the later stages see it: what the cached stages made of it,
-    without what only a page of its own shows, which is read again there (the
+def _ready(article: Article, prepared: Prepared | None) -> Packed | None:
+    """The article as the later stages see it, packed: what the cached stages made of
+    it, without what only a page of its own shows, which is read again there (the
     capture from its file, the cleaning log from the cache: see ``_kept``)."""
-    rows = _shared(prepared.rows, tuple(p for d in donors for p in d.paragraphs if p.lang == "en")) \
-        if donors else prepared.rows
-    return replace(article, clean=prepared.clean, paragraphs=prepared.paragraphs, rows=rows,
-                   warnings=article.warnings + prepared.warnings, source=replace(article.source, text=None, raw=b""))
+    if prepared is None:
+        return None
+    return Packed.of(replace(article, clean=prepared.clean, paragraphs=prepared.paragraphs, rows=prepared.rows,
+                             warnings=article.warnings + prepared.warnings,
+                             source=replace(article.source, text=None, raw=b"")))
 
 
 def _shared(rows: tuple[AlignedRow, ...], paragraphs: tuple[Paragraph, ...]) -> tuple[AlignedRow, ...]:
     """``rows`` holding the very objects of ``paragraphs`` where they hold equal ones.
 
-    Rows made in a worker arrive as copies of the article's paragraphs, and a
-    borrower's rows read from the cache as copies of its donor's English; pointing
-    them back at one object keeps one copy of the text in memory (and in the cache)."""
+    Rows made in a worker arrive as copies of the article's paragraphs; pointing
+    them back at one object keeps one copy of the text in the cache entry and in the
+    packed article."""
     own = {p: p for p in paragraphs}
     out = []
     for row in rows:

@@ -67,8 +67,8 @@ from .export import article_json
 from .feeds import atom_feed, base_url, robots, sitemap
 from .capture import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
-from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, CleanResult, CrossLink, Entity, Flag,
-                    Mention, Note, Paragraph, Passage, Related, Relation, SiteConfig, Speaker, NO_REGISTRY)
+from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Articles, CleanResult, CrossLink, Entity, Flag,
+                    Mention, Note, Packed, Paragraph, Passage, Related, Relation, SiteConfig, Speaker, light)
 from .pool import ordered, spread
 from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
@@ -568,7 +568,7 @@ class Lookups:
     """What page builders would otherwise each derive from the whole archive: made once
     per build, so that rendering N articles is linear in N, not quadratic."""
 
-    groups: tuple[tuple[str, tuple[Article, ...]], ...]  # translation_groups
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # translation_groups: (English source, slugs)
     parallel: dict[str, dict[str, tuple[Passage, ...]]]  # parallel_rows
     compare: dict[str, str]  # slug → its three-way page, for the translations of a group
     english_names: dict[str, str]  # folded Chinese name → English name (byline_authors)
@@ -578,9 +578,9 @@ class Lookups:
 def lookups_for(archive: Archive) -> Lookups:
     groups = tuple(translation_groups(archive))
     return Lookups(
-        groups=groups, parallel=parallel_rows(groups), compare=compare_pages(groups),
+        groups=groups, parallel=parallel_rows(archive, groups), compare=compare_pages(groups),
         english_names=speaker_names(archive),
-        flags={a.slug: open_flags(a) for a in archive.articles},
+        flags={p.slug: open_flags(p.part("clean")) for p in archive.articles.packed},  # type: ignore[arg-type]
     )
 
 
@@ -590,34 +590,26 @@ def lookups_after(old: Lookups, before: Archive, archive: Archive, touched: Coll
     one reads every row of every article).  Unless a touched article joins, leaves or
     changes its translation group, the groups are the old ones with the new articles,
     and the parallel rows of the other groups stand."""
-    now = {(english_source(a), a.slug) for a in map(archive.get, touched)
-           if english_source(a) and any(r.zh and r.en for r in a.rows)}
-    if now != {(source, a.slug) for source, arts in old.groups for a in arts if a.slug in touched}:
+    packed = [archive.articles.find(s) for s in touched]
+    now = {(english_source(p), p.slug) for p in packed if p and english_source(p) and p.bilingual}
+    if now != {(source, s) for source, slugs in old.groups for s in slugs if s in touched}:
         return lookups_for(archive)
-    groups = tuple((source, tuple(archive.get(a.slug) for a in arts)) for source, arts in old.groups)
-    moved = [(source, arts) for source, arts in groups if any(a.slug in touched for a in arts)]
-    renamed = any(before.get(s).meta.speakers != archive.get(s).meta.speakers for s in touched)
+    moved = [(source, slugs) for source, slugs in old.groups if any(s in touched for s in slugs)]
+    renamed = any(before.shell(s).meta.speakers != archive.shell(s).meta.speakers for s in touched)
     return Lookups(
-        groups=groups, parallel={**old.parallel, **parallel_rows(moved)}, compare=old.compare,
+        groups=old.groups, parallel={**old.parallel, **parallel_rows(archive, moved)}, compare=old.compare,
         english_names=speaker_names(archive) if renamed else old.english_names,
-        flags={**old.flags, **{s: open_flags(archive.get(s)) for s in touched}},
+        flags={**old.flags, **{s: open_flags(archive.articles.find(s).part("clean")) for s in touched}},  # type: ignore
     )
 
 
-def lookups_over(lookups: Lookups, archive: Archive) -> Lookups:
-    """``lookups`` holding the articles of ``archive``, which differ from those it was
-    made of only in their related passages (what no lookup is derived from)."""
-    return replace(lookups, groups=tuple((source, tuple(archive.get(a.slug) for a in arts))
-                                         for source, arts in lookups.groups))
-
-
 def compare_pages(groups: Groups) -> dict[str, str]:
-    return {a.slug: f"{ARTICLE_ROOT}articles/{source}/compare.html" for source, arts in groups for a in arts}
+    return {slug: f"{ARTICLE_ROOT}articles/{source}/compare.html" for source, slugs in groups for slug in slugs}
 
 
-def open_flags(article: Article) -> tuple[Flag, ...]:
+def open_flags(clean: CleanResult | None) -> tuple[Flag, ...]:
     # Only damage still in the text is marked; a resolved flag's text is gone anyway.
-    return tuple(f for f in clean_result(article).flags if not f.resolved)
+    return tuple(f for f in clean.flags if not f.resolved) if clean else ()
 
 
 @dataclass(frozen=True)
@@ -663,16 +655,16 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
     # In the order of the data files' paths, which is the search records' order: the
     # index can then be made while the pages are written (write.BackgroundIndex).
-    articles = sorted(archive.articles, key=lambda a: f"{a.slug}.json")
+    articles = sorted(archive.articles.packed, key=lambda p: f"{p.slug}.json")
     if only is None and spread(len(articles), processes):
         for files in _all_article_files(archive, articles, site, lookups, bytecode, processes):
             for path, data in files:
                 yield page(path, data)
     else:
-        for article in articles:
-            whole = only is None or article.slug in only.articles
-            if whole or article.slug in only.pages:  # type: ignore[union-attr]
-                for path, data in article_files(env, archive, article, site, lookups, whole):
+        for packed in articles:
+            whole = only is None or packed.slug in only.articles
+            if whole or packed.slug in only.pages:  # type: ignore[union-attr]
+                for path, data in article_files(env, archive, packed.unpack(), site, lookups, whole):
                     yield page(path, data)
     for source, translations in lookups.groups:
         if only is None or source in only.compare:
@@ -716,8 +708,7 @@ def article_files(env: jinja2.Environment, archive: Archive, article: Article, s
 @dataclass(frozen=True)
 class Context:
     """What ``article_files`` reads besides the article, for the workers: the archive
-    with its articles' metadata only (``light``), and the lookups without the
-    translation groups (which hold whole articles and serve the three-way pages)."""
+    with its articles' metadata only (``light``), and the lookups."""
 
     archive: Archive
     site: SiteView
@@ -725,14 +716,15 @@ class Context:
     bytecode: Path | None
 
 
-def _all_article_files(archive: Archive, articles: list[Article], site: SiteView, lookups: Lookups,
+def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView, lookups: Lookups,
                        bytecode: Path | None, processes: int | None) -> Iterator[list[tuple[str, bytes]]]:
     """Every article's ``article_files``, in the order of ``articles``, made by
     ``processes`` workers (``pool.ordered``): they are most of a build's rendering,
     which was otherwise on one core while the other idled.  The context goes to the
-    workers once, as a file each reads when it starts; an article goes with each task."""
-    context = Context(replace(archive, articles=tuple(map(light, archive.articles))), site,
-                      replace(lookups, groups=()), bytecode)
+    workers once, as a file each reads when it starts; an article goes with each
+    task, packed, and is unpacked in the worker."""
+    context = Context(replace(archive, articles=Articles(map(light, archive.articles.shells()))), site, lookups,
+                      bytecode)
     with tempfile.TemporaryDirectory(prefix="duizhao-render-") as folder:
         path = Path(folder) / "context.pickle"
         path.write_bytes(pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
@@ -742,11 +734,11 @@ def _all_article_files(archive: Archive, articles: list[Article], site: SiteView
             yield made
 
 
-def _article_files_in_worker(task: tuple[Path, Article]) -> list[tuple[str, bytes]] | Carried:
-    path, article = task
+def _article_files_in_worker(task: tuple[Path, Packed]) -> list[tuple[str, bytes]] | Carried:
+    path, packed = task
     context, env = _worker_context(path)
     try:
-        return article_files(env, context.archive, article, context.site, context.lookups)
+        return article_files(env, context.archive, packed.unpack(), context.site, context.lookups)
     except DuizhaoError as exc:  # a template's, or a capture changed since load
         return Carried(type(exc), tuple(exc.problems))
 
@@ -756,13 +748,6 @@ def _worker_context(path: Path) -> tuple[Context, jinja2.Environment]:
     """The context of ``_all_article_files``, read once per worker process."""
     context: Context = pickle.loads(path.read_bytes())
     return context, environment(context.bytecode)
-
-
-def light(article: Article) -> Article:
-    """The article without what only its own pages read: what the pages of other
-    articles read of it (its metadata and where it lives)."""
-    return replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=(), notes=(), aliases=(),
-                   corrections=(), overrides=(), warnings=(), anchoring=None, registry=NO_REGISTRY)
 
 
 class Environment(jinja2.Environment):
@@ -896,7 +881,7 @@ def article_head(meta: ArticleMeta) -> ArticleHead:
 def related_view(archive: Archive, relation: Relation, root: str) -> RelatedView:
     """A link to another article of the archive.  A slug that is not in the archive
     is shown by name without a link, so a stale relation never makes a dead link."""
-    meta = archive.by_slug[relation.slug].meta if relation.slug in archive.by_slug else None
+    meta = archive.shell(relation.slug).meta if archive.has(relation.slug) else None
     return RelatedView(
         kind=RELATION_TITLES[relation.kind],
         href=f"{root}articles/{relation.slug}/index.html" if meta else "",
@@ -932,7 +917,7 @@ def index_order(articles: Iterable[Article]) -> list[Article]:
 
 
 def index_page(archive: Archive, site: SiteView) -> IndexPage:
-    summaries = [article_summary(a.meta) for a in index_order(archive.articles)]
+    summaries = [article_summary(a.meta) for a in index_order(archive.articles.shells())]
     years: list[YearGroup] = []
     for summary in summaries:
         if not years or years[-1]["year"] != summary["year"]:
@@ -1042,10 +1027,11 @@ def sc_text(text: str, maps: ScriptMaps) -> ScText:
     return ScText(text=text, fixes=script_fixes([Segment(text=text, flag="", entity="", entity_name="")], maps))
 
 
-def compare_page(archive: Archive, source: str, translations: tuple[Article, ...], site: SiteView) -> ComparePage:
+def compare_page(archive: Archive, source: str, slugs: tuple[str, ...], site: SiteView) -> ComparePage:
     """The English original with every Chinese translation beside it, band by band
     (see ``site_src.parallel.three_way``)."""
     carrier = archive.get(source)
+    translations = [carrier if s == source else archive.get(s) for s in slugs]
     columns = [CompareColumn(slug=a.slug, title=a.meta.title_zh, title_lang=chinese_variety(a.meta),
                              outlet=a.meta.outlet_en or a.meta.outlet_zh, href=f"../{a.slug}/index.html")
                for a in translations]
@@ -1099,7 +1085,7 @@ def editorial_for(archive: Archive, article: Article, lookups: Lookups) -> Edito
         by_row[r.anchor].append(r)
     related = {anchor: related_groups(archive, rs, entities, article.slug) for anchor, rs in by_row.items()}
     # The other translation is named by its outlet: the rows already say which passage.
-    parallel = {anchor: [PassageLink(passage_link(archive, p, article.slug), title=archive.get(p.slug).meta.outlet_zh)
+    parallel = {anchor: [PassageLink(passage_link(archive, p, article.slug), title=archive.shell(p.slug).meta.outlet_zh)
                          for p in passages]
                 for anchor, passages in lookups.parallel.get(article.slug, {}).items()}
     return Editorial(entities=entities, mentions={k: tuple(v) for k, v in mentions.items()},
@@ -1114,7 +1100,7 @@ def passage_id(passage: Passage) -> str:
 
 
 def passage_link(archive: Archive, passage: Passage, from_slug: str) -> PassageLink:
-    meta = archive.get(passage.slug).meta
+    meta = archive.shell(passage.slug).meta
     target = passage_id(passage)
     # A passage of the same page is linked by fragment alone: no reload.  Links go
     # from one article's folder to another's, so ../ reaches them (article pages carry
@@ -1402,7 +1388,7 @@ def speaker_names(archive: Archive) -> dict[str, str]:
     Articles are read in slug order, so the choice never depends on the order of
     folders on disk."""
     english: dict[str, str] = {}
-    for article in sorted(archive.articles, key=lambda a: a.slug):
+    for article in sorted(archive.articles.shells(), key=lambda a: a.slug):
         for speaker in article.meta.speakers:
             if speaker.role == "interviewee" and speaker.name_zh and speaker.name_en:
                 english.setdefault(fold(speaker.name_zh), speaker.name_en)
@@ -1525,7 +1511,7 @@ def source_page(archive: Archive, article: Article, site: SiteView, text: str) -
 
 def search_page(archive: Archive, site: SiteView) -> SearchPage:
     return SearchPage(root="", page_title=f"Search · {archive.site.title}", site=site, edition=archive.edition,
-                      article_count=len(archive.articles), row_count=sum(len(a.rows) for a in archive.articles))
+                      article_count=len(archive.articles), row_count=sum(p.row_count for p in archive.articles.packed))
 
 
 def not_found_page(archive: Archive, site: SiteView) -> NotFoundPage:
@@ -1596,7 +1582,8 @@ def quote_groups(archive: Archive, wanted: Collection[str],
     groups: dict[str, list[QuoteGroup]] = defaultdict(list)
     earlier: dict[str, list[EarlierArticle]] = defaultdict(list)
     counts: Counter[str] = Counter()
-    for article in index_order(archive.articles):
+    for shell in index_order(archive.articles.shells()):
+        article = archive.get(shell.slug)  # one at a time
         meta = article.meta
         href = f"{ENTITY_ROOT}articles/{article.slug}/index.html"
         shown = [(m, p) for m, p in shown_mentions(article) if m.entity in wanted]

@@ -363,7 +363,7 @@ class Preview:
             self._wrote(write_registries(last.archive))
             made = "everything"
         else:
-            remade = [a for a in last.archive.articles if a.slug in selection.articles]
+            remade = [p.shell for p in last.archive.articles.packed if p.slug in selection.articles]
             # The changelog names the edition the new anchors appear in.
             edition = (self.digests.edition(build_date())
                        if any(a.anchoring and a.anchoring.text for a in remade) else last.archive.edition)

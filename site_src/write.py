@@ -244,7 +244,7 @@ def write_registries(archive: Archive) -> list[Path]:
     ``content/CHANGELOG.md`` under this edition; return the files written."""
     written = []
     changes: dict[str, list[str]] = {}
-    for article in archive.articles:
+    for article in archive.articles.shells():
         path, anchoring = article.anchors_path, article.anchoring
         if path is None or anchoring is None or not anchoring.text:
             continue

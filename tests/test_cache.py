@@ -325,9 +325,9 @@ def test_a_donor_not_yet_prepared_is_segmented_with_its_borrower(content: Path) 
     failures = prepare._prepare_batch([archive.get(BORROWER)], donors, found, keys, NO_CACHE,
                                       lambda fn, items: [fn(x) for x in items])
     assert failures == [] and found[INTERVIEW] is None  # segmented, not aligned or kept
-    assert any(p.origin == INTERVIEW for r in found[BORROWER].rows for p in r.en)
+    assert any(p.origin == INTERVIEW for r in found[BORROWER].unpack().rows for p in r.en)
     whole = prepare.prepare_archive(archive, NO_CACHE, processes=1)
-    assert found[BORROWER].rows == whole.get(BORROWER).rows
+    assert found[BORROWER].unpack().rows == whole.get(BORROWER).rows
 
 
 def test_problems_from_workers_keep_file_and_line(content: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -344,10 +344,13 @@ def test_problems_from_workers_keep_file_and_line(content: Path, monkeypatch: py
 
 
 def shares_paragraphs(archive) -> bool:  # type: ignore[no-untyped-def]
-    """Every paragraph of every row is the very object the article (or, for borrowed
-    English, its donor) holds, not an equal copy."""
-    held = {id(p) for a in archive.articles for p in a.paragraphs}
-    return all(id(p) in held for a in archive.articles for r in a.rows for p in r.zh + r.en)
+    """Every paragraph of every row that the article holds is the very object it
+    holds, not an equal copy (the article is packed with one copy of its text)."""
+    for a in archive.articles:
+        held, equal = {id(p) for p in a.paragraphs}, set(a.paragraphs)
+        if not all(id(p) in held for r in a.rows for p in r.zh + r.en if p in equal):
+            return False
+    return True
 
 
 def test_rows_share_the_articles_paragraphs(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -386,13 +389,14 @@ def test_the_stage_holds_no_cleaning_log_while_it_waits_for_the_others(content: 
     stage's peak memory: each is left in its cache entry as soon as it is there,
     whether the entry was just read or just written."""
     held: list[object] = []
-    real = prepare._with
+    real = prepare._ready
 
-    def spy(article, done, donors):  # type: ignore[no-untyped-def]
-        held.append(done.clean.changes)
-        return real(article, done, donors)
+    def spy(article, done):  # type: ignore[no-untyped-def]
+        if done is not None:
+            held.append(done.clean.changes)
+        return real(article, done)
 
-    monkeypatch.setattr(prepare, "_with", spy)
+    monkeypatch.setattr(prepare, "_ready", spy)
     cache = open_cache(tmp_path / "cache")
     for _ in ("written", "read"):
         held.clear()

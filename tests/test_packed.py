@@ -1,0 +1,102 @@
+"""The archive keeps its articles packed (model.Packed) and unpacks one at a time."""
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from build import process
+from site_src import model
+from site_src.model import Archive, Article, Articles, Packed
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    import shutil
+
+    from tests.conftest import CONTENT
+    content = tmp_path_factory.mktemp("packed") / "content"
+    shutil.copytree(CONTENT, content)
+    return process(content)
+
+
+def test_an_article_unpacks_to_what_was_packed(archive: Archive) -> None:
+    for article in archive.articles:
+        again = Packed.of(article).unpack()
+        assert again == article
+        assert again.rows and again.paragraphs and again.mentions and again.clean is not None
+        # Rows and paragraphs are packed together: a row's paragraphs are the article's.
+        held = {id(p) for p in again.paragraphs}
+        own = set(again.paragraphs)
+        assert all(id(p) in held for r in again.rows for p in r.zh + r.en if p in own)
+
+
+def test_the_built_archive_holds_packed_articles_only(archive: Archive) -> None:
+    for packed in archive.articles.packed:
+        shell = packed.shell
+        assert (shell.rows, shell.paragraphs, shell.mentions, shell.related, shell.clean) == ((), (), (), (), None)
+        assert all(isinstance(part, bytes) for part in packed.parts)
+        article = packed.unpack()
+        assert packed.row_count == len(article.rows)
+        assert packed.english == bool(article.en)
+        assert packed.bilingual == any(r.zh and r.en for r in article.rows)
+    assert any(p.bilingual for p in archive.articles.packed) and not all(p.bilingual for p in archive.articles.packed)
+
+
+def test_a_stage_that_leaves_a_part_does_not_pack_it_again(archive: Archive) -> None:
+    packed = archive.articles.packed[0]
+    article = packed.unpack()
+    renamed = replace(article, notes=())
+    again = Packed.of(renamed, (packed, article))
+    assert all(a is b for a, b in zip(again.parts, packed.parts))  # the very bytes
+    rows = tuple(replace(r, anchor=r.anchor + "x") for r in article.rows)
+    moved = Packed.of(replace(article, rows=rows), (packed, article))
+    text = model.PACKED_PARTS.index("text")
+    assert moved.parts[text] != packed.parts[text] and moved.unpack().rows == rows
+    assert [moved.parts[i] is packed.parts[i] for i in range(len(packed.parts))].count(False) == 1
+
+
+def test_map_unpacks_each_article_once_in_order(archive: Archive) -> None:
+    seen: list[str] = []
+
+    def stage(article: Article) -> Article:
+        seen.append(article.slug)
+        return replace(article, related=())
+
+    mapped = archive.articles.map(stage)
+    assert seen == [p.slug for p in archive.articles.packed]
+    assert [a.slug for a in mapped] == seen and all(not a.related for a in mapped)
+
+
+def test_articles_read_like_a_sequence(archive: Archive) -> None:
+    articles = archive.articles
+    first = articles[0]
+    assert isinstance(first, Article) and first == next(iter(articles))
+    assert articles[-1].slug == list(articles.shells())[-1].slug
+    assert [a.slug for a in articles[1:3]] == [p.slug for p in articles.packed[1:3]]
+    assert archive.get(first.slug) == first and archive.shell(first.slug) == articles.packed[0].shell
+    assert archive.has(first.slug) and not archive.has("no-such-article")
+    with pytest.raises(KeyError):
+        archive.get("no-such-article")
+    assert pickle.loads(pickle.dumps(articles)) == articles
+    assert Articles(list(articles)) == articles
+    assert replace(archive, articles=tuple(articles)).articles == articles  # a tuple is packed on the way in
+    changed = Articles([replace(first, related=())] + list(articles[1:]))
+    assert (changed == articles) == (first.related == ())
+
+
+def test_only_the_changed_part_of_related_passages_is_packed_again(archive: Archive) -> None:
+    packed = next(p for p in archive.articles.packed if p.part("related"))
+    emptied = packed.with_related(())
+    index = model.PACKED_PARTS.index("related")
+    assert emptied.parts[index] == b"" and emptied.unpack().related == ()
+    assert all(emptied.parts[i] is packed.parts[i] for i in range(len(packed.parts)) if i != index)
+
+
+def test_the_worker_context_is_small(archive: Archive, tmp_path: Path) -> None:
+    """The render workers get the articles' metadata, not their rows."""
+    light = Articles(map(model.light, archive.articles.shells()))
+    assert all(not any(p.parts) for p in light.packed)
+    assert len(pickle.dumps(light)) < len(pickle.dumps(archive.articles)) / 3

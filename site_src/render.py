@@ -50,7 +50,7 @@ import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Collection, Iterable, Iterator, TypedDict
+from typing import Any, Collection, Iterable, Iterator, Mapping, TypedDict
 
 import base64
 import functools
@@ -671,10 +671,13 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
             yield page(f"articles/{source}/compare.html",
                        render(env, "compare.html", compare_page(archive, source, translations, site)))
     if archive.glossary:
-        if only is None or only.entities_index:
-            yield page("entities/index.html", render(env, "entities.html", entities_index_page(archive, site)))
         wanted = [e for e in archive.glossary if only is None or e.id in only.entities]
         quoted = quote_groups(archive, {e.id for e in wanted}) if wanted else {}
+        if only is None or only.entities_index:
+            # With every entity's page, the index's counts are theirs: one pass over
+            # the archive's mentions instead of two.
+            counts = {e: q.count for e, q in quoted.items()} if len(wanted) == len(archive.glossary) else None
+            yield page("entities/index.html", render(env, "entities.html", entities_index_page(archive, site, counts)))
         for entity in wanted:
             yield page(f"entities/{entity.id}/index.html",
                        render(env, "entity.html", entity_page(archive, entity, site, quoted.get(entity.id))))
@@ -1529,13 +1532,22 @@ def not_found_page(archive: Archive, site: SiteView) -> NotFoundPage:
 ENTITY_ROOT = "../../"
 
 
-def shown_mentions(article: Article) -> list[tuple[Mention, Paragraph]]:
+def shown_mentions(article: Article | Packed) -> list[tuple[Mention, Paragraph]]:
     """The article's mentions with their paragraphs, in row order: those an entity
     page quotes and counts.  A mention in a heading (annotate finds none) or at a
-    paragraph the row does not have is left out, as the article page leaves it unlinked."""
-    rows = {r.anchor: r for r in article.rows}
+    paragraph the row does not have is left out, as the article page leaves it unlinked.
+    A packed article is read without its other parts (the pass over every article for
+    the entity pages), and not at all when it names no entity."""
+    if isinstance(article, Packed):
+        found = article.part("mentions")
+        if not found:
+            return []
+        mentions: tuple[Mention, ...] = found  # type: ignore[assignment]
+        rows = {r.anchor: r for r in article.part("text")[1]}  # type: ignore[index]
+    else:
+        mentions, rows = article.mentions, {r.anchor: r for r in article.rows}
     shown = []
-    for m in article.mentions:
+    for m in mentions:
         paragraphs = getattr(rows[m.anchor], m.side) if m.anchor in rows else ()
         if m.paragraph < len(paragraphs) and paragraphs[m.paragraph].kind != "heading":
             shown.append((m, paragraphs[m.paragraph]))
@@ -1544,16 +1556,17 @@ def shown_mentions(article: Article) -> list[tuple[Mention, Paragraph]]:
 
 def mention_counts(archive: Archive) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
-    for article in archive.articles:
+    for article in archive.articles.packed:
         for m, _ in shown_mentions(article):
             counts[m.entity] += 1
     return counts
 
 
-def entities_index_page(archive: Archive, site: SiteView) -> EntitiesIndexPage:
+def entities_index_page(archive: Archive, site: SiteView, counts: Mapping[str, int] | None = None) -> EntitiesIndexPage:
     """Kinds in ``KIND_TITLES`` order; within a kind, entities by English name
-    (case-folded, then id), so the index does not follow the glossary's file order."""
-    counts = mention_counts(archive)
+    (case-folded, then id), so the index does not follow the glossary's file order.
+    ``counts``: ``mention_counts(archive)`` if known."""
+    counts = defaultdict(int, mention_counts(archive) if counts is None else counts)
     kinds = []
     for kind, title in KIND_TITLES.items():
         members = sorted((e for e in archive.glossary if e.kind == kind), key=lambda e: (e.name_en.casefold(), e.id))
@@ -1582,11 +1595,10 @@ def quote_groups(archive: Archive, wanted: Collection[str],
     groups: dict[str, list[QuoteGroup]] = defaultdict(list)
     earlier: dict[str, list[EarlierArticle]] = defaultdict(list)
     counts: Counter[str] = Counter()
-    for shell in index_order(archive.articles.shells()):
-        article = archive.get(shell.slug)  # one at a time
+    for article in index_order(archive.articles.shells()):
         meta = article.meta
         href = f"{ENTITY_ROOT}articles/{article.slug}/index.html"
-        shown = [(m, p) for m, p in shown_mentions(article) if m.entity in wanted]
+        shown = [(m, p) for m, p in shown_mentions(archive.articles.find(article.slug)) if m.entity in wanted]  # type: ignore[arg-type]
         named = Counter(m.entity for m, _ in shown)
         found: dict[str, list[QuoteView]] = defaultdict(list)
         for m, p in shown:

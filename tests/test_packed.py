@@ -100,3 +100,13 @@ def test_the_worker_context_is_small(archive: Archive, tmp_path: Path) -> None:
     light = Articles(map(model.light, archive.articles.shells()))
     assert all(not any(p.parts) for p in light.packed)
     assert len(pickle.dumps(light)) < len(pickle.dumps(archive.articles)) / 3
+
+
+def test_entity_counts_from_the_quotes_pass_are_the_index_counts(archive: Archive) -> None:
+    """A whole build counts mentions in the entity pages' pass, not in a second one."""
+    from site_src.render import mention_counts, quote_groups, shown_mentions
+
+    quoted = quote_groups(archive, {e.id for e in archive.glossary})
+    assert {e: q.count for e, q in quoted.items()} == {e: n for e, n in mention_counts(archive).items() if n}
+    for packed in archive.articles.packed:  # packed or not, the same mentions are shown
+        assert shown_mentions(packed) == shown_mentions(packed.unpack())

@@ -100,7 +100,7 @@ def export_data(archive: Archive, only: Collection[str] | None = None,
     ``whole``, the whole archive as JSON lines."""
     for p in archive.articles.packed:
         if (only is None or p.slug in only) and p.bilingual:
-            yield f"data/{p.slug}.tmx", article_tmx(p.unpack(), archive.edition)
+            yield f"data/{p.slug}.tmx", article_tmx(p.unpack("text"), archive.edition)
     if whole:
         yield ARCHIVE_JSONL, archive_jsonl(archive)
 
@@ -141,7 +141,7 @@ def archive_jsonl(archive: Archive) -> Streamed:
         empty = True
         for packed in archive.articles.packed:  # a piece an article: one write each
             if packed.row_count:
-                article = packed.unpack()
+                article = packed.unpack("text")  # its rows are all the file takes
                 empty = False
                 page = f"{archive.site.base_url}articles/{article.slug}/#"
                 yield "".join(

@@ -256,6 +256,7 @@ class AlignedRow:
 NoteKind = Literal["note", "translation", "correction", "sic", "context"]
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Note:
     """An editor's note on a row or one language side of it (``notes.md``)."""
@@ -283,6 +284,7 @@ class Entity:
     line: int
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Mention:
     """Where an entity is named: the first mention per row and side."""
@@ -296,6 +298,7 @@ class Mention:
     text: str  # as written in the paragraph
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Passage:
     slug: str
@@ -313,6 +316,7 @@ class CrossLink:
     line: int
 
 
+@constructed_on_load
 @dataclass(frozen=True, slots=True)
 class Related:
     """A computed pointer from a row to a passage elsewhere sharing entities or figures."""
@@ -512,10 +516,13 @@ class Packed:
         return cls(shell, parts, len(article.rows), any(p.lang == "en" for p in article.paragraphs),
                    any(r.zh and r.en for r in article.rows))
 
-    def unpack(self) -> Article:
+    def unpack(self, *names: str) -> Article:
+        """The whole article; with ``names`` (of PACKED_PARTS), only those parts, the
+        others left empty: for a step that reads only them."""
         if not any(self.parts):
             return self.shell
-        clean, text, mentions, related = (_loads(p) if p else None for p in self.parts)
+        clean, text, mentions, related = (_loads(p) if p and (not names or name in names) else None
+                                          for name, p in zip(PACKED_PARTS, self.parts))
         paragraphs, rows = text or ((), ())  # type: ignore[misc]
         return replace(self.shell, clean=clean, paragraphs=paragraphs, rows=rows, mentions=mentions or (),
                        related=related or ())

@@ -110,3 +110,12 @@ def test_entity_counts_from_the_quotes_pass_are_the_index_counts(archive: Archiv
     assert {e: q.count for e, q in quoted.items()} == {e: n for e, n in mention_counts(archive).items() if n}
     for packed in archive.articles.packed:  # packed or not, the same mentions are shown
         assert shown_mentions(packed) == shown_mentions(packed.unpack())
+
+
+def test_a_step_may_unpack_only_the_parts_it_reads(archive: Archive) -> None:
+    packed = next(p for p in archive.articles.packed if p.part("related") and p.part("mentions"))
+    article = packed.unpack()
+    some = packed.unpack("text", "mentions")
+    assert (some.rows, some.paragraphs, some.mentions) == (article.rows, article.paragraphs, article.mentions)
+    assert (some.related, some.clean) == ((), None)
+    assert packed.unpack("related").related == article.related and packed.unpack("related").rows == ()

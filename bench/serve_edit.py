@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: {statistics.median(values) * 1000:.0f} ms"
                   + (f" (edited pages shown after {statistics.median(shown) * 1000:.0f} ms in {len(shown)} of "
                      f"{len(values)})" if shown else ""))
+        preview.close()
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -43,6 +43,7 @@ from .cache import Cache
 from .errors import ContentError, Problem
 from .load import reload_articles
 from .model import Archive, Articles, Packed, Related
+from .pool import Standing
 from .prepare import prepare_archive
 from .render import Lookups, Selection, article_quotes, lookups_after, lookups_for
 
@@ -107,16 +108,16 @@ def update(last: Built, edit: Edit, cache: Cache) -> tuple[Built, Selection | No
     return finish(last, edited(last, edit, cache))
 
 
-def edited(last: Built, edit: Edit, cache: Cache) -> Edited:
-    """The first part of ``update``: every article the edit reaches, made again.
-    Raises ContentError as a full build would."""
+def edited(last: Built, edit: Edit, cache: Cache, standing: Standing | None = None) -> Edited:
+    """The first part of ``update``: every article the edit reaches, made again
+    (on the ``standing`` workers, if any).  Raises ContentError as a full build would."""
     old = last.archive
     archive = reload_articles(old, edit)
     touched = _reach(archive, old, edit)
     if touched != set(edit):
         archive = reload_articles(old, touched)
     sub = prepare_archive(replace(archive, articles=Articles(p for p in archive.articles.packed if p.slug in touched)),
-                          cache)
+                          cache, standing=standing)
     problems: list[Problem] = []
     fresh = {a.slug: annotate_article(assign_article(a), archive.glossary, problems) for a in sub.articles}
     # The others stay packed as they were; an edited one keeps its related passages

@@ -42,24 +42,54 @@ def spread(items: int, processes: int | None = None) -> int:
     return processes if processes >= 2 and items >= MIN_ITEMS else 0
 
 
-def _executor(processes: int) -> ProcessPoolExecutor:
+def _executor(processes: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:
     # Workers started from a clean process, not forked from this one: a fork shares
     # the whole loaded archive, and every object a worker touches (reference counts)
     # is copied into it, so at 10,000 articles each worker grew to the size of the
     # parent (2.5 GB).
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=initializer)
 
 
 Mapper = Callable[[Callable[[T], R], Sequence[T]], list[R]]
 
 
+class Standing:
+    """Workers kept from one call to the next, their tables loaded when they start
+    (``serve``: an edit to a capture prepares the article and the one borrowing its
+    English again, on one core each instead of both on one).  A pool started for
+    the edit would spend a second loading what the workers already hold."""
+
+    def __init__(self, initializer: Callable[[], None], processes: int | None = None) -> None:
+        self.processes = workers() if processes is None else processes
+        self._pool = _executor(self.processes, initializer) if self.processes >= 2 else None
+        if self._pool is not None:
+            # A forkserver pool starts a worker per task while none is idle: one task
+            # each starts them all now, not at the first edit.
+            for future in [self._pool.submit(os.getpid) for _ in range(self.processes)]:
+                future.result()
+
+    def map(self, fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
+        if self._pool is None or len(batch) < 2:
+            return [fn(x) for x in batch]
+        return list(self._pool.map(fn, batch))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
 @contextmanager
-def mapper(items: int, processes: int | None = None) -> Iterator[Mapper]:
+def mapper(items: int, processes: int | None = None, standing: Standing | None = None) -> Iterator[Mapper]:
     """A ``map`` that keeps the input order, on ``processes`` worker processes (default:
     every core) when ``items`` (the number of items all its calls will map together)
     is at least ``MIN_ITEMS``: one pool for several calls, so that a stage worked in
-    batches starts its workers once.  The functions must be module-level and items
-    and results picklable."""
+    batches starts its workers once.  With ``standing`` workers, on those whatever the
+    number of items.  The functions must be module-level and items and results
+    picklable."""
+    if standing is not None:
+        yield standing.map
+        return
     processes = spread(items, processes)
     if not processes:
         yield lambda fn, batch: [fn(x) for x in batch]

@@ -20,7 +20,7 @@ from .cache import Cache, Prepared, Spilled, article_key
 from .capture import capture
 from .errors import Carried, DuizhaoError
 from .model import AlignedRow, Archive, Article, Articles, Notice, Packed, Paragraph
-from .pool import Mapper, mapper
+from .pool import Mapper, Standing, mapper
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ class Failed(Carried):
 BATCH = 500
 
 
-def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None) -> Archive:
+def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None,
+                    standing: Standing | None = None) -> Archive:
+    """``standing``: workers to use whatever the number of articles (serve's)."""
     loaded = list(archive.articles.shells())  # as loaded: what the stage reads
     by_slug = {a.slug: a for a in loaded}
     donors = {a.slug: tuple(by_slug[s] for s in a.meta.related("english_text_from") if s in by_slug)
@@ -56,7 +58,7 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     lending = {d.slug for a in missing for d in donors[a.slug]}
     missing.sort(key=lambda a: a.slug not in lending)
     failures: list[Failed] = []
-    with mapper(len(missing), processes) as map_:
+    with mapper(len(missing), processes, standing) as map_:
         for start in range(0, len(missing), BATCH):
             failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_)
             give_back_memory()

@@ -50,6 +50,7 @@ from .errors import DuizhaoError, OutputError, Problem
 from .export import ARCHIVE_JSONL
 from .incremental import Built, Edited, built, edited, finish, plan
 from .model import Archive
+from .pool import Standing
 from .prepare import warm
 from .render import Lookups, Selection
 from .search import write_index
@@ -247,6 +248,7 @@ class Preview:
     lock: threading.Lock = field(default_factory=threading.Lock)
     later: Later = field(default_factory=Later)
     collector: Collector = field(default_factory=Collector)
+    standing: Standing | None = None  # workers for an edit that reaches several articles (warm_up starts them)
     done: threading.Condition = field(init=False)  # notified when a build ends
     digests: LiveDigests = field(init=False)  # of content/, for the edition the changelog names
 
@@ -333,7 +335,7 @@ class Preview:
             last, selection = built(self.process()), None
         else:
             assert self.last is not None  # plan() found the edit in its archive
-            step = edited(self.last, edit, self.cache)
+            step = edited(self.last, edit, self.cache, self.standing)
             if step.settled(self.last):
                 last, selection = finish(self.last, step)  # no search: at once
                 if not _own(selection):
@@ -409,10 +411,19 @@ class Preview:
 
     def warm_up(self) -> str:
         """What the first edit would otherwise wait for, done in the background after
-        the first build: the cleaner's and aligner's tables, the content's digests."""
+        the first build: the cleaner's and aligner's tables, here and in a worker per
+        core (an edit to a capture that lends its English prepares two articles), the
+        content's digests."""
         warm()
+        if self.standing is None:
+            self.standing = Standing(warm)
         self.digests.edition(build_date())
         return "cleaning and alignment tables loaded and content hashed for the first edit"
+
+    def close(self) -> None:
+        """Stop the standing workers."""
+        if self.standing is not None:
+            self.standing.close()
 
 
 def _own(selection: Selection | None) -> bool:
@@ -521,3 +532,4 @@ def serve(preview: Preview, host: str, port: int, rebuild_on: tuple[Path, ...],
         pass
     finally:
         server.server_close()
+        preview.close()

@@ -5,6 +5,8 @@ incrementally, and compares every file of the site, the search records and the
 anchor registries with a full build of the same edited content."""
 from __future__ import annotations
 
+import os
+
 import shutil
 from pathlib import Path
 
@@ -105,6 +107,31 @@ def test_a_lenders_text_reaches_its_borrower_and_related_passages(served: Previe
     # Related passages of an article that was not edited now point at the new mention.
     assert any(p.startswith("articles/") and NETEASE not in p and PHOENIX not in p for p in changed), changed
     assert_same_as_full_build(served, tmp_path, "after")  # archive.jsonl too, made afterwards
+
+
+def worker_pid(_: object) -> int:
+    return os.getpid()
+
+
+def test_standing_workers_prepare_a_lender_and_its_borrower_side_by_side(served: Preview, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve starts a worker per core once its first build is done; an edit reaching
+    two articles cleans and aligns them there, one on each core."""
+    served.later.request(served.warm_up)
+    served.later.wait()
+    standing = served.standing
+    assert standing is not None
+    try:
+        if standing.processes >= 2:
+            assert set(standing.map(worker_pid, range(8))) - {os.getpid()}, "the work ran in the workers"
+        batches: list[int] = []
+        real = standing.map
+        monkeypatch.setattr(standing, "map", lambda fn, batch: batches.append(len(batch)) or real(fn, batch))
+        rebuild(served, edit(served.content / "articles" / NETEASE / "source.txt", "不難理解", "不難理解!"))
+        assert batches == [2, 2]  # cleaning, then alignment: the lender and its borrower at once
+        assert_same_as_full_build(served, tmp_path, "after")
+    finally:
+        served.close()
 
 
 def test_a_paragraph_edit_remakes_only_the_entity_pages_quoting_it(served: Preview, tmp_path: Path) -> None:

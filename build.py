@@ -101,7 +101,7 @@ def cmd_build(args: argparse.Namespace) -> int:
               "(--no-cache builds anyway).")
         return 0
     for packed in archive.articles.packed:
-        article = packed.unpack("clean", "text", "mentions")  # what the line counts
+        article = packed.unpack("clean", "text", "mentions", "notes")  # what the line counts
         print(summary_line(article))
         for warning in article.warnings:
             print(f"warning: {warning}")

@@ -466,7 +466,7 @@ class Article:
 
 # The fields only an article's own rows need: its own pages, the stages that read its
 # rows, and the archive-wide steps that read every article's rows once each.
-PACKED_PARTS = ("clean", "text", "mentions", "related")  # "text": paragraphs and rows, which share paragraphs
+PACKED_PARTS = ("clean", "text", "mentions", "related", "notes")  # "text": paragraphs and rows, which share paragraphs
 
 
 def light(article: Article) -> Article:
@@ -477,7 +477,7 @@ def light(article: Article) -> Article:
 
 
 def _parts(article: Article) -> tuple[object, ...]:
-    return (article.clean, (article.paragraphs, article.rows), article.mentions, article.related)
+    return (article.clean, _Text((article.paragraphs, article.rows)), article.mentions, article.related, article.notes)
 
 
 def _dumps(value: object) -> bytes:
@@ -491,8 +491,8 @@ def _loads(data: bytes) -> object:
 @dataclass(frozen=True, slots=True)
 class Packed:
     """An article as the archive holds it between stages: its rows, paragraphs,
-    mentions, related passages and cleaning result pickled and compressed, the rest
-    as objects.  As objects an article of the synthetic archive took some 140 KB of
+    mentions, related passages, notes and cleaning result pickled and compressed,
+    the rest as objects.  As objects an article of the synthetic archive took some 140 KB of
     the process (paragraphs and rows, mentions, related passages, and the heap they
     fragment), packed 15–20 KB: at 10,000 articles that is the difference between
     a build over and under 1 GiB.  A stage unpacks one article at a time."""
@@ -510,9 +510,9 @@ class Packed:
         parts ``article`` still holds (the very objects) are not pickled again."""
         values = _parts(article)
         old = _parts(like[1]) if like else ()
-        parts = tuple(like[0].parts[i] if like and _same(value, old[i]) else (_dumps(value) if _filled(value) else b"")
+        parts = tuple(like[0].parts[i] if like and _same(value, old[i]) else (_dumps(value) if value else b"")
                       for i, value in enumerate(values))
-        shell = replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=())
+        shell = replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=(), notes=())
         return cls(shell, parts, len(article.rows), any(p.lang == "en" for p in article.paragraphs),
                    any(r.zh and r.en for r in article.rows))
 
@@ -521,11 +521,11 @@ class Packed:
         others left empty: for a step that reads only them."""
         if not any(self.parts):
             return self.shell
-        clean, text, mentions, related = (_loads(p) if p and (not names or name in names) else None
-                                          for name, p in zip(PACKED_PARTS, self.parts))
+        clean, text, mentions, related, notes = (_loads(p) if p and (not names or name in names) else None
+                                                 for name, p in zip(PACKED_PARTS, self.parts))
         paragraphs, rows = text or ((), ())  # type: ignore[misc]
         return replace(self.shell, clean=clean, paragraphs=paragraphs, rows=rows, mentions=mentions or (),
-                       related=related or ())
+                       related=related or (), notes=notes or ())
 
     def part(self, name: str) -> object:
         """One of PACKED_PARTS alone, unpacked: None or () when empty."""
@@ -543,17 +543,22 @@ class Packed:
         return replace(self, parts=self.parts[:i] + (_dumps(related) if related else b"",) + self.parts[i + 1:])
 
 
+class _Text(tuple):  # type: ignore[type-arg]
+    """The (paragraphs, rows) part: made anew by each ``_parts``, so compared by its two
+    members, and empty when both are."""
+
+    def same(self, other: _Text) -> bool:
+        return self[0] is other[0] and self[1] is other[1]
+
+    def __bool__(self) -> bool:
+        return bool(self[0] or self[1])
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[object, object]]]:
+        return tuple, (tuple(self),)  # packed as a plain pair
+
+
 def _same(value: object, old: object) -> bool:
-    if isinstance(value, tuple) and isinstance(old, tuple) and len(value) == len(old) == 2 and \
-            isinstance(value[0], tuple):  # the (paragraphs, rows) part: a new tuple each time
-        return value[0] is old[0] and value[1] is old[1]
-    return value is old
-
-
-def _filled(value: object) -> bool:
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], tuple):
-        return bool(value[0] or value[1])
-    return bool(value)
+    return value.same(old) if isinstance(value, _Text) else value is old  # type: ignore[arg-type]
 
 
 class Articles(Sequence[Article]):
@@ -598,7 +603,7 @@ class Articles(Sequence[Article]):
 
     def shells(self) -> Iterator[Article]:
         """Each article without its packed parts (``Packed.shell``): metadata, paths,
-        notes, registry and anchoring."""
+        registry and anchoring."""
         return (p.shell for p in self.packed)
 
     def find(self, slug: str) -> Packed | None:

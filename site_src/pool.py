@@ -12,6 +12,7 @@ again: a script that runs the pipeline must keep its work under
 """
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
 import os
@@ -40,6 +41,21 @@ def spread(items: int, processes: int | None = None) -> int:
     ``MIN_ITEMS``, or one core."""
     processes = workers() if processes is None else processes
     return processes if processes >= 2 and items >= MIN_ITEMS else 0
+
+
+def give_back_memory() -> None:
+    """Hand the heap memory freed so far back to the system (glibc's ``malloc_trim``;
+    a no-op where the C library has none).  What the workers send back is freed once
+    used, but glibc keeps the freed pages in the process, between the blocks that
+    stay: after a cold ``prepare`` of 1,000 articles the process was 391 MB, and
+    316 MB once trimmed (8 ms).  Called after each prepare batch, after related
+    passages are made and every few hundred articles' pages, what one part of the
+    build freed is not carried through the next."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def _executor(processes: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:

@@ -13,14 +13,13 @@ raised together, as the load stage does.
 """
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass, replace
 
 from .cache import Cache, Prepared, Spilled, article_key
 from .capture import capture
 from .errors import Carried, DuizhaoError
 from .model import AlignedRow, Archive, Article, Articles, Notice, Packed, Paragraph
-from .pool import Mapper, Standing, mapper
+from .pool import Mapper, Standing, give_back_memory, mapper
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,8 @@ BATCH = 500
 def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None,
                     standing: Standing | None = None) -> Archive:
     """``standing``: workers to use whatever the number of articles (serve's)."""
-    loaded = list(archive.articles.shells())  # as loaded: what the stage reads
+    loaded = list(archive.articles.shells())  # as loaded: what the stage reads (the notes wait packed)
+    packed = {p.slug: p for p in archive.articles.packed}
     by_slug = {a.slug: a for a in loaded}
     donors = {a.slug: tuple(by_slug[s] for s in a.meta.related("english_text_from") if s in by_slug)
               for a in loaded}
@@ -50,7 +50,7 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     # ready: held as objects until the end of the stage, they were most of a 10,000-
     # article build's memory.  An entry just read is in the cache: its log can be
     # read back from there.
-    found: dict[str, Packed | None] = {a.slug: _ready(a, _kept(cache.get(keys[a.slug]), cache, keys[a.slug]))
+    found: dict[str, Packed | None] = {a.slug: _ready(packed[a.slug], _kept(cache.get(keys[a.slug]), cache, keys[a.slug]))
                                        for a in loaded}
     missing = [a for a in loaded if found[a.slug] is None]
     # Articles that lend their English go first (the sort is stable), so a borrower's
@@ -60,7 +60,7 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     failures: list[Failed] = []
     with mapper(len(missing), processes, standing) as map_:
         for start in range(0, len(missing), BATCH):
-            failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_)
+            failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_, packed)
             give_back_memory()
     # As before batching: cleaning problems first, each article's once.
     failures.sort(key=lambda f: f.stage != "clean")
@@ -69,9 +69,9 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
 
 
 def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]], found: dict[str, Packed | None],
-                   keys: dict[str, str], cache: Cache, map_: Mapper) -> list[Failed]:
+                   keys: dict[str, str], cache: Cache, map_: Mapper, loaded: dict[str, Packed]) -> list[Failed]:
     """Clean, segment, align and override ``batch``; put each result in the cache and
-    in ``found``; return the failures."""
+    in ``found``; return the failures.  ``loaded``: the articles as loaded, packed."""
     names = {a.slug for a in batch}
     extra = {d.slug: d for a in batch for d in donors[a.slug] if found[d.slug] is None and d.slug not in names}
     early = batch + list(extra.values())
@@ -107,22 +107,8 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
         cache.put(keys[article.slug], prepared)
         key = keys[article.slug]
         # The log is left in the cache entry if the entry could be written.
-        found[article.slug] = _ready(article, _kept(prepared, cache, key) if cache.has(key) else prepared)
+        found[article.slug] = _ready(loaded[article.slug], _kept(prepared, cache, key) if cache.has(key) else prepared)
     return failures
-
-
-def give_back_memory() -> None:
-    """Hand the heap memory freed so far back to the system (glibc's ``malloc_trim``;
-    a no-op where the C library has none).  A batch frees what the workers sent back
-    and the cleaning output, but glibc keeps the freed pages in the process, between
-    the blocks that stay: after a cold ``prepare`` of 1,000 articles the process was
-    391 MB, and 316 MB once trimmed (8 ms).  Trimmed after each batch, what one batch
-    freed is not carried through the next."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
 
 
 # The stages are imported where they run: their tables (pypinyin's alone is 0.2 s)
@@ -179,12 +165,13 @@ def _kept(prepared: Prepared | None, cache: Cache, key: str) -> Prepared | None:
     return replace(prepared, clean=replace(prepared.clean, changes=Spilled(cache, key, len(prepared.clean.changes))))
 
 
-def _ready(article: Article, prepared: Prepared | None) -> Packed | None:
+def _ready(loaded: Packed, prepared: Prepared | None) -> Packed | None:
     """The article as the later stages see it, packed: what the cached stages made of
     it, without what only a page of its own shows, which is read again there (the
     capture from its file, the cleaning log from the cache: see ``_kept``)."""
     if prepared is None:
         return None
+    article = loaded.unpack()  # as loaded: its notes
     return Packed.of(replace(article, clean=prepared.clean, paragraphs=prepared.paragraphs, rows=prepared.rows,
                              warnings=article.warnings + prepared.warnings,
                              source=replace(article.source, text=None, raw=b"")))

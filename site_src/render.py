@@ -69,7 +69,7 @@ from .capture import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
 from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Articles, CleanResult, CrossLink, Entity, Flag,
                     Mention, Note, Packed, Paragraph, Passage, Related, Relation, SiteConfig, Speaker, light)
-from .pool import ordered, spread
+from .pool import give_back_memory, ordered, spread
 from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
@@ -708,6 +708,12 @@ def article_files(env: jinja2.Environment, archive: Archive, article: Article, s
     return files
 
 
+# Articles whose pages are made between two trims of the heap (``give_back_memory``):
+# the pages come back from the workers, each unpickled here and freed once written,
+# and the process grew steadily through the pages of 10,000 articles.
+TRIM_EVERY = 500
+
+
 @dataclass(frozen=True)
 class Context:
     """What ``article_files`` reads besides the article, for the workers: the archive
@@ -731,10 +737,12 @@ def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView,
     with tempfile.TemporaryDirectory(prefix="duizhao-render-") as folder:
         path = Path(folder) / "context.pickle"
         path.write_bytes(pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
-        for made in ordered(_article_files_in_worker, [(path, a) for a in articles], processes):
+        for n, made in enumerate(ordered(_article_files_in_worker, [(path, a) for a in articles], processes), 1):
             if isinstance(made, Carried):
                 raise made.kind(list(made.problems))
             yield made
+            if n % TRIM_EVERY == 0:
+                give_back_memory()
 
 
 def _article_files_in_worker(task: tuple[Path, Packed]) -> list[tuple[str, bytes]] | Carried:

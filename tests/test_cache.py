@@ -323,7 +323,8 @@ def test_a_donor_not_yet_prepared_is_segmented_with_its_borrower(content: Path) 
     found: dict = {a.slug: None for a in archive.articles}
     keys = {a.slug: a.slug for a in archive.articles}
     failures = prepare._prepare_batch([archive.get(BORROWER)], donors, found, keys, NO_CACHE,
-                                      lambda fn, items: [fn(x) for x in items])
+                                      lambda fn, items: [fn(x) for x in items],
+                                      {p.slug: p for p in archive.articles.packed})
     assert failures == [] and found[INTERVIEW] is None  # segmented, not aligned or kept
     assert any(p.origin == INTERVIEW for r in found[BORROWER].unpack().rows for p in r.en)
     whole = prepare.prepare_archive(archive, NO_CACHE, processes=1)

@@ -48,7 +48,7 @@ def test_the_built_archive_holds_packed_articles_only(archive: Archive) -> None:
 def test_a_stage_that_leaves_a_part_does_not_pack_it_again(archive: Archive) -> None:
     packed = archive.articles.packed[0]
     article = packed.unpack()
-    renamed = replace(article, notes=())
+    renamed = replace(article, warnings=())  # a field kept as an object
     again = Packed.of(renamed, (packed, article))
     assert all(a is b for a, b in zip(again.parts, packed.parts))  # the very bytes
     rows = tuple(replace(r, anchor=r.anchor + "x") for r in article.rows)
@@ -119,3 +119,10 @@ def test_a_step_may_unpack_only_the_parts_it_reads(archive: Archive) -> None:
     assert (some.rows, some.paragraphs, some.mentions) == (article.rows, article.paragraphs, article.mentions)
     assert (some.related, some.clean) == ((), None)
     assert packed.unpack("related").related == article.related and packed.unpack("related").rows == ()
+
+
+def test_notes_wait_packed_from_load_to_the_pages(archive: Archive) -> None:
+    """Notes are packed with the rows from load on; the stages must not lose them."""
+    noted = [p for p in archive.articles.packed if p.part("notes")]
+    assert noted and all(p.shell.notes == () for p in archive.articles.packed)
+    assert all(p.unpack().notes == p.part("notes") for p in noted)

@@ -464,9 +464,10 @@ class Article:
         return tuple(p for p in self.paragraphs if p.lang == "en")
 
 
-# The fields only an article's own rows need: its own pages, the stages that read its
-# rows, and the archive-wide steps that read every article's rows once each.
-PACKED_PARTS = ("clean", "text", "mentions", "related", "notes")  # "text": paragraphs and rows, which share paragraphs
+# The fields kept packed (``Packed``): what an article's own pages, the stages that
+# read its rows and the archive-wide passes over every article's rows read.  "text"
+# is the paragraphs and the rows together: the rows hold the paragraphs' objects.
+PACKED_PARTS = ("clean", "text", "mentions", "related", "notes")
 
 
 def light(article: Article) -> Article:
@@ -492,10 +493,10 @@ def _loads(data: bytes) -> object:
 class Packed:
     """An article as the archive holds it between stages: its rows, paragraphs,
     mentions, related passages, notes and cleaning result pickled and compressed,
-    the rest as objects.  As objects an article of the synthetic archive took some 140 KB of
-    the process (paragraphs and rows, mentions, related passages, and the heap they
-    fragment), packed 15–20 KB: at 10,000 articles that is the difference between
-    a build over and under 1 GiB.  A stage unpacks one article at a time."""
+    the rest as objects.  Held as objects, every article's were most of a 10,000-
+    article build's memory: 486 cached articles of the synthetic archive, read and
+    kept, took 138 KB of the process each, packed 16 KB.  A stage unpacks one
+    article at a time, and what it makes is packed before the next is unpacked."""
 
     shell: Article  # the article without the packed fields (and with everything else)
     parts: tuple[bytes, ...]  # one per PACKED_PARTS, compressed pickles; b"" for an empty one

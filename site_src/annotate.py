@@ -42,8 +42,8 @@ from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem, slug_fix
 from .model import (AlignedRow, Archive, Article, Articles, CrossLink, Entity, Mention, Note, Notice, Passage,
                     Related, RelatedConfig)
-from .schema import SLUG_RE, Checker, compose, validated
 from .pool import give_back_memory
+from .schema import SLUG_RE, Checker, compose, validated
 from .scripts import converter
 
 NOTE_KINDS = ("note", "translation", "correction", "sic", "context")
@@ -293,10 +293,11 @@ def related_passages(articles: Sequence[Article], config: RelatedConfig,
     ``redo`` and ``before`` (serve, after an edit that leaves the number of rows as it
     was): only the rows naming one of the ``redo`` items are scored again, the others
     keep their lists from ``before``, and only the articles with such a row are in
-    the result (the others' lists stand as they are).  Exact when ``redo`` holds every item, before and
-    after, of each row whose items or anchor changed: a row's list depends on the rows
-    it shares items with, their order, and the items' weights, which move only for
-    items whose count of rows changed (and for all if the number of rows did)."""
+    the result (the others' lists stand as they are).  Exact when ``redo`` holds
+    every item, before and after, of each row whose items or anchor changed: a row's
+    list depends on the rows it shares items with, their order, and the items'
+    weights, which move only for items whose count of rows changed (and for all if
+    the number of rows did)."""
     return dict(iter_related(articles, config, items, redo, before))
 
 
@@ -367,8 +368,8 @@ def _score_rows(rows: Sequence[tuple[str, str, frozenset[str]]], redo: Collectio
     asked = range(len(sets)) if redo is None else sorted(set().union(*(index[x] for x in redo if x in index)))
     out: dict[int, tuple[tuple[float, int], ...]] = {}
     # The rows of a set mostly get the same matches (those of other articles): one
-    # tuple for all of them.  A list per row was the stage's peak, some 400 bytes a
-    # row, 200 MB at 10,000 articles.
+    # tuple for all of them, where a list per row held a list, its tuples and their
+    # floats for every row of the archive at once.
     same: dict[tuple[tuple[float, int], ...], tuple[tuple[float, int], ...]] = {}
     for g in asked:
         row_set, mine = sets[g], rows_of[g]

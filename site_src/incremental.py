@@ -136,18 +136,24 @@ def finish(last: Built, step: Edited) -> tuple[Built, Selection | None]:
     """The second part of ``update``: related passages made again where the edit moved
     what they are made of (at 10,000 articles, seconds), and the pages to make again."""
     old, archive, lookups = last.archive, step.archive, step.lookups
-    if step.settled(last):
-        moved: set[str] = set()
-    else:
+    moved: set[str] = set()
+    if not step.settled(last):
         redo = _items_moved(last.items, step.items, step.fresh) if _same_order(archive, old) else None
         related = related_passages(list(archive.articles.shells()), archive.site.related, step.items, redo,
                                    before=_Related(old) if redo is not None else None)
         # With ``redo``, only the articles with a row scored again have a list in
-        # ``related``: the others' stand as they are packed.  A list that packs to the
-        # same bytes is the same list.
-        remade = [p.with_related(related.get(p.slug, ())) if redo is None or p.slug in related else p
-                  for p in archive.articles.packed]
-        moved = {p.slug for p in remade if p.parts != old.articles.find(p.slug).parts}  # type: ignore[union-attr]
+        # ``related``: the others' stand as they are packed.  Lists are compared as
+        # values: equal lists can pack to different bytes (a list partly kept from
+        # ``before`` holds copies where a new one shares objects).
+        remade = []
+        for packed in archive.articles.packed:
+            if redo is None or packed.slug in related:
+                new = related.get(packed.slug, ())
+                was = old.articles.find(packed.slug)
+                if was is None or new != (was.part("related") or ()):
+                    moved.add(packed.slug)
+                    packed = packed.with_related(new)
+            remade.append(packed)
         archive = replace(archive, articles=Articles(remade))
     now = Built(archive, step.items, lookups)
     return now, select(last, now, step.fresh, moved)

@@ -99,8 +99,14 @@ def test_a_lenders_text_reaches_its_borrower_and_related_passages(served: Previe
     # articles and the entity pages and their counts.
     source = edit(served.content / "articles" / NETEASE / "source.txt", "不難理解", "不難理解(吳恩達和Raj Reddy也說過,2031年)")
     before = dict(served.written)
+    assert served.last is not None
+    lists = {p.slug: p.part("related") for p in served.last.archive.articles.packed}
     rebuild(served, source)
     assert "search data" in served.made and served.made != "everything"
+    # Made again: the pages of the articles whose related passages changed, no more.
+    now = {p.slug: p.part("related") for p in served.last.archive.articles.packed}
+    moved = {s for s in now if now[s] != lists[s]} - {NETEASE, PHOENIX}
+    assert served.made.startswith(f"2 article(s), {len(moved)} other article page(s)"), (served.made, moved)
     changed = {p for p in served.written if served.written[p] != before.get(p)}
     assert {"entities/andrew-ng/index.html", "entities/raj-reddy/index.html", "entities/index.html",
             f"data/{NETEASE}.json"} <= changed

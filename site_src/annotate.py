@@ -519,7 +519,8 @@ def annotate_archive(archive: Archive) -> Archive:
             pending = next(related, None)
         else:
             remade.append(p)
-    del items, canon, related
+    items.clear()
+    canon.clear()
     give_back_memory()  # what related passages were made of, freed
     return replace(archive, articles=Articles(remade))
 

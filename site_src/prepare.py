@@ -40,19 +40,19 @@ BATCH = 500
 def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None,
                     standing: Standing | None = None) -> Archive:
     """``standing``: workers to use whatever the number of articles (serve's)."""
-    loaded = list(archive.articles.shells())  # as loaded: what the stage reads (the notes wait packed)
-    packed = {p.slug: p for p in archive.articles.packed}
-    by_slug = {a.slug: a for a in loaded}
+    shells = list(archive.articles.shells())  # what the stage reads of the articles as loaded
+    loaded = {p.slug: p for p in archive.articles.packed}  # and all of them (the notes wait packed)
+    by_slug = {a.slug: a for a in shells}
     donors = {a.slug: tuple(by_slug[s] for s in a.meta.related("english_text_from") if s in by_slug)
-              for a in loaded}
-    keys = {a.slug: article_key(a, donors[a.slug]) for a in loaded}
+              for a in shells}
+    keys = {a.slug: article_key(a, donors[a.slug]) for a in shells}
     # Each article as the later stages see it, packed (model.Packed) as soon as it is
     # ready: held as objects until the end of the stage, they were most of a 10,000-
     # article build's memory.  An entry just read is in the cache: its log can be
     # read back from there.
-    found: dict[str, Packed | None] = {a.slug: _ready(packed[a.slug], _kept(cache.get(keys[a.slug]), cache, keys[a.slug]))
-                                       for a in loaded}
-    missing = [a for a in loaded if found[a.slug] is None]
+    found: dict[str, Packed | None] = {slug: _ready(loaded[slug], _kept(cache.get(key), cache, key))
+                                       for slug, key in keys.items()}
+    missing = [a for a in shells if found[a.slug] is None]
     # Articles that lend their English go first (the sort is stable), so a borrower's
     # batch finds its donor prepared; a donor still to come is segmented with it.
     lending = {d.slug for a in missing for d in donors[a.slug]}
@@ -60,12 +60,12 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     failures: list[Failed] = []
     with mapper(len(missing), processes, standing) as map_:
         for start in range(0, len(missing), BATCH):
-            failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_, packed)
+            failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_, loaded)
             give_back_memory()
     # As before batching: cleaning problems first, each article's once.
     failures.sort(key=lambda f: f.stage != "clean")
     _raise_failures(failures)
-    return replace(archive, articles=Articles(found[a.slug] for a in loaded))  # type: ignore[misc]
+    return replace(archive, articles=Articles(found[a.slug] for a in shells))  # type: ignore[misc]
 
 
 def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]], found: dict[str, Packed | None],
@@ -84,8 +84,8 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
             done = segmented.get(donor.slug) or found[donor.slug]
             if isinstance(done, Failed):
                 return None
-            paragraphs = done.paragraphs if isinstance(done, Article) else done.part("text")[0]  # type: ignore[union-attr,index]
-            en = tuple(p for p in paragraphs if p.lang == "en")
+            prepared = done if isinstance(done, Article) else done.unpack("text")  # type: ignore[union-attr]
+            en = prepared.en
             if en:
                 return en
         return ()
@@ -107,7 +107,8 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
         cache.put(keys[article.slug], prepared)
         key = keys[article.slug]
         # The log is left in the cache entry if the entry could be written.
-        found[article.slug] = _ready(loaded[article.slug], _kept(prepared, cache, key) if cache.has(key) else prepared)
+        kept = _kept(prepared, cache, key) if cache.has(key) else prepared
+        found[article.slug] = _ready(loaded[article.slug], kept)
     return failures
 
 

@@ -106,7 +106,8 @@ def test_a_lenders_text_reaches_its_borrower_and_related_passages(served: Previe
     # Made again: the pages of the articles whose related passages changed, no more.
     now = {p.slug: p.part("related") for p in served.last.archive.articles.packed}
     moved = {s for s in now if now[s] != lists[s]} - {NETEASE, PHOENIX}
-    assert served.made.startswith(f"2 article(s), {len(moved)} other article page(s)"), (served.made, moved)
+    made = f"2 article(s), {len(moved)} other article page(s)"
+    assert served.made.startswith(made), (served.made, moved)
     changed = {p for p in served.written if served.written[p] != before.get(p)}
     assert {"entities/andrew-ng/index.html", "entities/raj-reddy/index.html", "entities/index.html",
             f"data/{NETEASE}.json"} <= changed

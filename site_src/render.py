@@ -1540,20 +1540,23 @@ def not_found_page(archive: Archive, site: SiteView) -> NotFoundPage:
 ENTITY_ROOT = "../../"
 
 
-def shown_mentions(article: Article | Packed) -> list[tuple[Mention, Paragraph]]:
-    """The article's mentions with their paragraphs, in row order: those an entity
-    page quotes and counts.  A mention in a heading (annotate finds none) or at a
-    paragraph the row does not have is left out, as the article page leaves it unlinked.
-    A packed article is read without its other parts (the pass over every article for
-    the entity pages), and not at all when it names no entity."""
+def shown_mentions(article: Article | Packed, wanted: Collection[str] | None = None) -> list[tuple[Mention, Paragraph]]:
+    """The article's mentions (of the ``wanted`` entities, or all) with their
+    paragraphs, in row order: those an entity page quotes and counts.  A mention in a
+    heading (annotate finds none) or at a paragraph the row does not have is left
+    out, as the article page leaves it unlinked.  A packed article is read without
+    its other parts (the pass over every article for the entity pages), and its rows
+    not at all when it names none of the entities (serve remakes a few entities'
+    pages after an edit)."""
     if isinstance(article, Packed):
-        found = article.part("mentions")
-        if not found:
+        found: tuple[Mention, ...] = article.part("mentions") or ()  # type: ignore[assignment]
+        mentions = [m for m in found if wanted is None or m.entity in wanted]
+        if not mentions:
             return []
-        mentions: tuple[Mention, ...] = found  # type: ignore[assignment]
         rows = {r.anchor: r for r in article.part("text")[1]}  # type: ignore[index]
     else:
-        mentions, rows = article.mentions, {r.anchor: r for r in article.rows}
+        mentions = [m for m in article.mentions if wanted is None or m.entity in wanted]
+        rows = {r.anchor: r for r in article.rows}
     shown = []
     for m in mentions:
         paragraphs = getattr(rows[m.anchor], m.side) if m.anchor in rows else ()
@@ -1606,7 +1609,7 @@ def quote_groups(archive: Archive, wanted: Collection[str],
     for article in index_order(archive.articles.shells()):
         meta = article.meta
         href = f"{ENTITY_ROOT}articles/{article.slug}/index.html"
-        shown = [(m, p) for m, p in shown_mentions(archive.articles.find(article.slug)) if m.entity in wanted]  # type: ignore[arg-type]
+        shown = shown_mentions(archive.articles.find(article.slug), wanted)  # type: ignore[arg-type]
         named = Counter(m.entity for m, _ in shown)
         found: dict[str, list[QuoteView]] = defaultdict(list)
         for m, p in shown:

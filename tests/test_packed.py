@@ -108,8 +108,12 @@ def test_entity_counts_from_the_quotes_pass_are_the_index_counts(archive: Archiv
 
     quoted = quote_groups(archive, {e.id for e in archive.glossary})
     assert {e: q.count for e, q in quoted.items()} == {e: n for e, n in mention_counts(archive).items() if n}
+    some = {e.id for e in archive.glossary[::3]}
     for packed in archive.articles.packed:  # packed or not, the same mentions are shown
         assert shown_mentions(packed) == shown_mentions(packed.unpack())
+        assert shown_mentions(packed, some) == [(m, p) for m, p in shown_mentions(packed) if m.entity in some]
+    assert any(shown_mentions(p, some) for p in archive.articles.packed)
+    assert not any(shown_mentions(p, ()) for p in archive.articles.packed)
 
 
 def test_a_step_may_unpack_only_the_parts_it_reads(archive: Archive) -> None:

@@ -167,8 +167,13 @@ def serve_preview(content: Path, out: Path, cache: Cache) -> "Preview":
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
     from site_src.serve import report, serve
 
+    # Stopped with SIGTERM (kill, a process manager), end as after Ctrl-C: serve's
+    # clean-up (its standing workers) runs instead of being skipped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     preview = serve_preview(args.content, Path(args.out).resolve(), cache_of(args))
     report(preview, preview.rebuild())
     preview.later.request(preview.warm_up)

@@ -13,9 +13,12 @@ again: a script that runs the pipeline must keep its work under
 from __future__ import annotations
 
 import ctypes
+import functools
 import itertools
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -78,7 +81,8 @@ class Standing:
 
     def __init__(self, initializer: Callable[[], None], processes: int | None = None) -> None:
         self.processes = workers() if processes is None else processes
-        self._pool = _executor(self.processes, initializer) if self.processes >= 2 else None
+        self._pool = _executor(self.processes, functools.partial(_standing_worker, os.getpid(), initializer)) \
+            if self.processes >= 2 else None
         if self._pool is not None:
             # A forkserver pool starts a worker per task while none is idle: one task
             # each starts them all now, not at the first edit.
@@ -93,6 +97,24 @@ class Standing:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+
+
+def _standing_worker(owner: int, initializer: Callable[[], None]) -> None:
+    """A standing worker's start: it watches the process that made the pool and ends
+    with it.  A worker waits for tasks without end, so one whose owner was killed
+    (``kill -9``, or a test stopping serve) was left idle with its tables, a
+    hundred megabytes, until the machine restarted."""
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # the pid is some other user's now: the owner is gone
+                os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+    initializer()
 
 
 @contextmanager

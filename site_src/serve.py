@@ -445,6 +445,7 @@ def watch(preview: Preview, rebuild_on: tuple[Path, ...], restart_on: tuple[Path
         paths = {Path(path).resolve() for _, path in changes}
         if any(folder in path.parents for path in paths for folder in code):
             print("site_src/ changed: restarting", flush=True)
+            preview.close()  # its workers run the old code
             os.execv(sys.executable, [sys.executable, *sys.argv])
         # A folder is reported when a file in it is added or removed (polling does), and
         # the file is reported too; a folder that is gone still counts.

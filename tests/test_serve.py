@@ -64,6 +64,46 @@ def test_serve_builds_serves_and_rebuilds(fixture_archive: Path, tmp_path: Path)
             proc.kill()
 
 
+def descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (Linux's /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_serve_stopped_with_sigterm_leaves_no_worker_behind(fixture_archive: Path, tmp_path: Path) -> None:
+    """serve starts a worker per core after its first build; stopping serve (here
+    with SIGTERM, as a process manager or ``kill`` does) must end them too: they
+    were left running, idle, a hundred megabytes each."""
+    proc = start_serve(fixture_archive, tmp_path / "site", free_port())
+    try:
+        assert wait_for(lambda: len(descendants(proc.pid)) >= 3, seconds=60), "no standing workers"
+        below = descendants(proc.pid)
+    finally:
+        stop(proc)
+    assert wait_for(lambda: not any(alive(p) for p in below), seconds=15), [p for p in below if alive(p)]
+
+
 def fetch_json(url: str) -> dict | None:  # type: ignore[type-arg]
     text = fetch(url)
     return json.loads(text) if text else None

@@ -102,8 +102,8 @@ class Standing:
 def _standing_worker(owner: int, initializer: Callable[[], None]) -> None:
     """A standing worker's start: it watches the process that made the pool and ends
     with it.  A worker waits for tasks without end, so one whose owner was killed
-    (``kill -9``, or a test stopping serve) was left idle with its tables, a
-    hundred megabytes, until the machine restarted."""
+    (``kill -9``, or a test stopping serve) was left idle with its tables (some
+    80 MB each, seen after test runs)."""
     def watch() -> None:
         while True:
             time.sleep(1)

@@ -94,7 +94,7 @@ def alive(pid: int) -> bool:
 def test_serve_stopped_with_sigterm_leaves_no_worker_behind(fixture_archive: Path, tmp_path: Path) -> None:
     """serve starts a worker per core after its first build; stopping serve (here
     with SIGTERM, as a process manager or ``kill`` does) must end them too: they
-    were left running, idle, a hundred megabytes each."""
+    were left running, idle, some 80 MB each."""
     proc = start_serve(fixture_archive, tmp_path / "site", free_port())
     try:
         assert wait_for(lambda: len(descendants(proc.pid)) >= 3, seconds=60), "no standing workers"

@@ -109,9 +109,7 @@ def _standing_worker(owner: int, initializer: Callable[[], None]) -> None:
             time.sleep(1)
             try:
                 os.kill(owner, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:  # the pid is some other user's now: the owner is gone
+            except (ProcessLookupError, PermissionError):  # gone (or its pid is another user's now)
                 os._exit(0)
     threading.Thread(target=watch, daemon=True).start()
     initializer()

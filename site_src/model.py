@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
+from types import MappingProxyType
 from typing import Callable, Iterable, Iterator, Literal, Sequence, TypeVar, overload
 
 T = TypeVar("T")
@@ -464,21 +465,21 @@ class Article:
         return tuple(p for p in self.paragraphs if p.lang == "en")
 
 
-# The fields kept packed (``Packed``): what an article's own pages, the stages that
-# read its rows and the archive-wide passes over every article's rows read.  "text"
-# is the paragraphs and the rows together: the rows hold the paragraphs' objects.
-PACKED_PARTS = ("clean", "text", "mentions", "related", "notes")
+# The parts kept packed (``Packed``) and the fields each holds: what an article's own
+# pages, the stages that read its rows and the archive-wide passes over every
+# article's rows read.  "text" is the paragraphs and the rows in one pickle: the rows
+# hold the paragraphs' objects.
+PACKED_FIELDS = {"clean": ("clean",), "text": ("paragraphs", "rows"), "mentions": ("mentions",),
+                 "related": ("related",), "notes": ("notes",)}
+PACKED_PARTS = tuple(PACKED_FIELDS)
+_EMPTY = MappingProxyType({"clean": None, "paragraphs": (), "rows": (), "mentions": (), "related": (), "notes": ()})
 
 
 def light(article: Article) -> Article:
     """The article without what only its own pages read: what the pages of other
     articles read of it (its metadata and where it lives)."""
-    return replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=(), notes=(), aliases=(),
-                   corrections=(), overrides=(), warnings=(), anchoring=None, registry=NO_REGISTRY)
-
-
-def _parts(article: Article) -> tuple[object, ...]:
-    return (article.clean, _Text((article.paragraphs, article.rows)), article.mentions, article.related, article.notes)
+    return replace(article, **_EMPTY, aliases=(), corrections=(), overrides=(), warnings=(),  # type: ignore[arg-type]
+                   anchoring=None, registry=NO_REGISTRY)
 
 
 def _dumps(value: object) -> bytes:
@@ -509,24 +510,25 @@ class Packed:
     def of(cls, article: Article, like: tuple[Packed, Article] | None = None) -> Packed:
         """``article`` packed; ``like``: a packed article and what it unpacked to, whose
         parts ``article`` still holds (the very objects) are not pickled again."""
-        values = _parts(article)
-        old = _parts(like[1]) if like else ()
-        parts = tuple(like[0].parts[i] if like and _same(value, old[i]) else (_dumps(value) if value else b"")
-                      for i, value in enumerate(values))
-        shell = replace(article, clean=None, paragraphs=(), rows=(), mentions=(), related=(), notes=())
-        return cls(shell, parts, len(article.rows), any(p.lang == "en" for p in article.paragraphs),
-                   any(r.zh and r.en for r in article.rows))
+        parts = []
+        for i, names in enumerate(PACKED_FIELDS.values()):
+            values = tuple(getattr(article, name) for name in names)
+            if like and all(value is getattr(like[1], name) for value, name in zip(values, names)):
+                parts.append(like[0].parts[i])
+            else:
+                parts.append(_dumps(values if len(values) > 1 else values[0]) if any(values) else b"")
+        return cls(replace(article, **_EMPTY), tuple(parts), len(article.rows),  # type: ignore[arg-type]
+                   any(p.lang == "en" for p in article.paragraphs), any(r.zh and r.en for r in article.rows))
 
     def unpack(self, *names: str) -> Article:
         """The whole article; with ``names`` (of PACKED_PARTS), only those parts, the
         others left empty: for a step that reads only them."""
-        if not any(self.parts):
-            return self.shell
-        clean, text, mentions, related, notes = (_loads(p) if p and (not names or name in names) else None
-                                                 for name, p in zip(PACKED_PARTS, self.parts))
-        paragraphs, rows = text or ((), ())  # type: ignore[misc]
-        return replace(self.shell, clean=clean, paragraphs=paragraphs, rows=rows, mentions=mentions or (),
-                       related=related or (), notes=notes or ())
+        values: dict[str, object] = {}
+        for (name, held), data in zip(PACKED_FIELDS.items(), self.parts):
+            if data and (not names or name in names):
+                loaded = _loads(data)
+                values.update(zip(held, loaded if len(held) > 1 else (loaded,)))  # type: ignore[arg-type]
+        return replace(self.shell, **values) if values else self.shell  # type: ignore[arg-type]
 
     def part(self, name: str) -> object:
         """One of PACKED_PARTS alone, unpacked: None or () when empty."""
@@ -542,24 +544,6 @@ class Packed:
         parts as they are."""
         i = PACKED_PARTS.index("related")
         return replace(self, parts=self.parts[:i] + (_dumps(related) if related else b"",) + self.parts[i + 1:])
-
-
-class _Text(tuple):  # type: ignore[type-arg]
-    """The (paragraphs, rows) part: made anew by each ``_parts``, so compared by its two
-    members, and empty when both are."""
-
-    def same(self, other: _Text) -> bool:
-        return self[0] is other[0] and self[1] is other[1]
-
-    def __bool__(self) -> bool:
-        return bool(self[0] or self[1])
-
-    def __reduce__(self) -> tuple[type, tuple[tuple[object, object]]]:
-        return tuple, (tuple(self),)  # packed as a plain pair
-
-
-def _same(value: object, old: object) -> bool:
-    return value.same(old) if isinstance(value, _Text) else value is old  # type: ignore[arg-type]
 
 
 class Articles(Sequence[Article]):

@@ -20,14 +20,12 @@ from typing import Sequence
 from .model import AlignedRow, Archive, Article, Packed, Paragraph, Passage
 
 
-def english_source(article: Article | Packed) -> str:
+def english_source(article: Packed) -> str:
     """The slug of the article whose English this one is aligned to ("" if none)."""
-    meta = article.shell.meta if isinstance(article, Packed) else article.meta
-    borrowed = meta.related("english_text_from")
+    borrowed = article.shell.meta.related("english_text_from")
     if borrowed:
         return borrowed[0]
-    own = article.english if isinstance(article, Packed) else bool(article.en)
-    return meta.slug if own else ""
+    return article.slug if article.english else ""
 
 
 def translation_groups(archive: Archive) -> list[tuple[str, tuple[str, ...]]]:

@@ -1548,15 +1548,12 @@ def shown_mentions(article: Article | Packed, wanted: Collection[str] | None = N
     its other parts (the pass over every article for the entity pages), and its rows
     not at all when it names none of the entities (serve remakes a few entities'
     pages after an edit)."""
-    if isinstance(article, Packed):
-        found: tuple[Mention, ...] = article.part("mentions") or ()  # type: ignore[assignment]
-        mentions = [m for m in found if wanted is None or m.entity in wanted]
-        if not mentions:
-            return []
-        rows = {r.anchor: r for r in article.part("text")[1]}  # type: ignore[index]
-    else:
-        mentions = [m for m in article.mentions if wanted is None or m.entity in wanted]
-        rows = {r.anchor: r for r in article.rows}
+    packed = isinstance(article, Packed)
+    named: tuple[Mention, ...] = (article.part("mentions") or ()) if packed else article.mentions  # type: ignore
+    mentions = [m for m in named if wanted is None or m.entity in wanted]
+    if not mentions:
+        return []
+    rows = {r.anchor: r for r in (article.part("text")[1] if packed else article.rows)}  # type: ignore
     shown = []
     for m in mentions:
         paragraphs = getattr(rows[m.anchor], m.side) if m.anchor in rows else ()

@@ -13,6 +13,7 @@ whole set (000 borrows its English from 001), and so will cross-links.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import traceback
 from collections import Counter
@@ -30,7 +31,8 @@ from site_src.export import export_data
 from site_src.load import load_archive
 from site_src.model import Archive, Article
 from site_src.prepare import prepare_archive
-from site_src.render import Lookups, Selection, iter_site
+from site_src.render import Lookups, Selection, iter_site, warm_up
+from site_src.search import warm_indexer
 from site_src.write import Files, site_stamp, write_registries, write_site
 
 if TYPE_CHECKING:
@@ -39,13 +41,14 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent
 
 
-def process(content: Path, cache: Cache = NO_CACHE) -> Archive:
-    """The pipeline up to the point where pages could be rendered, one line per stage."""
+def process(content: Path, cache: Cache = NO_CACHE, meanwhile: Callable[[], None] | None = None) -> Archive:
+    """The pipeline up to the point where pages could be rendered, one line per stage.
+    ``meanwhile``: work for this process while a helper aligns (see prepare_archive)."""
     archive = load_archive(content, cache.registry)
     # clean → segment → align → overrides, per article: from the cache where its files
     # are unchanged, the rest on every core.  Overrides come before anchors: they need
     # the registry as loaded to name rows, and assign_article replaces it.
-    archive = prepare_archive(archive, cache)
+    archive = prepare_archive(archive, cache, meanwhile=meanwhile)
     archive = each(archive, assign_article)
     archive = annotate_archive(archive)
     return replace(archive, edition=edition_id(content, build_date()))
@@ -57,8 +60,13 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | None:
     stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat()) if cache.folder else ""
     if stamp and site_stamp(out) == stamp:
         return None
-    archive = process(content, cache)
-    write_site(site_files(archive, cache), out, cache.index(), stamp)
+    # The search indexer starts first, to load its dictionary on the other core while
+    # the articles are prepared; it is done once it has every article's data file.
+    # The pages' tables load while the articles are aligned on a helper process.
+    with warm_indexer(cache.index()) as indexer:
+        archive = process(content, cache, meanwhile=functools.partial(warm_up, cache.templates()))
+        write_site(site_files(archive, cache), out, cache.index(), stamp, indexer=indexer,
+                   data_files=len(archive.articles))
     write_registries(archive)
     return archive
 

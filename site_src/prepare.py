@@ -13,13 +13,15 @@ raised together, as the load stage does.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from .cache import Cache, Prepared, Spilled, article_key
 from .capture import capture
 from .errors import Carried, DuizhaoError
 from .model import AlignedRow, Archive, Article, Articles, Notice, Packed, Paragraph
-from .pool import Mapper, Standing, give_back_memory, mapper
+from .pool import Mapper, Standing, give_back_memory, helper, mapper, spread
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,10 @@ BATCH = 500
 
 
 def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None,
-                    standing: Standing | None = None) -> Archive:
-    """``standing``: workers to use whatever the number of articles (serve's)."""
+                    standing: Standing | None = None, meanwhile: Callable[[], None] | None = None) -> Archive:
+    """``standing``: workers to use whatever the number of articles (serve's).
+    ``meanwhile``: work for this process while a helper aligns (``pool.helper``, for
+    archives too small for the pool), done once; not done without a helper."""
     shells = list(archive.articles.shells())  # what the stage reads of the articles as loaded
     loaded = {p.slug: p for p in archive.articles.packed}  # and all of them (the notes wait packed)
     by_slug = {a.slug: a for a in shells}
@@ -58,9 +62,14 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
     lending = {d.slug for a in missing for d in donors[a.slug]}
     missing.sort(key=lambda a: a.slug not in lending)
     failures: list[Failed] = []
-    with mapper(len(missing), processes, standing) as map_:
+    # Too few articles for the pool: they are aligned on a helper process, which
+    # loads the aligner's tables while they are cleaned here.
+    few = bool(missing) and standing is None and not spread(len(missing), processes)
+    with mapper(len(missing), processes, standing) as map_, \
+            (helper(warm, processes, meanwhile) if few else nullcontext(None)) as aligning:
         for start in range(0, len(missing), BATCH):
-            failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_, loaded)
+            failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_,
+                                       aligning or map_, loaded)
             give_back_memory()
     # As before batching: cleaning problems first, each article's once.
     failures.sort(key=lambda f: f.stage != "clean")
@@ -69,9 +78,11 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
 
 
 def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]], found: dict[str, Packed | None],
-                   keys: dict[str, str], cache: Cache, map_: Mapper, loaded: dict[str, Packed]) -> list[Failed]:
+                   keys: dict[str, str], cache: Cache, map_: Mapper, align_map: Mapper,
+                   loaded: dict[str, Packed]) -> list[Failed]:
     """Clean, segment, align and override ``batch``; put each result in the cache and
-    in ``found``; return the failures.  ``loaded``: the articles as loaded, packed."""
+    in ``found``; return the failures.  ``map_`` cleans and segments, ``align_map``
+    aligns.  ``loaded``: the articles as loaded, packed."""
     names = {a.slug for a in batch}
     extra = {d.slug: d for a in batch for d in donors[a.slug] if found[d.slug] is None and d.slug not in names}
     early = batch + list(extra.values())
@@ -94,7 +105,7 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
     ready = [(a, done, en) for a, done, en in ready if isinstance(done, Article) and en is not None]
     # Workers get no cleaning log and send back only rows and warnings: the parent has
     # the rest, and a second copy of every article would double the peak memory.
-    made = map_(_align_and_override, [(replace(done, clean=None), en) for _, done, en in ready])
+    made = align_map(_align_and_override, [(replace(done, clean=None), en) for _, done, en in ready])
     for (article, done, en), aligned in zip(ready, made):
         if isinstance(aligned, Failed):
             failures.append(aligned)

@@ -6,6 +6,7 @@ English, or the code change; a broken entry must cost a rebuild, never a failure
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -280,6 +281,53 @@ def test_pool_gives_the_serial_result_in_order(content: Path, monkeypatch: pytes
     assert prepared(pooled) == prepared(serial)
 
 
+def test_few_articles_are_aligned_on_a_helper_with_the_serial_result(content: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = load_archive(content)
+    serial = prepare.prepare_archive(archive, NO_CACHE, processes=1)
+    helpers: list[object] = []
+
+    def helper(initializer, processes, meanwhile):  # type: ignore[no-untyped-def]
+        helpers.append(initializer)
+        return pool.helper(initializer, processes, meanwhile)
+    monkeypatch.setattr(prepare, "helper", helper)
+    meanwhile: list[int] = []
+    helped = prepare.prepare_archive(archive, NO_CACHE, processes=2, meanwhile=lambda: meanwhile.append(1))
+    assert helpers == [prepare.warm] and meanwhile == [1]
+    assert prepared(helped) == prepared(serial)
+    # On one core, or with a full pool, no helper, and nothing done meanwhile.
+    prepare.prepare_archive(archive, NO_CACHE, processes=1, meanwhile=lambda: meanwhile.append(2))
+    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
+    helpers.clear()
+    prepare.prepare_archive(archive, NO_CACHE, processes=2, meanwhile=lambda: meanwhile.append(3))
+    assert helpers == [] and meanwhile == [1]
+
+
+WARMED: list[str] = []  # filled by the helper's initializer, in the helper only
+
+
+def warm_for_test() -> None:
+    WARMED.append("warm")
+
+
+def where(x: int) -> tuple[int, int, list[str]]:
+    return 2 * x, os.getpid(), list(WARMED)
+
+
+def test_a_helper_is_one_forked_worker_with_its_tables_loaded() -> None:
+    done_meanwhile: list[int] = []
+    with pool.helper(warm_for_test, 2, lambda: done_meanwhile.append(os.getpid())) as map_:
+        assert map_ is not None
+        made = map_(where, [1, 2, 3]) + map_(where, [4])
+    assert [x for x, _, _ in made] == [2, 4, 6, 8]  # in order
+    pids = {pid for _, pid, _ in made}
+    assert len(pids) == 1 and os.getpid() not in pids  # one worker, not this process
+    assert all(warmed == ["warm"] for _, _, warmed in made) and WARMED == []  # initialized there, once
+    assert done_meanwhile == [os.getpid()]  # here, once, for all the maps
+    with pool.helper(warm_for_test, 1) as none:
+        assert none is None  # one core: the work stays in this process
+
+
 @pytest.mark.parametrize("batch", [1, 2])
 def test_batches_give_the_result_of_one(content: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
     archive = load_archive(content)
@@ -322,8 +370,8 @@ def test_a_donor_not_yet_prepared_is_segmented_with_its_borrower(content: Path) 
     donors = {a.slug: tuple(archive.get(s) for s in a.meta.related("english_text_from")) for a in archive.articles}
     found: dict = {a.slug: None for a in archive.articles}
     keys = {a.slug: a.slug for a in archive.articles}
-    failures = prepare._prepare_batch([archive.get(BORROWER)], donors, found, keys, NO_CACHE,
-                                      lambda fn, items: [fn(x) for x in items],
+    here = lambda fn, items: [fn(x) for x in items]  # noqa: E731
+    failures = prepare._prepare_batch([archive.get(BORROWER)], donors, found, keys, NO_CACHE, here, here,
                                       {p.slug: p for p in archive.articles.packed})
     assert failures == [] and found[INTERVIEW] is None  # segmented, not aligned or kept
     assert any(p.origin == INTERVIEW for r in found[BORROWER].unpack().rows for p in r.en)

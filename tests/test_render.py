@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import jinja2
@@ -976,3 +977,22 @@ def test_entity_page_quotes_the_newest_articles_and_lists_the_older() -> None:
     assert len(older) == 1 and older[0].find("a")["href"] == f"../../{TALK}" and "4 passages" in older[0].get_text()
     # With the default, every article of this small archive is quoted, and none listed.
     assert not quote_groups(archive, {"deepseek"})["deepseek"].earlier
+
+
+def test_warm_up_compiles_every_template_into_the_bytecode_folder(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_src import render
+    templates = [p.name for p in render.TEMPLATES.iterdir() if p.is_file()]
+    for name in ("bytecode", "again"):  # as cache.templates() gives it: made
+        (tmp_path / name).mkdir()
+    render.warm_up(tmp_path / "bytecode")
+    assert len(list((tmp_path / "bytecode").iterdir())) == len(templates)
+    # A template that does not compile is left for render() to report with its line.
+    folder = tmp_path / "templates"
+    shutil.copytree(render.TEMPLATES, folder)
+    (folder / "entity.html").write_text("{% blok %}", encoding="utf-8")
+    monkeypatch.setattr(render, "TEMPLATES", folder)
+    render.warm_up(tmp_path / "again")
+    assert len(list((tmp_path / "again").iterdir())) == len(templates) - 1
+    with pytest.raises(RenderError, match="entity.html"):
+        render.render(render.environment(tmp_path / "again"), "entity.html", {})  # type: ignore[arg-type]

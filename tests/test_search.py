@@ -182,14 +182,14 @@ def test_a_first_build_feeds_the_indexer_as_the_records_come(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     records = search_records(FILES)
     events: list[str] = []
-    started: list[search._Service] = []
-    real = search._Service.start.__func__  # type: ignore[attr-defined]
+    started: list[search.Indexer] = []
+    real = search.Indexer.start.__func__  # type: ignore[attr-defined]
 
-    def start(cls: type[search._Service], binary: Path) -> search._Service:
+    def start(cls: type[search.Indexer], binary: Path) -> search.Indexer:
         events.append("start")
         started.append(real(cls, binary))
         return started[-1]
-    monkeypatch.setattr(search._Service, "start", classmethod(start))
+    monkeypatch.setattr(search.Indexer, "start", classmethod(start))
 
     def produced(upto: int | None = None):  # the records as a writer hands them over
         for n, record in enumerate(records):
@@ -300,3 +300,38 @@ def test_records_of_less_than_half_a_shard_make_one_shard(tmp_path: Path) -> Non
     write_index(iter(records), tmp_path, shard_records=2 * len(records))
     fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
     assert fold["shards"] == [] and len(fold["keys"]) == 1
+
+
+def test_a_warmed_indexer_makes_the_index_without_its_warm_up_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = search_records(FILES)
+    started: list[search.Indexer] = []
+    real = search.Indexer.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls: type[search.Indexer], binary: Path) -> search.Indexer:
+        started.append(real(cls, binary))
+        return started[-1]
+    monkeypatch.setattr(search.Indexer, "start", classmethod(start))
+    with search.warm_indexer(None) as warmed:
+        assert warmed is not None and started == [warmed]
+        write_index(records, tmp_path / "a", warmed=warmed)
+    assert len(started) == 1  # the first shard went to the warmed indexer
+    assert warmed.proc.poll() is not None
+    # The warm-up record is in an index of its own: the written one has the rows only.
+    assert any(a.get("page_url") == search.WARM_UP for a in warmed.answers)
+    entry = json.loads((tmp_path / "a" / "pagefind" / "pagefind-entry.json").read_text())
+    assert entry["languages"]["zh"]["page_count"] == len(records)
+    write_index(records, tmp_path / "b")
+    assert (tmp_path / "a" / "pagefind" / search.FOLD).read_text() == (tmp_path / "b" / "pagefind" / search.FOLD).read_text()
+
+
+def test_no_indexer_is_warmed_when_the_cache_keeps_shards_and_an_unused_one_is_ended(
+        tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write_index(search_records(FILES), tmp_path / "a", cache=cache)
+    with search.warm_indexer(cache) as warmed:
+        assert warmed is None  # the build will take its shard from the cache
+    with search.warm_indexer(tmp_path / "empty") as warmed:
+        assert warmed is not None
+    assert warmed.proc.poll() is not None and warmed.closed  # the build failed before indexing, say
+    assert warmed.close() == ""  # closing again is harmless

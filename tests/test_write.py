@@ -146,3 +146,41 @@ def test_an_index_that_fails_early_fails_the_build_before_the_last_page(tmp_path
     assert len(pages) < 400
     assert (tmp_path / "site" / "index.html").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging folder left
+
+
+def _staged_index(tmp_path: Path) -> list[Path]:
+    return list(tmp_path.glob(".site.new-*/pagefind/pagefind-entry.json"))
+
+
+@pytest.mark.parametrize("declared", [3, None])
+def test_the_last_shard_is_written_once_the_declared_data_files_are_in(tmp_path: Path, declared: int | None) -> None:
+    # build.py declares one data file an article: the indexer then writes the last
+    # shard while the pages after the data files are made, not after the last page.
+    import time
+
+    from site_src.search import search_records, write_index
+    data = [data_file(f"a{n}", 4) for n in range(3)]
+    seen: list[bool] = []
+
+    def files():  # type: ignore[no-untyped-def]
+        yield "search.html", b"<!doctype html>"
+        yield from data
+        deadline = time.monotonic() + (30 if declared else 2)
+        while not _staged_index(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen.append(bool(_staged_index(tmp_path)))
+        yield "index.html", b"<!doctype html>"
+    write_site(files(), tmp_path / "site", data_files=declared)
+    assert seen == [declared is not None]
+    write_index(search_records(dict(data)), tmp_path / "end")
+    assert index_keys(tmp_path / "site") == index_keys(tmp_path / "end")
+
+
+def test_a_data_file_past_those_declared_is_indexed_all_the_same(tmp_path: Path) -> None:
+    from site_src.search import search_records, write_index
+    data = [data_file(f"a{n}", 4) for n in range(3)]
+    write_site([("search.html", b"x"), *data], tmp_path / "site", data_files=2)
+    write_index(search_records(dict(data)), tmp_path / "end")
+    assert index_keys(tmp_path / "site") == index_keys(tmp_path / "end")
+    entry = (tmp_path / "site" / "pagefind" / "pagefind-entry.json").read_text()
+    assert '"page_count":12' in entry.replace(" ", "")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import traceback
 from collections import Counter
@@ -253,5 +254,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def end(code: int) -> None:
+    """End the process with ``code``, skipping the interpreter's clean-up when nothing
+    needs it: freeing every object the build loaded, OpenCC's dictionaries among
+    them, was a tenth of a build of the five articles (0.1 s).  By then the site is
+    in place and the workers and the indexer have ended; what is left to flush is
+    the two streams.  Under a profiler or a tracer, which report as the interpreter
+    ends, the process ends as usual."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass  # the reader of a pipe has gone: there is no one left to tell
+    if sys.getprofile() is None and sys.gettrace() is None:
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    end(main())

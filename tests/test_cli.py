@@ -109,3 +109,17 @@ def test_gb18030_capture_published_byte_for_byte(tmp_path: Path) -> None:
     out = tmp_path / "site"
     assert run("--content", str(content), "--out", str(out)).returncode == 0
     assert (out / "articles/2025-12-x/source.txt").read_bytes() == raw
+
+
+def test_the_process_ends_with_its_code_and_all_it_printed() -> None:
+    # build.end skips the interpreter's clean-up (os._exit): what was printed must be
+    # out first, and the exit code kept.
+    code = "import build; print('one'); print('two', end=''); build.end(3)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (3, "one\ntwo")
+    # Under a tracer (coverage, a debugger) the interpreter ends as usual: its exit
+    # handlers run, which is where such tools write what they found.
+    traced = ("import atexit, sys, build; sys.settrace(lambda *a: None); "
+              "atexit.register(print, 'handlers ran'); build.end(0)")
+    result = subprocess.run([sys.executable, "-c", traced], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "handlers ran\n")

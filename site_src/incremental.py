@@ -60,7 +60,7 @@ class Built:
 def built(archive: Archive) -> Built:
     """The record of a full build."""
     canon: dict[frozenset[str], frozenset[str]] = {}
-    return Built(archive, {a.slug: row_items(a, canon) for a in archive.articles}, lookups_for(archive))
+    return Built(archive, {a.slug: row_items(a, canon) for a in archive.articles}, lookups_for(archive, quoted=True))
 
 
 Edit = dict[str, frozenset[str]]  # slug → the names of its files that changed

@@ -80,7 +80,8 @@ def rebuild(preview: Preview, *changed: Path) -> None:
     preview.rebuild(changed)
     assert not preview.problems, preview.problems
     assert preview.last is not None
-    assert preview.last.lookups == lookups_for(preview.last.archive)  # as a full build would have them
+    # As a full build would have them, with serve's index of the entity pages' quotes.
+    assert preview.last.lookups == lookups_for(preview.last.archive, quoted=True)
 
 
 def test_a_note_rebuilds_its_article_alone(served: Preview, tmp_path: Path) -> None:

@@ -270,7 +270,7 @@ class _Search:
         into a character so read, so the others are not tried.  Of 126, most often
         none or one is left; trying each took half of cleaning the five articles."""
         tail = self.context + out
-        return _vouched(tail[-1], reading) if tail else ()
+        return _trails_read_as(tail[-1], reading) if tail else ()
 
     def _unattested(self, out: bytes, pinned: frozenset[int]) -> int | None:
         """How many characters of a repair the article uses nowhere else; None if one
@@ -297,7 +297,7 @@ class _Search:
 
 
 @lru_cache(maxsize=None)
-def _vouched(lead: int, reading: str) -> tuple[int, ...]:
+def _trails_read_as(lead: int, reading: str) -> tuple[int, ...]:
     """The bytes ``b`` among ``_LEAD_BYTES`` for which ``lead b`` is a character read
     ``reading``."""
     return tuple(b for b in _LEAD_BYTES if (char := gbk.pair_char(lead, b)) and reading in readings(char))

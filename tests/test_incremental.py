@@ -14,6 +14,7 @@ import pytest
 
 from build import serve_preview
 from site_src.cache import open_cache
+from site_src.incremental import cited_index
 from site_src.render import lookups_for
 from site_src.search import BUNDLE, SHARD_RECORDS, SHARDS, shard_key
 from site_src.serve import Preview
@@ -23,6 +24,7 @@ NETEASE = "2026-02-ft-interview-netease"  # lends its English to phoenix
 PHOENIX = "2026-02-ft-interview-phoenix"
 BLOOMBERG = "2025-03-bloomberg-china-show"  # named by jiemian's relations
 JIEMIAN = "2025-03-jiemian-interview"
+OPED = "2025-12-ft-op-ed-open-source"
 
 
 def site_files(out: Path) -> dict[str, bytes]:
@@ -80,8 +82,10 @@ def rebuild(preview: Preview, *changed: Path) -> None:
     preview.rebuild(changed)
     assert not preview.problems, preview.problems
     assert preview.last is not None
-    # As a full build would have them, with serve's index of the entity pages' quotes.
+    # As a full build would have them, with serve's index of the entity pages' quotes,
+    # and its index of the related passages' targets.
     assert preview.last.lookups == lookups_for(preview.last.archive, quoted=True)
+    assert preview.last.cited == cited_index(preview.last.archive)
 
 
 def test_a_note_rebuilds_its_article_alone(served: Preview, tmp_path: Path) -> None:
@@ -170,6 +174,25 @@ def test_a_new_title_is_shown_where_the_article_is_named(served: Preview, tmp_pa
     changed = {p for p in served.written if served.written[p] != before.get(p)}
     assert {f"articles/{JIEMIAN}/index.html", "index.html", "feed.xml"} <= changed
     assert_same_as_full_build(served, tmp_path, "after")
+
+
+def test_a_new_title_reaches_the_pages_whose_related_passages_lead_to_it(shipped_content: Path,
+                                                                        tmp_path: Path) -> None:
+    # Only related passages lead from the op-ed to Bloomberg once the claim links and
+    # Jiemian's relation to it are gone: its page is found through ``Built.cited``.
+    content = tmp_path / "isolated"
+    shutil.copytree(shipped_content, content)
+    (content / "links.yaml").unlink()
+    meta = content / "articles" / JIEMIAN / "article.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").split("relations:")[0], encoding="utf-8")
+    preview = serve_preview(content, tmp_path / "site", open_cache(tmp_path / "cache"))
+    preview.rebuild()
+    assert not preview.problems and preview.last is not None
+    assert OPED in preview.last.cited[BLOOMBERG]
+    before = dict(preview.written)
+    rebuild(preview, edit(content / "articles" / BLOOMBERG / "article.yaml", "萬智平台與", "萬智平臺與"))
+    assert preview.written[f"articles/{OPED}/index.html"] != before[f"articles/{OPED}/index.html"]
+    assert_same_as_full_build(preview, tmp_path, "after")
 
 
 def test_edits_made_while_the_build_was_broken_are_not_lost(served: Preview, tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ from .load import reload_articles
 from .model import Archive, Article, Articles, Packed, Related
 from .pool import Standing
 from .prepare import prepare_archive
-from .render import Lookups, Selection, article_quotes, lookups_after, lookups_for
+from .render import (ArticleIndex, Lookups, Selection, article_index, article_quotes, index_after, lookups_after,
+                     lookups_for)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Built:
     archive: Archive  # processed and annotated
     items: dict[str, RowItems]  # slug → annotate.row_items, what related passages are made of
     lookups: Lookups  # render's cross-article tables, compared to find pages that changed
-    cited: dict[str, frozenset[str]]  # slug → the other articles whose related passages lead to it
+    cited: ArticleIndex  # slug → the other articles whose related passages lead to it (``cited_index``)
 
 
 def built(archive: Archive) -> Built:
@@ -65,34 +66,17 @@ def built(archive: Archive) -> Built:
                  cited_index(archive))
 
 
-def cited_index(archive: Archive) -> dict[str, frozenset[str]]:
+def cited_index(archive: Archive) -> ArticleIndex:
     """Slug → the other articles whose related passages lead to it: the pages that show
     its title (``select``).  Kept between rebuilds: reading every article's related
     passages to find them after a title edit took 2.7 s at 10,000 articles."""
-    index: dict[str, set[str]] = {}
-    for packed in archive.articles.packed:
-        for target in _targets(packed):
-            index.setdefault(target, set()).add(packed.slug)
-    return {target: frozenset(slugs) for target, slugs in index.items()}
+    return article_index(archive.articles.packed, _targets)
 
 
-def _targets(packed: Packed | None) -> set[str]:
-    if packed is None:
-        return set()
-    return {r.target.slug for r in packed.part("related") or ()} - {packed.slug}  # type: ignore[attr-defined]
-
-
-def _cited_after(cited: dict[str, frozenset[str]], before: Archive, archive: Archive,
-                 changed: Collection[str]) -> dict[str, frozenset[str]]:
-    """``cited``, the index of ``before``, with the related passages of the ``changed``
-    articles as they are in ``archive`` (the others' are as they were)."""
-    index = dict(cited)
-    for slug in changed:
-        for target in _targets(before.articles.find(slug)):
-            index[target] = index.get(target, frozenset()) - {slug}
-        for target in _targets(archive.articles.find(slug)):
-            index[target] = index.get(target, frozenset()) | {slug}
-    return {target: slugs for target, slugs in index.items() if slugs}
+def _targets(packed: Packed) -> list[str]:
+    """The other articles the article's related passages lead to, once per passage."""
+    related: tuple[Related, ...] = packed.part("related") or ()  # type: ignore[assignment]
+    return [r.target.slug for r in related if r.target.slug != packed.slug]
 
 
 Edit = dict[str, frozenset[str]]  # slug → the names of its files that changed
@@ -189,7 +173,7 @@ def finish(last: Built, step: Edited) -> tuple[Built, Selection | None]:
         archive = replace(archive, articles=Articles(remade))
     # Related passages changed only where ``moved`` says (the edited articles keep
     # theirs until here), but the edited ones are looked at too, at no cost.
-    now = Built(archive, step.items, lookups, _cited_after(last.cited, old, archive, step.fresh | moved))
+    now = Built(archive, step.items, lookups, index_after(last.cited, _targets, old, archive, step.fresh | moved))
     return now, select(last, now, step.fresh, moved)
 
 
@@ -254,7 +238,7 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
     if renamed:
         # The title or outlet of a renamed article is shown wherever it is linked: by a
         # related passage (before or after the edit), a relation, parallel rows, a link.
-        pages |= {s for r in renamed for s in last.cited.get(r, frozenset()) | now.cited.get(r, frozenset())}
+        pages |= {s for r in renamed for s in last.cited.get(r, {}).keys() | now.cited.get(r, {}).keys()}
         pages |= {p.slug for p in new.articles.packed if _linked(p.shell, new, now.lookups) & renamed}
         pages |= {p.slug for p in old.articles.packed if _linked(p.shell, old, last.lookups) & renamed}
     entities: set[str] = set()

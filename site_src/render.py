@@ -50,7 +50,7 @@ import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Collection, Iterable, Iterator, Mapping, TypedDict
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, TypedDict
 
 import base64
 import functools
@@ -563,8 +563,10 @@ def render_site(archive: Archive) -> dict[str, bytes]:
     return dict(iter_site(archive))
 
 
-# Entity id → {slug of an article its page quotes: the number of quotes}.
-Quoted = dict[str, dict[str, int]]
+# A key (an entity's id, an article's slug) → {slug of an article that names it: how
+# many times}: serve's indexes of which articles' pages show what (``Lookups.quoted``,
+# ``incremental.Built.cited``), kept between rebuilds and updated by ``index_after``.
+ArticleIndex = dict[str, dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -579,11 +581,11 @@ class Lookups:
     flags: dict[str, tuple[Flag, ...]]  # slug → its damaged spots still in the text
     # entity id → {slug: how often its page quotes the article}, for serve's partial
     # rebuilds (None in a build, which makes every entity page in one pass anyway).
-    quoted: Quoted | None = None
+    quoted: ArticleIndex | None = None
 
 
 def lookups_for(archive: Archive, quoted: bool = False) -> Lookups:
-    """``quoted``: with the entity pages' ``quoted_index`` (serve keeps it between
+    """``quoted``: with the index of the entity pages' quotes (serve keeps it between
     rebuilds: without it, the pages of a few entities and the entities' index after
     an edit read every article's mentions, 8 s at 10,000 articles)."""
     groups = tuple(translation_groups(archive))
@@ -591,31 +593,38 @@ def lookups_for(archive: Archive, quoted: bool = False) -> Lookups:
         groups=groups, parallel=parallel_rows(archive, groups), compare=compare_pages(groups),
         english_names=speaker_names(archive),
         flags={p.slug: open_flags(p.part("clean")) for p in archive.articles.packed},  # type: ignore[arg-type]
-        quoted=quoted_index(archive.articles.packed) if quoted else None,
+        quoted=article_index(archive.articles.packed, quoted_entities) if quoted else None,
     )
 
 
-def quoted_index(articles: Iterable[Packed]) -> Quoted:
-    """Which articles each entity's page quotes, and how often (``shown_mentions``)."""
+def quoted_entities(packed: Packed) -> Iterator[str]:
+    """The entities the article is quoted on, once per quote (``shown_mentions``)."""
+    return (m.entity for m, _ in shown_mentions(packed))
+
+
+def article_index(articles: Iterable[Packed], keys: Callable[[Packed], Iterable[str]]) -> ArticleIndex:
+    """The ``ArticleIndex`` of the ``keys`` each article names."""
     index: dict[str, dict[str, int]] = defaultdict(dict)
     for packed in articles:
-        for entity, n in Counter(m.entity for m, _ in shown_mentions(packed)).items():
-            index[entity][packed.slug] = n
+        for key, n in Counter(keys(packed)).items():
+            index[key][packed.slug] = n
     return dict(index)
 
 
-def _quoted_after(old: Quoted, before: Archive, archive: Archive, touched: Collection[str]) -> Quoted:
-    """``old``, the index of ``before``, with the ``touched`` articles' quotes as they
-    are in ``archive``: the other articles' mentions are as they were."""
-    was = quoted_index(p for p in (before.articles.find(s) for s in touched) if p is not None)
-    now = quoted_index(p for p in (archive.articles.find(s) for s in touched) if p is not None)
+def index_after(old: ArticleIndex, keys: Callable[[Packed], Iterable[str]], before: Archive, archive: Archive,
+                touched: Collection[str]) -> ArticleIndex:
+    """``old``, the ``article_index`` of ``before`` by ``keys``, with the ``touched``
+    articles' entries as they are in ``archive``: the others' are as they were."""
+    def of(a: Archive) -> ArticleIndex:
+        return article_index((p for p in map(a.articles.find, touched) if p is not None), keys)
+    was, now = of(before), of(archive)
     index = dict(old)
-    for entity in was.keys() | now.keys():
-        slugs = {s: n for s, n in index.get(entity, {}).items() if s not in touched} | now.get(entity, {})
+    for key in was.keys() | now.keys():
+        slugs = {s: n for s, n in index.get(key, {}).items() if s not in touched} | now.get(key, {})
         if slugs:
-            index[entity] = slugs
+            index[key] = slugs
         else:
-            index.pop(entity, None)
+            index.pop(key, None)
     return index
 
 
@@ -625,7 +634,7 @@ def lookups_after(old: Lookups, before: Archive, archive: Archive, touched: Coll
     one reads every row of every article).  Unless a touched article joins, leaves or
     changes its translation group, the groups are the old ones with the new articles,
     and the parallel rows of the other groups stand."""
-    quoted = None if old.quoted is None else _quoted_after(old.quoted, before, archive, touched)
+    quoted = None if old.quoted is None else index_after(old.quoted, quoted_entities, before, archive, touched)
     packed = [archive.articles.find(s) for s in touched]
     now = {(english_source(p), p.slug) for p in packed if p and english_source(p) and p.bilingual}
     if now != {(source, s) for source, slugs in old.groups for s in slugs if s in touched}:

@@ -1,28 +1,33 @@
-"""Full-text search: a static Pagefind index of every aligned row, one record a row.
+"""Full-text search: a static Pagefind index of every aligned row, one record an article.
 
 The search page (``search.html``, built by ``render.search_page``) loads the index
 written here into ``pagefind/`` beside the pages.  No server is involved: Pagefind's
 browser half (``pagefind/pagefind.js`` and a WebAssembly module) fetches only the
 index chunks a query needs.
 
-Records, not pages.  Pagefind normally indexes HTML and splits results into sections
-by heading; our paragraphs are not headings, and a bilingual page would be split
-into a Chinese and an English index by its ``lang``.  So the index is made of custom
-records instead: one per aligned row, its URL the row's anchor
-(``/articles/<slug>/index.html#p12``), its content the row's Chinese converted to
-Simplified characters (OpenCC ``t2s``), then its English.  Every record is indexed as
-one language, ``zh``, so that the extended Pagefind build segments unspaced Chinese
-into words (学习小组 is found inside "更像是一个学习小组:一家公司"); English words are
-indexed as words all the same.
+One record an article, one section a row.  Pagefind finds pages and, inside a page,
+the sections that start at a heading with an id (its "sub-results", each with its
+own excerpt and URL ``page#id``).  So each article is given to the indexer as a
+small HTML document of its own (``record_html``), not as its page: before each row
+an ``<h6 id="p12">¶</h6>``, then the row's Chinese converted to Simplified characters
+(OpenCC ``t2s``), then its English.  ``search.js`` lists the sub-results, each
+linking to its row (``/articles/<slug>/index.html#p12``).  Until the twelfth pass of
+issue 7 every row was a record of its own; Pagefind writes one file per record, and
+at 10,000 articles that was 470,000 files and three quarters of the index's time.
+
+Every record is indexed as one language, ``zh``, so that the extended Pagefind build
+segments unspaced Chinese into words (学习小组 is found inside "更像是一个学习小组:
+一家公司"); English words are indexed as words all the same.  A bilingual page given
+as it is would be split into a Chinese and an English index by its ``lang``.
 
 Why Simplified only: the segmenter's dictionary is Simplified, and Traditional text
 comes out of it one character a word, so a Traditional query (which the browser
 segments into words) would match scattered characters.  Instead ``search.js`` folds
 the query to Simplified, character by character, with ``duizhao-fold.json``, a table
 written beside the index (``fold_table``): 蒸餾 and 蒸馏 find the same rows, and a
-Traditional query finds a text published in Simplified.  The row's Chinese as
-published rides along in the record's meta, so a result's excerpt is shown in the
-published script.
+Traditional query finds a text published in Simplified.  Each row's Chinese as
+published rides along in the record's meta (``zh_p12``), so a result's excerpt is
+shown in the published script.
 
 The records come from the site's own ``data/<slug>.json`` (``search_records`` is pure
 and reads the files ``render_site``/``export_data`` produced), and ``write_site``
@@ -31,8 +36,8 @@ the build and leaves the previous site in place.
 
 Indexing talks to the ``pagefind_extended`` binary (PyPI ``pagefind-bin-extended``,
 pinned) in its ``--service`` mode directly: the official Python wrapper sleeps 100 ms
-before reading each answer, some 25 s for the archive's 235 rows, while sending every
-request at once and reading the answers takes about 0.3 s.
+before reading each answer, while sending every request at once and reading the
+answers takes a fraction of a second.
 The protocol: each message is base64 of a JSON ``{"message_id", "payload"}``,
 followed by a comma, both ways; the service answers in order and exits when its
 standard input closes.
@@ -42,8 +47,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import html
 import importlib.metadata
-import itertools
 import json
 import os
 import queue
@@ -78,12 +83,20 @@ FIX = "reinstall the pinned indexer with pip install -r requirements.txt (or run
 
 
 @dataclass(frozen=True)
+class SearchRow:
+    anchor: str  # p12
+    zh: str  # the row's Chinese as published, its lines joined by spaces (as the indexer joins blocks)
+    text: tuple[str, ...]  # what is indexed: the Chinese's lines in Simplified, then the English's
+
+
+@dataclass(frozen=True)
 class SearchRecord:
-    url: str  # from the site's top, with a leading slash: /articles/<slug>/index.html#p12
-    content: str
-    # title (the article's Chinese title), title_en, outlet, date, lang (of the
-    # Chinese), anchor, zh (the row's Chinese as published, for the excerpt)
+    """An article as the index sees it."""
+
+    url: str  # from the site's top, with a leading slash: /articles/<slug>/index.html
+    # title (the article's Chinese title), title_en, outlet, date, lang (of the Chinese)
     meta: dict[str, str]
+    rows: tuple[SearchRow, ...]
 
 
 def simplified(text: str) -> str:
@@ -98,38 +111,66 @@ KANA_DOTS = str.maketrans({"\u30fb": "\u00b7", "\uff65": "\u00b7"})
 
 
 def search_records(files: Mapping[str, bytes]) -> list[SearchRecord]:
-    """One record per row of every ``data/<slug>.json`` among the site's files, in
-    slug then row order: the Chinese in Simplified characters, then the English."""
+    """One record per ``data/<slug>.json`` among the site's files that has a row with
+    text, in slug order; its rows in their order, each its Chinese in Simplified
+    characters, then its English."""
     records = []
     for path in sorted(files):
         parts = PurePosixPath(path).parts
         if len(parts) != 2 or parts[0] != "data" or not parts[1].endswith(".json"):
             continue
         doc = json.loads(files[path])
-        slug = doc["slug"]
-        # The lang the article page gives its Chinese (segment.chinese_variety).
-        lang = next((lang for lang in doc["languages"] if lang != "en"), "zh-Hant")
-        meta = {"title": doc["title"]["zh"], "title_en": doc["title"]["en"],
-                "outlet": doc["outlet"]["en"] or doc["outlet"]["zh"], "date": doc["date"], "lang": lang}
+        rows = []
         for row in doc["rows"]:
-            zh = "\n".join(row["zh"])
-            content = "\n".join([simplified(zh)] * bool(zh) + row["en"]).translate(KANA_DOTS)
-            if content.strip():
-                records.append(SearchRecord(url=f"/articles/{slug}/index.html#{row['anchor']}", content=content,
-                                            meta={**meta, "anchor": row["anchor"], "zh": zh}))
+            text = tuple(line.translate(KANA_DOTS) for line in [*map(simplified, row["zh"]), *row["en"]]
+                         if line.strip())
+            if text:
+                rows.append(SearchRow(row["anchor"], " ".join(row["zh"]), text))
+        if rows:
+            # The lang the article page gives its Chinese (segment.chinese_variety).
+            lang = next((lang for lang in doc["languages"] if lang != "en"), "zh-Hant")
+            meta = {"title": doc["title"]["zh"], "title_en": doc["title"]["en"],
+                    "outlet": doc["outlet"]["en"] or doc["outlet"]["zh"], "date": doc["date"], "lang": lang}
+            records.append(SearchRecord(f"/articles/{doc['slug']}/index.html", meta, tuple(rows)))
     return records
 
 
+# A row's heading: Pagefind makes a section only of a heading with text, and ¶ is no
+# word, so nothing is indexed for it.  h6: the lightest weight Pagefind gives a heading.
+ROW_HEADING = "\u00b6"
+
+
+def record_html(record: SearchRecord) -> str:
+    """The document the indexer is given for ``record``: its meta as attributes
+    (``data-pagefind-meta="key[data-v]"`` takes an attribute's value, so no text is
+    indexed twice), then each row under a heading with the row's anchor as id.  The
+    indexer's text of a row is then ``¶`` and the row's lines parted by spaces."""
+    def meta(key: str, value: str) -> str:
+        return f'<i data-pagefind-meta="{key}[data-v]" data-v="{html.escape(value)}"></i>'
+
+    out = ['<!DOCTYPE html><html lang="zh"><body>']
+    out += [meta(key, value) for key, value in record.meta.items()]
+    for row in record.rows:
+        if row.zh:
+            out.append(meta(f"zh_{row.anchor}", row.zh))
+        out.append(f'<h6 id="{html.escape(row.anchor)}">{ROW_HEADING}</h6>')
+        # Bare text, lines parted by <br>: Pagefind ends each block (<p>, <div>) with
+        # a full stop where its text has none, which the excerpts would show.
+        out.append("<br>".join(html.escape(line, quote=False) for line in row.text))
+    out.append("</body></html>")
+    return "".join(out)
+
+
 def pack(records: list[SearchRecord]) -> bytes:
-    """Records kept until the index is made, compressed: as objects those of the five
-    shipped articles take 323 KB, packed 76 KB (measured with tracemalloc), so some
-    650 MB fewer for 10,000 articles."""
-    return zlib.compress(json.dumps([[r.url, r.content, r.meta] for r in records],
-                                    ensure_ascii=False).encode("utf-8"), 1)
+    """Records kept until the index is made, compressed (as objects, those of the
+    five shipped articles took 323 KB, packed 76 KB)."""
+    return zlib.compress(json.dumps([[r.url, r.meta, [[w.anchor, w.zh, w.text] for w in r.rows]]
+                                     for r in records], ensure_ascii=False).encode("utf-8"), 1)
 
 
 def unpack(packed: bytes) -> list[SearchRecord]:
-    return [SearchRecord(url, content, meta) for url, content, meta in json.loads(zlib.decompress(packed))]
+    return [SearchRecord(url, meta, tuple(SearchRow(anchor, zh, tuple(text)) for anchor, zh, text in rows))
+            for url, meta, rows in json.loads(zlib.decompress(packed))]
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,7 +192,8 @@ def fold_table(records: list[SearchRecord]) -> dict[str, str]:
 
 
 def _characters(records: Iterable[SearchRecord]) -> set[str]:
-    return set("".join(r.content + simplified(r.meta.get("title", "")) for r in records))
+    return set("".join(line for r in records for row in r.rows for line in row.text)
+               + "".join(simplified(r.meta.get("title", "")) for r in records))
 
 
 def _fold(present: set[str]) -> dict[str, str]:
@@ -169,12 +211,11 @@ def executable() -> Path:
     return Path(get_executable())
 
 
-# Records per Pagefind index.  The indexer holds a whole index in memory, some 70 KB a
-# record (7 GB for the 94,000 rows of 2,000 articles), so a large archive is indexed
-# in shards, one after another, and search.js merges them in the browser
-# (pagefind.mergeIndex); 10,000 records keep the indexer under a gigabyte.
-SHARD_RECORDS = 10_000  # the most a shard holds (unless one article has more)
-ARTICLE_RECORDS = 56  # records of an article of the benchmark archive (5,600 for 100), for the spread of shard ends
+# Articles per Pagefind index.  The indexer holds a whole index in memory, some
+# 1.7 MB an article of the benchmark archive (1.65 GB for one index of 1,000), so a
+# large archive is indexed in shards, one after another, and search.js merges them in
+# the browser (pagefind.mergeIndex); 300 articles keep the indexer near half a gigabyte.
+SHARD_RECORDS = 300
 SHARDS = "pagefind-shards"  # the folder of the second and later shards, beside BUNDLE
 
 
@@ -185,10 +226,9 @@ def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int 
 
     With a ``cache`` folder, a shard already made from the same records is copied
     instead of indexed: indexing is the costliest step of a build in which nothing
-    changed (7 of 24 s at 100 articles), and after an edit to one article only the
-    shard holding its rows changes (unless its number of rows does; 10,000 articles
-    are some 50 shards).  A shard of the same records finds the same rows, whatever
-    its bytes.
+    changed (7 of 24 s at 100 articles, when every row was a record), and after an
+    edit to one article only the shard holding it changes (10,000 articles are some
+    45 shards).  A shard of the same records finds the same rows, whatever its bytes.
 
     In a first build (no index in ``site``, none kept in ``cache``) and in an archive
     of one shard, a shard's indexer starts with its first record and is sent the
@@ -280,13 +320,13 @@ def warm_indexer(cache: Path | None) -> Iterator[Indexer | None]:
 class _Early:
     """The indexer of the shard being gathered, when ``on``: started with the shard's
     first article (or the ``warmed`` one, for the first shard) and sent each
-    article's records as ``_chunks`` adds them."""
+    record as ``_chunks`` adds it."""
 
     def __init__(self, on: bool, warmed: Indexer | None = None) -> None:
         self.on = on
         self._service: Indexer | None = warmed if on else None
 
-    def add(self, article: list[SearchRecord]) -> None:
+    def add(self, record: SearchRecord) -> None:
         if not self.on:
             return
         if self._service is None:
@@ -297,7 +337,7 @@ class _Early:
                 # from the cache needs no indexer at all.
                 self.on = False
                 return
-        self._service.add(article)
+        self._service.add([record])
 
     def take(self) -> Indexer | None:
         """The indexer of the shard just completed (None if none was started)."""
@@ -311,29 +351,26 @@ class _Early:
 
 
 def _chunks(records: Iterable[SearchRecord], size: int,
-            added: Callable[[list[SearchRecord]], None] = lambda article: None) -> Iterator[list[SearchRecord]]:
-    """``records`` in shards of at most ``size`` (an article is never split, so one
-    with more records is a shard of its own), one empty list if there are none (an
-    empty index still answers the search page).  ``added`` is called with each
-    article's records as they join a shard, before the shard is given.
+            added: Callable[[SearchRecord], None] = lambda record: None) -> Iterator[list[SearchRecord]]:
+    """``records`` in shards of at most ``size``, one empty list if there are none
+    (an empty index still answers the search page).  ``added`` is called with each
+    record as it joins a shard, before the shard is given.
 
     A shard ends after an article chosen by its address, once the shard holds half
-    of ``size``: the ends do not move when an article gains or loses records, so an
-    edit changes its own shard only.  Cut every ``size`` records, as before, a title
-    edit that added a record shifted every later shard, and all were indexed again
-    (four minutes at 10,000 articles).  The spread makes a shard end after some
-    ``size / 4`` records past the half on average."""
-    spread = max(1, size // (4 * ARTICLE_RECORDS))
+    of ``size``: the ends do not move when articles come or go, so an edit changes
+    its own shard only (unless it adds or removes an article).  Cut every ``size``
+    records, an added article shifted every later shard, and all were indexed again.
+    The spread makes a shard end some ``size / 4`` records past the half on average."""
+    spread = max(1, size // 4)
     chunk: list[SearchRecord] = []
     made = False
-    for address, group in itertools.groupby(records, key=lambda r: r.url.split("#", 1)[0]):
-        article = list(group)
-        if chunk and len(chunk) + len(article) > size:
+    for record in records:
+        if len(chunk) == size:
             yield chunk
             chunk, made = [], True
-        chunk += article
-        added(article)
-        if 2 * len(chunk) >= size and _ends_shard(address, spread):
+        chunk.append(record)
+        added(record)
+        if 2 * len(chunk) >= size and _ends_shard(record.url, spread):
             yield chunk
             chunk, made = [], True
     if chunk or not made:
@@ -358,7 +395,8 @@ def shard_key(records: list[SearchRecord], shard_records: int) -> str:
     # them over (its settings): the kept shards live in the cache of the stage version.
     digest = hashlib.sha256(f"{_indexer_version()}\0{source_version('search')}\0{shard_records}\0".encode())
     for r in records:
-        digest.update(json.dumps([r.url, r.content, r.meta], ensure_ascii=False, sort_keys=True).encode() + b"\0")
+        digest.update(json.dumps([r.url, r.meta, [[w.anchor, w.zh, w.text] for w in r.rows]],
+                                 ensure_ascii=False, sort_keys=True).encode() + b"\0")
     return digest.hexdigest()[:32]
 
 
@@ -419,7 +457,7 @@ def _write_bundle(records: list[SearchRecord], bundle: Path, service: Indexer | 
     indexed = sum(1 for a in answers if a.get("type") == "IndexedFile" and a.get("page_url") != WARM_UP)
     if indexed != len(records) or not (bundle / "pagefind.js").is_file():
         raise OutputError(Problem(bundle, None, f"the search index is incomplete ({indexed} of {len(records)} "
-                                  "rows indexed)", FIX))
+                                  "articles indexed)", FIX))
     for name in UNUSED:
         (bundle / name).unlink(missing_ok=True)
 
@@ -480,8 +518,8 @@ class Indexer:
 
     def add(self, records: Iterable[SearchRecord]) -> None:
         for r in records:
-            self.send({"type": "AddRecord", "index_id": 0, "url": r.url, "content": r.content,
-                       "language": LANGUAGE, "meta": r.meta, "filters": None, "sort": None})
+            self.send({"type": "AddFile", "index_id": 0, "file_path": None, "url": r.url,
+                       "file_contents": record_html(r)})
 
     def finish(self, written: Callable[[], bool] = lambda: True) -> list[dict[str, object]]:
         """Every answer, once the service has answered all that was sent (raises

@@ -133,9 +133,9 @@ class _Stopped(Exception):
 class BackgroundIndex:
     """The search index made while the pages are still being written.
 
-    Indexing is about a third of a cold build (Pagefind took 7.3 s for 10,000
-    records, so some 410 s of the 1,400 of 10,000 articles), and the indexer is a
-    process of its own:
+    Indexing is a good part of a cold build (Pagefind takes some 3.5 s for 180
+    articles of the benchmark archive, so some 200 s for 10,000), and the indexer
+    is a process of its own:
     fed the records as the data files come, it works on the other core while this
     one renders.  ``render.iter_site`` gives the data files in path order, the order
     of ``SearchFeed.records``, so the shards are the ones a build indexing at the
@@ -145,7 +145,7 @@ class BackgroundIndex:
     indexer writes its files (0.13 s at five articles) while the pages after it are
     made, instead of after the last page."""
 
-    # Articles' records waiting for the indexer: about two shards.  When it falls
+    # Articles' records waiting for the indexer: over a shard.  When it falls
     # behind, the writer waits rather than hold the records of the whole archive.
     WAITING = 400
     SHARD_RECORDS = SHARD_RECORDS

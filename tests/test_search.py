@@ -4,6 +4,7 @@ failing indexer failing the build with the previous site kept.  (Queries themsel
 run in Chromium: tests/browser/test_search.py.)"""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -14,8 +15,8 @@ import pytest
 
 from site_src import search
 from site_src.errors import OutputError
-from site_src.search import (SHARD_RECORDS, SearchRecord, fold_table, pack, search_records, shard_key, unpack,
-                              write_index)
+from site_src.search import (SHARD_RECORDS, SearchRecord, SearchRow, fold_table, pack, record_html, search_records,
+                              shard_key, unpack, write_index)
 
 
 def data_file(slug: str, rows: list[dict[str, object]], languages: tuple[str, ...] = ("zh-Hant", "en")) -> bytes:
@@ -36,22 +37,46 @@ FILES = {
 }
 
 
-def test_one_record_per_row_with_text_linking_to_its_anchor() -> None:
+def test_one_record_per_article_with_its_rows_in_order() -> None:
     records = search_records(FILES)
-    assert [r.url for r in records] == ["/articles/ft/index.html#p1", "/articles/ft/index.html#p2",
-                                        "/articles/ft/index.html#p4", "/articles/oped/index.html#p1"]
+    assert [r.url for r in records] == ["/articles/ft/index.html", "/articles/oped/index.html"]
     first = records[0]
-    # The Chinese in Simplified (what the index holds), then the English.
-    assert first.content == "模型蒸馏\n学习小组\ndistilling\na study group"
+    assert [row.anchor for row in first.rows] == ["p1", "p2", "p4"]  # p3 has nothing to find
+    # The Chinese in Simplified (what the index holds), then the English; the Chinese
+    # as published, its lines joined as the indexer joins blocks.
+    assert first.rows[0] == SearchRow("p1", "模型蒸餾 學習小組",
+                                      ("模型蒸馏", "学习小组", "distilling", "a study group"))
+    assert first.rows[1] == SearchRow("p2", "", ("English only",))
     assert first.meta == {"title": "金融時報對話", "title_en": "FT", "outlet": "NetEase", "date": "2026-02",
-                          "lang": "zh-Hant", "anchor": "p1", "zh": "模型蒸餾\n學習小組"}
-    assert records[3].meta["lang"] == "zh-Hans"
+                          "lang": "zh-Hant"}
+    assert records[1].meta["lang"] == "zh-Hans"
+    assert search_records({"data/empty.json": data_file("empty", [{"anchor": "p1", "zh": [], "en": [" "]}])}) == []
 
 
 def test_katakana_dot_does_not_reach_the_index() -> None:
     # It would make Pagefind load a Japanese dictionary: a second of every build.
-    record = search_records(FILES)[2]
-    assert record.content == "埃里克·施密特" and record.meta["zh"] == "埃里克・施密特"
+    row = search_records(FILES)[0].rows[2]
+    assert row.text == ("埃里克·施密特",) and row.zh == "埃里克・施密特"
+
+
+def test_an_article_is_given_to_the_indexer_as_a_document_with_a_heading_a_row() -> None:
+    from bs4 import BeautifulSoup
+    record = SearchRecord("/articles/x/index.html", {"title": '"引號" & <b>', "lang": "zh-Hant"},
+                          (SearchRow("p1", "<script>alert(1)</script>", ("<script>", "x & y")),
+                           SearchRow("p7", "", ("English",))))
+    doc = BeautifulSoup(record_html(record), "html.parser")
+    assert doc.html["lang"] == "zh"
+    metas = {tag["data-pagefind-meta"]: tag["data-v"] for tag in doc.find_all(attrs={"data-pagefind-meta": True})}
+    # Attribute values, unescaped as written: nothing of the meta is indexed as text.
+    assert metas == {"title[data-v]": '"引號" & <b>', "lang[data-v]": "zh-Hant",
+                     "zh_p1[data-v]": "<script>alert(1)</script>"}
+    assert not doc.find("script") and not doc.find("b")
+    assert [(h.name, h["id"], h.text) for h in doc.find_all("h6")] == [("h6", "p1", "¶"), ("h6", "p7", "¶")]
+    # Each row's lines follow its own heading, as text, parted by line breaks.
+    first = doc.find("h6", id="p1").find_next_siblings(string=True)
+    assert first[:2] == ["<script>", "x & y"] and doc.find("h6", id="p1").find_next_sibling().name == "br"
+    assert doc.find("h6", id="p7").find_next_siblings(string=True) == ["English"]
+    assert not doc.find("p") and not doc.find("div")  # blocks get a full stop from Pagefind
 
 
 def test_fold_table_maps_traditional_to_the_simplified_the_index_has() -> None:
@@ -61,7 +86,8 @@ def test_fold_table_maps_traditional_to_the_simplified_the_index_has() -> None:
     assert pairs["餾"] == "馏" and pairs["學"] == "学" and pairs["組"] == "组" and pairs["開"] == "开"
     assert pairs["・"] == "·"
     assert "龍" not in pairs  # 龙 is nowhere in the index: the table stays small
-    assert all(s in "".join(r.content for r in search_records(FILES)) + "金融时报对话·" for s in pairs.values())
+    indexed = "".join(line for r in search_records(FILES) for row in r.rows for line in row.text)
+    assert all(s in indexed + "金融时报对话·" for s in pairs.values())
 
 
 def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
@@ -71,8 +97,22 @@ def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     assert list(entry["languages"]) == ["zh"]  # one index, segmented as Chinese
     assert entry["languages"]["zh"]["page_count"] == len(records)
-    assert (bundle / "pagefind.js").is_file() and list((bundle / "fragment").iterdir())
+    assert (bundle / "pagefind.js").is_file()
     assert not (bundle / "pagefind-ui.js").exists()  # the ready-made UIs are not shipped
+    # One file an article, in which Pagefind has a section a row: search.js lists
+    # them, each with the row's Chinese as published.
+    fragments = [json.loads(gzip.decompress(f.read_bytes())[len(b"pagefind_dcd"):])
+                 for f in (bundle / "fragment").iterdir()]
+    ft = next(f for f in fragments if f["url"] == "/articles/ft/index.html")
+    assert len(fragments) == 2
+    assert [(a["element"], a["id"], a["text"]) for a in ft["anchors"]] == [("h6", f"p{n}", "¶") for n in (1, 2, 4)]
+    assert ft["meta"]["zh_p1"] == "模型蒸餾 學習小組" and "zh_p2" not in ft["meta"]
+    assert ft["meta"]["title"] == "金融時報對話" and ft["meta"]["outlet"] == "NetEase"
+    words = ft["content"].split("\u200b")
+    start, end = (a["location"] for a in ft["anchors"][:2])
+    # The row's text as search.js takes it (from its heading to the next), the
+    # Chinese in Simplified first: no full stop added between the lines.
+    assert "".join(words[start:end]) == "¶ 模型蒸馏 学习小组 distilling a study group "
     assert json.loads((bundle / "duizhao-fold.json").read_text()) == {
         **fold_table(records), "shards": [], "keys": [shard_key(records, SHARD_RECORDS)]}
 
@@ -88,9 +128,7 @@ def test_a_large_archive_is_indexed_in_shards(tmp_path: Path) -> None:
     # Made shard by shard, the fold table is the whole index's.
     assert {k: fold[k] for k in ("from", "to")} == fold_table(records)
     assert fold["keys"] == [shard_key(shard, 2) for shard in shards]
-    # Whole articles, in order.
-    assert [r for shard in shards for r in shard] == records
-    assert all(a[-1].url.split("#")[0] != b[0].url.split("#")[0] for a, b in zip(shards, shards[1:]))
+    assert [r for shard in shards for r in shard] == records  # in order
     pages = [json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text())["languages"]["zh"]["page_count"]]
     for n in range(2, count + 1):
         entry = tmp_path / "pagefind-shards" / str(n) / "pagefind-entry.json"
@@ -200,9 +238,8 @@ def test_a_first_build_feeds_the_indexer_as_the_records_come(
 
     cache = tmp_path / "cache"
     write_index(produced(), tmp_path / "a", cache=cache)
-    # Started once the first article's records were in, long before the last record.
-    first = sum(1 for r in records if r.url.split("#")[0] == records[0].url.split("#")[0])
-    assert events.index("start") == first + 1 and events.count("start") == 1
+    # Started once the first article was in, before the last.
+    assert events.index("start") == 1 and events.count("start") == 1
     entry = json.loads((tmp_path / "a" / "pagefind" / "pagefind-entry.json").read_text())
     assert entry["languages"]["zh"]["page_count"] == len(records)
     # In an archive of one shard an early indexer starts again; the shard, unchanged,
@@ -246,21 +283,24 @@ def test_an_unchanged_index_comes_from_the_cache(tmp_path: Path, monkeypatch: py
 
 
 def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def article(n: int, rows: int = 10) -> list[SearchRecord]:
-        return [SearchRecord(url=f"/articles/a{n:02d}/index.html#p{i}", content=f"記錄 {n} {i} record",
-                             meta={"anchor": f"p{i}"}) for i in range(1, rows + 1)]
-    records = [r for n in range(25) for r in article(n)]
+    def article(n: int, rows: int = 3, text: str = "記錄") -> SearchRecord:
+        return SearchRecord(f"/articles/a{n:02d}/index.html", {"title": f"{n}"},
+                            tuple(SearchRow(f"p{i}", "", (f"{text} {n} {i} record",)) for i in range(1, rows + 1)))
+    records = [article(n) for n in range(40)]
+    shards = list(search._chunks(records, 8))
+    assert len(shards) >= 4 and all(4 <= len(shard) <= 8 for shard in shards[:-1])  # ends from half a shard on
     cache = tmp_path / "cache"
-    write_index(records, tmp_path / "a", shard_records=100, cache=cache)
-    assert len(list(cache.iterdir())) == 5  # a shard ends once it holds half of 100
+    write_index(records, tmp_path / "a", shard_records=8, cache=cache)
+    assert len(list(cache.iterdir())) == len(shards)
     indexed: list[int] = []
     real = search._write_bundle
     monkeypatch.setattr(search, "_write_bundle",
                         lambda chunk, bundle, *early: (indexed.append(len(chunk)), real(chunk, bundle, *early)))
-    # One record of the second shard changes: that shard alone is indexed again.
-    edited = records[:60] + [SearchRecord(records[60].url, "改過的 edited", records[60].meta)] + records[61:]
-    write_index(edited, tmp_path / "b", shard_records=100, cache=cache)
-    assert indexed == [50]
+    # One article of the second shard changes: that shard alone is indexed again.
+    n = records.index(shards[1][0])
+    edited = records[:n] + [article(n, text="改過的")] + records[n + 1:]
+    write_index(edited, tmp_path / "b", shard_records=8, cache=cache)
+    assert indexed == [len(shards[1])]
 
     def files(folder: Path) -> dict[str, bytes]:
         return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
@@ -270,23 +310,23 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
         a.pop("duizhao-fold.json", None), b.pop("duizhao-fold.json", None)
         assert a == b
     fold = json.loads((tmp_path / "b" / "pagefind" / "duizhao-fold.json").read_text())
-    assert fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, 6)]
-    assert len(list(cache.iterdir())) == 5  # the replaced shard is forgotten
+    assert fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, len(shards) + 1)]
+    assert len(list(cache.iterdir())) == len(shards)  # the replaced shard is forgotten
     # Updated in place (serve), shards already there from the same records are left
     # as they are (not even copied from the cache), and those past the last removed.
     third = tmp_path / "b" / "pagefind-shards" / "3" / "pagefind-entry.json"
     mtime = third.stat().st_mtime_ns
     copytree = shutil.copytree
     monkeypatch.setattr(shutil, "copytree", lambda *a, **k: pytest.fail("copied a shard that was in place"))
-    write_index(edited, tmp_path / "b", shard_records=100, cache=cache)
-    assert indexed == [50] and third.stat().st_mtime_ns == mtime
+    write_index(edited, tmp_path / "b", shard_records=8, cache=cache)
+    assert indexed == [len(shards[1])] and third.stat().st_mtime_ns == mtime
     monkeypatch.setattr(shutil, "copytree", copytree)  # a new shard is kept in the cache by copying
     # An article of the first shard gains a row: the shards after it are not moved.
-    grown = article(0, 11) + edited[10:]
-    write_index(grown, tmp_path / "b", shard_records=100, cache=cache)
-    assert indexed == [50, 51] and third.stat().st_mtime_ns == mtime
-    write_index(grown[:101], tmp_path / "b", shard_records=100, cache=cache)
-    assert indexed == [50, 51] and not (tmp_path / "b" / "pagefind-shards" / "3").exists()
+    grown = [article(0, 4)] + edited[1:]
+    write_index(grown, tmp_path / "b", shard_records=8, cache=cache)
+    assert indexed == [len(shards[1]), len(shards[0])] and third.stat().st_mtime_ns == mtime
+    write_index(grown[:len(shards[0]) + len(shards[1])], tmp_path / "b", shard_records=8, cache=cache)
+    assert indexed == [len(shards[1]), len(shards[0])] and not (tmp_path / "b" / "pagefind-shards" / "3").exists()
 
 
 def test_records_kept_packed_come_back_the_same() -> None:

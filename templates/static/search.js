@@ -4,8 +4,10 @@
 // * The index holds every row's Chinese in Simplified characters (and its English), so
 //   a query is folded to Simplified first with the table the build wrote beside the
 //   index (pagefind/duizhao-fold.json): 蒸餾 and 蒸馏 find the same rows.
-// * Each result links to its row (articles/<slug>/index.html#p12), where the row is
-//   highlighted as the target.  Its excerpt is shown in the script the row was
+// * Pagefind finds articles; each article's matching rows are its "sub-results" (a
+//   section a row: search.py record_html).  The rows of the best articles are listed,
+//   the best rows first.  Each links to its row (articles/<slug>/index.html#p12), where
+//   the row is highlighted as the target.  Its excerpt is shown in the script the row was
 //   published in, or in Simplified when the reader chose 简 (the masthead's script
 //   buttons set <html data-script>, which the results follow).
 // * The query is kept in the address (?q=…), so Back from a result returns to it and
@@ -23,8 +25,9 @@
   if (!form || !input || !status || !list) return;
 
   var DEBOUNCE_MS = 200;
-  var LIMIT = 50; // results shown; the status gives the full count
+  var LIMIT = 50; // rows listed, from at most this many articles; the status gives the counts
   var EXCERPT_WORDS = 40;
+  var ROW_HEADING = /^\u00b6\s*/; // the ¶ before each row in the index (search.py ROW_HEADING)
   var bundle = new URL("../pagefind/", document.currentScript.src);
   var loading = null;
   var latest = 0;
@@ -85,13 +88,13 @@
   // Chinese converted character by character, so the excerpt's place in it is its
   // place in the original.  Returns null where that does not hold (a phrase that
   // converts differently), and the Simplified excerpt is shown instead.
-  function inOriginal(parts, data, map) {
-    var zh = data.meta.zh || "";
+  function inOriginal(parts, row, map) {
+    var zh = row.zh || "";
     var plain = parts.map(function (p) { return p.text; }).join("");
-    var start = data.content.indexOf(plain);
+    var start = row.text.indexOf(plain);
     if (!zh || start < 0 || start >= zh.length) return null;
     var end = Math.min(start + plain.length, zh.length);
-    if (fold(zh.slice(start, end), map) !== data.content.slice(start, end)) return null;
+    if (fold(zh.slice(start, end), map) !== row.text.slice(start, end)) return null;
     var at = start;
     return parts.map(function (p) {
       var text = at >= zh.length ? p.text
@@ -99,6 +102,44 @@
       at += p.text.length;
       return { text: text, mark: p.mark };
     });
+  }
+
+  // Pagefind's words of an article, as its excerpts count them: its content is split
+  // at zero-width spaces when it has them (a segmented language), else at spaces.
+  function words(data) {
+    var raw = data.raw_content || "";
+    return raw.indexOf("\u200b") >= 0 ? { list: raw.split("\u200b"), joiner: "" }
+      : { list: raw.split(/[\r\n\s]+/g), joiner: " " };
+  }
+
+  function text(html) {
+    return pieces(html).map(function (p) { return p.text; }).join("");
+  }
+
+  // The rows of one article that match: its sub-results that start at a row's
+  // heading, each with the row's indexed text (from the heading to the next one),
+  // its Chinese as published and its score (the sum of its matched words' scores).
+  function rows(data, rank) {
+    var w = words(data);
+    var starts = (data.anchors || []).filter(function (a) { return /^h\d$/i.test(a.element) && a.id; })
+      .map(function (a) { return a.location; }).sort(function (a, b) { return a - b; });
+    return (data.sub_results || []).filter(function (sub) { return sub.anchor && sub.anchor.id; })
+      .map(function (sub) {
+        var from = sub.anchor.location;
+        var to = starts.filter(function (s) { return s > from; })[0];
+        var score = (sub.weighted_locations || []).reduce(function (sum, l) { return sum + (l.balanced_score || 0); }, 0);
+        return {
+          data: data, rank: rank, at: from, score: score, anchor: sub.anchor.id, excerpt: sub.excerpt || "",
+          text: text(w.list.slice(from, to).join(w.joiner)).replace(ROW_HEADING, ""),
+          zh: (data.meta || {})["zh_" + sub.anchor.id] || ""
+        };
+      });
+  }
+
+  // Best rows first; between equal scores, the article Pagefind ranks higher, then
+  // the row that comes first in it.
+  function best(a, b) {
+    return b.score - a.score || a.rank - b.rank || a.at - b.at;
   }
 
   function fill(element, parts) {
@@ -116,15 +157,20 @@
 
   // What a result shows, in two forms: as published, and in Simplified (the form the
   // index has) for a reader who chose 简.  A text published in Simplified has one.
-  function entry(data, map) {
-    var parts = pieces(data.excerpt || "");
+  function entry(row, map) {
+    var parts = pieces(row.excerpt);
+    if (parts.length && !parts[0].mark) {
+      parts[0] = { text: parts[0].text.replace(ROW_HEADING, ""), mark: false };
+      if (!parts[0].text) parts.shift();
+    }
     var plain = parts.map(function (p) { return p.text; }).join("");
     var inChinese = /[\u3400-\u9fff\uf900-\ufaff]/.test(plain);
-    var original = inChinese ? inOriginal(parts, data, map) : null;
-    var lang = data.meta.lang || "zh-Hant";
-    var title = data.meta.title || "";
+    var original = inChinese ? inOriginal(parts, row, map) : null;
+    var meta = row.data.meta || {};
+    var lang = meta.lang || "zh-Hant";
+    var title = meta.title || "";
     return {
-      data: data,
+      row: row,
       title: { orig: title, hans: fold(title, map), lang: lang },
       excerpt: {
         orig: original || parts, hans: parts,
@@ -150,18 +196,18 @@
 
   // ---- Results ---------------------------------------------------------------
   function item(e) {
-    var data = e.data;
+    var data = e.row.data;
     var li = document.createElement("li");
     li.className = "search-result";
     var link = document.createElement("a");
     // Record URLs are from the site's top ("/articles/…"); this page is at the top.
-    link.href = (data.raw_url || data.url).replace(/^\//, "");
+    link.href = (data.raw_url || data.url).replace(/^\//, "") + "#" + e.row.anchor;
     e.titleElement = document.createElement("span");
     e.titleElement.className = "result-title";
     var anchor = document.createElement("span");
     anchor.className = "result-anchor";
     anchor.lang = "en";
-    anchor.textContent = "¶ " + (data.meta.anchor || "");
+    anchor.textContent = "¶ " + e.row.anchor;
     link.appendChild(e.titleElement);
     link.appendChild(document.createTextNode(" "));
     link.appendChild(anchor);
@@ -185,15 +231,19 @@
   new MutationObserver(function () { paint(shown); })
     .observe(document.documentElement, { attributes: true, attributeFilter: ["data-script"] });
 
-  function show(query, datas, total, map) {
+  // ``found``: the matching rows of the first ``loaded`` of ``articles`` articles.
+  function show(query, found, loaded, articles, map) {
     list.textContent = "";
-    shown = datas.map(function (data) { return entry(data, map); });
+    shown = found.slice(0, LIMIT).map(function (row) { return entry(row, map); });
     shown.forEach(function (e) { list.appendChild(item(e)); });
     paint(shown);
     list.hidden = shown.length === 0;
     var quoted = "“" + query + "”";
+    var total = found.length;
     if (!total) status.textContent = "No paragraph matches " + quoted + ".";
-    else if (total > shown.length) status.textContent = total + " paragraphs match " + quoted + "; the first " + shown.length + " are listed.";
+    else if (loaded < articles) status.textContent = "Paragraphs of " + articles + " texts match " + quoted +
+      "; the best " + shown.length + " paragraphs of the " + loaded + " best-ranked texts are listed.";
+    else if (total > shown.length) status.textContent = total + " paragraphs match " + quoted + "; the best " + shown.length + " are listed.";
     else status.textContent = total + (total === 1 ? " paragraph matches " : " paragraphs match ") + quoted + ".";
   }
 
@@ -219,8 +269,12 @@
       var pagefind = loaded[0], map = loaded[1];
       return pagefind.search(fold(query, map)).then(function (search) {
         if (id !== latest) return null;
-        return Promise.all(search.results.slice(0, LIMIT).map(function (r) { return r.data(); })).then(function (datas) {
-          if (id === latest) show(query, datas, search.results.length, map);
+        var first = search.results.slice(0, LIMIT);
+        return Promise.all(first.map(function (r) { return r.data(); })).then(function (datas) {
+          if (id !== latest) return;
+          var found = [];
+          datas.forEach(function (data, rank) { found = found.concat(rows(data, rank)); });
+          show(query, found.sort(best), first.length, search.results.length, map);
         });
       });
     }).catch(function (error) {

@@ -98,6 +98,47 @@ def test_excerpt_follows_the_chosen_script(open_page) -> None:  # type: ignore[n
     assert "蒸餾" in first.inner_text()
 
 
+def test_each_result_is_a_row_whose_text_its_excerpt_quotes(open_page, site_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Articles are indexed with a section per row (search.py record_html): every
+    result must link to the row its excerpt comes from, across articles and with
+    many rows of one article among the results."""
+    import json
+
+    from site_src.search import simplified
+
+    page = open_page("search.html")
+    hrefs = search(page, "DeepSeek")
+    status = page.inner_text("#search-status")
+    assert re.fullmatch(r"\d+ paragraphs match “DeepSeek”; the best 50 are listed\.", status), status
+    assert len(hrefs) == 50 and len(set(hrefs)) == 50
+    assert len({h.split("#")[0] for h in hrefs}) >= 3  # several articles, several rows each
+    excerpts = page.eval_on_selector_all("#search-results .result-excerpt", "e => e.map(x => x.textContent)")
+    shown = page.eval_on_selector_all("#search-results .result-anchor", "e => e.map(x => x.textContent)")
+    rows: dict[str, dict[str, str]] = {}
+    for href, excerpt, label in zip(hrefs, excerpts, shown):
+        path, anchor = href.split("#")
+        slug = path.split("/")[1]
+        if slug not in rows:
+            doc = json.loads(urllib.request.urlopen(site_url + f"data/{slug}.json").read())
+            rows[slug] = {r["anchor"]: " ".join(r["zh"] + r["en"]) for r in doc["rows"]}
+        quoted = " ".join(excerpt.removeprefix("… ").removesuffix(" …").split())
+        text = " ".join(rows[slug][anchor].split())
+        assert label == f"¶ {anchor}"
+        assert "DeepSeek" in quoted and (quoted in text or quoted in simplified(text)), (href, quoted, text)
+    assert page.errors == [] and page.foreign == []
+
+
+def test_rows_with_more_of_the_query_come_first(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("search.html")
+    # The FT's row that says "study group" twice (NetEase's and Phoenix's copy of it,
+    # which share the English), then the rows that say it once, then "group" alone.
+    hrefs = search(page, "study group")
+    texts = page.eval_on_selector_all("#search-results .result-excerpt", "e => e.map(x => x.textContent.toLowerCase())")
+    times = [t.count("study group") for t in texts]
+    assert STUDY_GROUP in hrefs[:2] and times[0] == 2, list(zip(hrefs, texts))
+    assert times == sorted(times, reverse=True) and times[-1] == 0 and 1 in times, list(zip(hrefs, times))
+
+
 def test_masthead_links_to_search(open_page) -> None:  # type: ignore[no-untyped-def]
     page = open_page("articles/2025-03-jiemian-interview/index.html")
     page.click(".site-nav a:text('Search')")
@@ -188,7 +229,7 @@ def test_no_serious_axe_violations_with_results_shown(open_page) -> None:  # typ
 
 def test_sharded_index_finds_rows_of_every_shard(browser, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     """A large archive's index is written in shards (search.SHARD_RECORDS) and merged by
-    search.js: re-index the shipped site in shards of 50 rows and search again."""
+    search.js: re-index the shipped site in shards of one article and search again."""
     import json
     import shutil
     from pathlib import Path
@@ -204,17 +245,47 @@ def test_sharded_index_finds_rows_of_every_shard(browser, tmp_path_factory) -> N
     site = root / "_site"
     files = {str(p.relative_to(site)): p.read_bytes() for p in (site / "data").glob("*.json")}
     shutil.rmtree(site / "pagefind")
-    write_index(search_records({f"data/{Path(k).name}": v for k, v in files.items()}), site, shard_records=50)
-    assert len(json.loads((site / "pagefind" / "duizhao-fold.json").read_text())["shards"]) >= 4
+    write_index(search_records({f"data/{Path(k).name}": v for k, v in files.items()}), site, shard_records=1)
+    assert len(json.loads((site / "pagefind" / "duizhao-fold.json").read_text())["shards"]) == 4  # five bundles
     server = serve(root, site)
     try:
         context = browser.new_context(bypass_csp=True)
         page = watched_page(context)
         page.goto(served_url(server) + "search.html")
-        # The FT rows sort after the Bloomberg and Jiemian articles: in the later shards.
+        # The FT articles sort after the Bloomberg and Jiemian ones: in the later shards.
         assert DISTILLING in search(page, "蒸餾") and STUDY_GROUP in search(page, "學習小組")
         assert any("jiemian" in h for h in search(page, "蒸餾"))  # and rows of an earlier shard
         assert page.errors == [] and page.foreign == []
         context.close()
+    finally:
+        server.shutdown()
+
+
+def test_more_texts_than_are_read_say_so(browser, site_url: str, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """Only the best-ranked 50 texts are read for their rows: with more, the status
+    says how many texts match rather than a paragraph count it cannot know."""
+    from site_src.search import SearchRecord, SearchRow, write_index
+    from tests.browser.conftest import serve, served_url
+
+    root = tmp_path_factory.mktemp("many")
+    site = root / "_site"
+    # The search page of the shipped archive, over an index of 60 made-up texts.
+    for rel in ("search.html", "assets/search.js", "assets/site.js", "assets/style.css", "assets/favicon.svg"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_bytes(urllib.request.urlopen(site_url + rel).read())
+    meta = {"title": "標題", "title_en": "", "outlet": "X", "date": "2026-01", "lang": "zh-Hant"}
+    write_index([SearchRecord(f"/articles/many-{n:02d}/index.html", meta,
+                              tuple(SearchRow(f"p{i}", "", (f"zzword {n} {i}",)) for i in (1, 2)))
+                 for n in range(60)], site)
+    server = serve(root, site)
+    try:
+        page = watched_page(browser.new_context())
+        page.goto(served_url(server) + "search.html")
+        hrefs = search(page, "zzword")
+        assert page.inner_text("#search-status") == (
+            "Paragraphs of 60 texts match “zzword”; the best 50 paragraphs of the 50 best-ranked texts are listed.")
+        assert len(hrefs) == 50 and all(re.fullmatch(r"articles/many-\d\d/index\.html#p[12]", h) for h in hrefs)
+        assert page.errors == [] and page.foreign == []
+        page.context.close()
     finally:
         server.shutdown()

@@ -85,7 +85,7 @@ FIX = "reinstall the pinned indexer with pip install -r requirements.txt (or run
 @dataclass(frozen=True)
 class SearchRow:
     anchor: str  # p12
-    zh: str  # the row's Chinese as published, its lines joined by spaces (as the indexer joins blocks)
+    zh: str  # the row's Chinese as published, its lines parted by spaces (as the indexer parts them)
     text: tuple[str, ...]  # what is indexed: the Chinese's lines in Simplified, then the English's
 
 
@@ -125,7 +125,7 @@ def search_records(files: Mapping[str, bytes]) -> list[SearchRecord]:
             text = tuple(line.translate(KANA_DOTS) for line in [*map(simplified, row["zh"]), *row["en"]]
                          if line.strip())
             if text:
-                rows.append(SearchRow(row["anchor"], " ".join(row["zh"]), text))
+                rows.append(SearchRow(row["anchor"], " ".join(line for line in row["zh"] if line.strip()), text))
         if rows:
             # The lang the article page gives its Chinese (segment.chinese_variety).
             lang = next((lang for lang in doc["languages"] if lang != "en"), "zh-Hant")

@@ -51,6 +51,9 @@ def test_one_record_per_article_with_its_rows_in_order() -> None:
                           "lang": "zh-Hant"}
     assert records[1].meta["lang"] == "zh-Hans"
     assert search_records({"data/empty.json": data_file("empty", [{"anchor": "p1", "zh": [], "en": [" "]}])}) == []
+    # A blank line is no line: the Chinese as published lines up with the indexed text.
+    gap = search_records({"data/gap.json": data_file("gap", [{"anchor": "p1", "zh": ["甲", " ", "乙"], "en": []}])})
+    assert gap[0].rows == (SearchRow("p1", "甲 乙", ("甲", "乙")),)
 
 
 def test_katakana_dot_does_not_reach_the_index() -> None:

@@ -280,10 +280,15 @@ def test_more_texts_than_are_read_say_so(browser, site_url: str, tmp_path_factor
     server = serve(root, site)
     try:
         page = watched_page(browser.new_context())
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
         page.goto(served_url(server) + "search.html")
         hrefs = search(page, "zzword")
+        # Read ten texts at a time until 50 rows are found: two rows a text, 30 texts.
         assert page.inner_text("#search-status") == (
-            "Paragraphs of 60 texts match “zzword”; the best 50 paragraphs of the 50 best-ranked texts are listed.")
+            "Paragraphs of 60 texts match “zzword”; the best 50 paragraphs of the 30 best-ranked texts are listed.")
+        fragments = [u for u in requested if "/pagefind/fragment/" in u]
+        assert len(fragments) == 30, fragments
         assert len(hrefs) == 50 and all(re.fullmatch(r"articles/many-\d\d/index\.html#p[12]", h) for h in hrefs)
         assert page.errors == [] and page.foreign == []
         page.context.close()

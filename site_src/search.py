@@ -136,7 +136,7 @@ def search_records(files: Mapping[str, bytes]) -> list[SearchRecord]:
 
 
 # A row's heading: Pagefind makes a section only of a heading with text, and ¶ is no
-# word, so nothing is indexed for it.  h6: the lightest weight Pagefind gives a heading.
+# word, so nothing is indexed for it (nor weighted as a heading's words are).
 ROW_HEADING = "\u00b6"
 
 
@@ -161,11 +161,15 @@ def record_html(record: SearchRecord) -> str:
     return "".join(out)
 
 
+def _plain(record: SearchRecord) -> list[object]:
+    """``record`` as JSON values: what is packed, and what a shard's key hashes."""
+    return [record.url, record.meta, [[w.anchor, w.zh, w.text] for w in record.rows]]
+
+
 def pack(records: list[SearchRecord]) -> bytes:
     """Records kept until the index is made, compressed (as objects, those of the
     five shipped articles took 323 KB, packed 76 KB)."""
-    return zlib.compress(json.dumps([[r.url, r.meta, [[w.anchor, w.zh, w.text] for w in r.rows]]
-                                     for r in records], ensure_ascii=False).encode("utf-8"), 1)
+    return zlib.compress(json.dumps([_plain(r) for r in records], ensure_ascii=False).encode("utf-8"), 1)
 
 
 def unpack(packed: bytes) -> list[SearchRecord]:
@@ -395,8 +399,7 @@ def shard_key(records: list[SearchRecord], shard_records: int) -> str:
     # them over (its settings): the kept shards live in the cache of the stage version.
     digest = hashlib.sha256(f"{_indexer_version()}\0{source_version('search')}\0{shard_records}\0".encode())
     for r in records:
-        digest.update(json.dumps([r.url, r.meta, [[w.anchor, w.zh, w.text] for w in r.rows]],
-                                 ensure_ascii=False, sort_keys=True).encode() + b"\0")
+        digest.update(json.dumps(_plain(r), ensure_ascii=False, sort_keys=True).encode() + b"\0")
     return digest.hexdigest()[:32]
 
 

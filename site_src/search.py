@@ -107,7 +107,14 @@ def simplified(text: str) -> str:
 # (埃里克・施密特) makes Pagefind's segmenter take the text for Japanese and load a
 # Japanese dictionary: a second of the build for one character.  The index gets the
 # Chinese-script dot instead; nothing searched for is lost.
-KANA_DOTS = str.maketrans({"\u30fb": "\u00b7", "\uff65": "\u00b7"})
+KANA_DOTS = ("\u30fb", "\uff65")
+
+
+def _no_kana_dots(line: str) -> str:
+    # Two str.replace calls, not str.translate with a table: translate goes through a
+    # dict lookup per character, 12 µs against 0.14 µs for a 300-character line
+    # (0.5 s of the build's own process at 1,000 articles).
+    return line.replace(KANA_DOTS[0], "\u00b7").replace(KANA_DOTS[1], "\u00b7")
 
 
 def search_records(files: Mapping[str, bytes]) -> list[SearchRecord]:
@@ -122,7 +129,7 @@ def search_records(files: Mapping[str, bytes]) -> list[SearchRecord]:
         doc = json.loads(files[path])
         rows = []
         for row in doc["rows"]:
-            text = tuple(line.translate(KANA_DOTS) for line in [*map(simplified, row["zh"]), *row["en"]]
+            text = tuple(_no_kana_dots(line) for line in [*map(simplified, row["zh"]), *row["en"]]
                          if line.strip())
             if text:
                 rows.append(SearchRow(row["anchor"], " ".join(line for line in row["zh"] if line.strip()), text))
@@ -202,7 +209,7 @@ def _characters(records: Iterable[SearchRecord]) -> set[str]:
 
 def _fold(present: set[str]) -> dict[str, str]:
     pairs = [(t, s) for t, s in _traditional_pairs() if s in present]
-    pairs += [(dot, "\u00b7") for dot in ("\u30fb", "\uff65")]  # as KANA_DOTS did to the index
+    pairs += [(dot, "\u00b7") for dot in KANA_DOTS]  # as _no_kana_dots did to the index
     return {"from": "".join(t for t, _ in pairs), "to": "".join(s for _, s in pairs)}
 
 

@@ -60,6 +60,8 @@ def test_katakana_dot_does_not_reach_the_index() -> None:
     # It would make Pagefind load a Japanese dictionary: a second of every build.
     row = search_records(FILES)[0].rows[2]
     assert row.text == ("埃里克·施密特",) and row.zh == "埃里克・施密特"
+    half = search_records({"data/k.json": data_file("k", [{"anchor": "p1", "zh": ["甲\uff65乙"], "en": ["a\u30fbb"]}])})
+    assert half[0].rows[0].text == ("甲·乙", "a·b")  # the half-width dot too, and in English
 
 
 def test_an_article_is_given_to_the_indexer_as_a_document_with_a_heading_a_row() -> None:

@@ -13,6 +13,7 @@ whole set (000 borrows its English from 001), and so will cross-links.
 from __future__ import annotations
 
 import argparse
+import enum
 import functools
 import os
 import sys
@@ -34,7 +35,7 @@ from site_src.model import Archive, Article
 from site_src.prepare import prepare_archive
 from site_src.render import Lookups, Selection, iter_site, warm_up
 from site_src.search import warm_indexer
-from site_src.write import Files, site_stamp, write_registries, write_site
+from site_src.write import Files, keep_site, mark_site, restore_site, site_stamp, write_registries, write_site
 
 if TYPE_CHECKING:
     from site_src.serve import Preview
@@ -55,12 +56,23 @@ def process(content: Path, cache: Cache = NO_CACHE, meanwhile: Callable[[], None
     return replace(archive, edition=edition_id(content, build_date()))
 
 
-def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | None:
-    """The site in ``out``; None when it is already the site of these very inputs (with
-    a cache only: ``--no-cache`` always builds)."""
-    stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat()) if cache.folder else ""
+class Reused(enum.Enum):
+    """Why ``build`` made nothing: the site it would make was there already."""
+
+    UP_TO_DATE = "up to date"  # in the output folder
+    KEPT = "kept"  # in the cache, and put in the output folder
+
+
+def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | Reused:
+    """The site in ``out``.  With a cache, a site of these very inputs is not made
+    again: if ``out`` holds it, nothing is done; if the cache kept it from the last
+    build, it is put in ``out`` (``write.restore_site``).  ``--no-cache`` always builds."""
+    kept = cache.site()
+    stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat()) if kept else ""
     if stamp and site_stamp(out) == stamp:
-        return None
+        return Reused.UP_TO_DATE
+    if kept and restore_site(kept, stamp, out):
+        return Reused.KEPT
     # The search indexer starts first, to load its dictionary on the other core while
     # the articles are prepared; it is done once it has every article's data file.
     # The pages' tables load while the articles are aligned on a helper process.
@@ -68,7 +80,14 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | None:
         archive = process(content, cache, meanwhile=functools.partial(warm_up, cache.templates()))
         write_site(site_files(archive, cache), out, cache.index(), stamp, indexer=indexer,
                    data_files=len(archive.articles))
-    write_registries(archive)
+    if write_registries(archive) and stamp:
+        # The registries now record the anchors this site shows, and a build from them
+        # makes this same site (the edition leaves them out): the site is that of the
+        # inputs as they are now, so the next build finds it up to date.
+        stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat())
+        mark_site(out, stamp)
+    if kept:
+        keep_site(out, kept, stamp)
     return archive
 
 
@@ -105,9 +124,13 @@ def cache_of(args: argparse.Namespace) -> Cache:
 
 def cmd_build(args: argparse.Namespace) -> int:
     archive = build(args.content, args.out, cache_of(args))
-    if archive is None:
+    if archive is Reused.UP_TO_DATE:
         print(f"Up to date: nothing has changed since {Path(args.out).resolve()} was built "
               "(--no-cache builds anyway).")
+        return 0
+    if archive is Reused.KEPT:
+        print("Nothing has changed since the last build, whose site the cache kept: it is now in "
+              f"{Path(args.out).resolve()} (--no-cache builds anyway). Open {Path(args.out).resolve() / 'index.html'}")
         return 0
     for packed in archive.articles.packed:
         article = packed.unpack("clean", "text", "mentions", "notes")  # what the line counts

@@ -8,11 +8,14 @@ same paragraphs as a plain-Markdown site for each peer (one page per article, se
 within each run so that a slow spell of the machine hits all of them alike.  Every
 build is a separate process writing into a fresh output folder (a cold build, with an
 empty cache for duizhao; ``duizhao-warm`` is a second build with nothing changed, into a
-new folder), except ``duizhao-again``: ``build.py`` run once more into the folder the
-warm build has just written, nothing changed (what a user who types the build command
-twice gets: the inputs are hashed and the site is found up to date).  duizhao
-also gets a fresh copy of the content, because a build writes anchor registries and a
-changelog into it that would make the next build a different one.
+new folder: the cache kept the first build's site, which is put in place;
+``duizhao-edit`` is a second build after one note was added to one article, into a new
+folder: every page is made again, each naming the new edition, the articles' cleaning
+and alignment from the cache), except ``duizhao-again``: ``build.py`` run once more into
+the folder the warm build has just written, nothing changed (what a user who types the
+build command twice gets: the inputs are hashed and the site is found up to date).
+duizhao also gets a fresh copy of the content, because a build writes anchor
+registries and a changelog into it that would make the next build a different one.
 
 Measured per build: wall time, CPU time (user + system) and peak resident memory of
 the child process.  The table quotes medians.  The generator runs under this
@@ -53,8 +56,8 @@ from site_src.load import load_archive  # noqa: E402
 from site_src.segment import segment_article  # noqa: E402
 
 VENV = BENCH / ".venv"
-TOOLS = ("duizhao", "duizhao-warm", "duizhao-again", "hugo", "pelican", "mkdocs")
-OURS = TOOLS[:3]
+TOOLS = ("duizhao", "duizhao-warm", "duizhao-edit", "duizhao-again", "hugo", "pelican", "mkdocs")
+OURS = TOOLS[:4]
 TIME = Path("/usr/bin/time")
 
 
@@ -223,10 +226,12 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
                         "--cache", str(cache)]
 
             def fresh_content(run_content: Path = run_content, cache: Path = cache, warm: bool = tool != "duizhao",
+                              edit: bool = tool == "duizhao-edit",
                               command: Callable[[Path], list[str]] = command) -> None:
                 # Cold: new content and an empty cache.  Warm: the same, then one
                 # untimed build, so the timed one finds every article in the cache
-                # (nothing changed: the bench's second-build case).
+                # (nothing changed: the bench's second-build case), and edit: a note
+                # added between the two.
                 shutil.rmtree(run_content, ignore_errors=True)
                 shutil.rmtree(cache, ignore_errors=True)
                 shutil.copytree(pristine, run_content)
@@ -236,6 +241,8 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
                     # nothing, leaving the cache empty and the "warm" build cold.
                     shutil.rmtree(work / "warm-up", ignore_errors=True)
                     subprocess.run(command(work / "warm-up"), check=True, stdout=subprocess.DEVNULL)
+                if edit:
+                    add_note(run_content)
 
             if tool == "duizhao-again":
                 # Into the warm build's site of this same run, whose content and cache
@@ -267,6 +274,14 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
     return result, out
 
 
+def add_note(content: Path) -> None:
+    """An editor's note on the first row of the first article: a change to the content
+    that the cached stages do not read, but the edition in every page does."""
+    article = min((content / "articles").iterdir())
+    with open(article / "notes.md", "a", encoding="utf-8") as notes:
+        notes.write("\n## p1 note\nAdded by the benchmark between two builds.\n")
+
+
 def run_size(n: int, runs: int, seed: int, work: Path, tools: tuple[str, ...]) -> dict[str, tuple[Sample, int]]:
     """Median sample and number of files written, per tool."""
     job_list, out = jobs(n, seed, work, tools)
@@ -291,20 +306,24 @@ def run_size(n: int, runs: int, seed: int, work: Path, tools: tuple[str, ...]) -
 
 def profile_build(n: int, seed: int, work: Path, top: int = 12) -> str:
     """pyinstrument (a sampling profiler: it barely slows the build, unlike cProfile)
-    of one cold and one warm duizhao build of N articles, each in a child process; the
-    ``top`` functions by own time and by cumulative time, as Markdown tables.
-    pyinstrument must be installed in the interpreter running this script."""
+    of one cold duizhao build of N articles and one after a note was added (every
+    page made again, the cleaning and alignment from the cache), each in a child
+    process; the ``top`` functions by own time and by cumulative time, as Markdown
+    tables.  pyinstrument must be installed in the interpreter running this script."""
     content = work / "content"
     made = make_archive.make_archive(ROOT / "content", n, seed)
     make_archive.write_archive(content, made)
     parts = []
-    for kind in ("cold", "warm"):
+    for kind in ("cold", "edit"):
+        if kind == "edit":
+            add_note(content)
         session = work / f"{kind}.pyisession"
         subprocess.run([sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", str(session),
                         str(ROOT / "build.py"), "build", "--content", str(content), "--out", str(work / "out"),
                         "--cache", str(work / "cache")], check=True, stdout=subprocess.DEVNULL)
         own, total, wall = frame_costs(session)
-        parts.append(f"{kind.capitalize()} build, {wall:.1f} s under the profiler.\n\n"
+        what = "Cold build" if kind == "cold" else "Build after a note was added"
+        parts.append(f"{what}, {wall:.1f} s under the profiler.\n\n"
                      + cost_table("own time", own, top) + "\n\n" + cost_table("cumulative time", total, top))
     return "\n\n".join(parts)
 
@@ -376,8 +395,9 @@ def machine() -> str:
 def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: int) -> str:
     lines = [f"Machine: {machine()}", "",
              f"Medians of {runs} builds per tool, each into a new folder (duizhao-warm: with the cache of an "
-             f"untimed build of the same content, nothing changed; duizhao-again: once more into duizhao-warm's "
-             f"folder, nothing changed; the others cold); archive seed {seed}.", ""]
+             f"untimed build of the same content, nothing changed; duizhao-edit: the same after a note was "
+             f"added to one article; duizhao-again: once more into duizhao-warm's folder, nothing changed; "
+             f"the others cold); archive seed {seed}.", ""]
     for n, by_tool in results.items():
         ours = by_tool["duizhao"][0] if "duizhao" in by_tool else None
         lines += [f"### N = {n:,} articles", "",
@@ -392,11 +412,13 @@ def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: i
         lines.append("")
         # The issue's targets, as ratios of this run.
         hugo = by_tool.get("hugo")
-        for tool, what in (("duizhao-warm", "warm duizhao"), ("duizhao-again", "duizhao again, same folder")):
+        for tool, what in (("duizhao-warm", "warm duizhao"), ("duizhao-again", "duizhao again, same folder"),
+                           ("duizhao-edit", "duizhao after a note (no target: every page is new)")):
             if tool in by_tool and hugo:
                 mine = by_tool[tool][0]
+                target = "" if tool == "duizhao-edit" else " (target: at most 2×)"
                 lines.append(f"* {what} / Hugo: {mine.wall / hugo[0].wall:.1f}× wall, "
-                             f"{mine.cpu / hugo[0].cpu:.1f}× CPU (target: at most 2×)")
+                             f"{mine.cpu / hugo[0].cpu:.1f}× CPU{target}")
         for peer in ("pelican", "mkdocs"):
             if ours and peer in by_tool:
                 lines.append(f"* cold duizhao / {peer}: {ours.wall / by_tool[peer][0].wall:.2f}× wall "

@@ -8,6 +8,7 @@ most articles are unchanged should not redo them.  Entries live under ``.cache/`
     .cache/<stage version>/<key[:2]>/<key>.pickle
     .cache/<stage version>/templates/          compiled Jinja templates (render.environment)
     .cache/<stage version>/search/             index shards (search.write_index)
+    .cache/<stage version>/site/               the last site built, as hard links (write.keep_site)
 
 * The **stage version** hashes the source files the cached stages can run — those
   ``prepare.py`` imports, directly or through others, found by reading their ``import``
@@ -132,6 +133,11 @@ class Cache:
         """The folder where the last search index is kept (search.write_index), None
         without a cache."""
         return None if self.folder is None else self.folder / "search"
+
+    def site(self) -> Path | None:
+        """The folder where the last site built is kept (write.keep_site), None without
+        a cache."""
+        return None if self.folder is None else self.folder / "site"
 
     def templates(self) -> Path | None:
         """A folder for compiled templates (Jinja's bytecode cache), None without a

@@ -270,7 +270,7 @@ def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int 
                 pass
             elif kept is not None and (kept / "pagefind-entry.json").is_file():
                 shutil.rmtree(bundle, ignore_errors=True)
-                shutil.copytree(kept, bundle, ignore=shutil.ignore_patterns(FOLD), copy_function=_link)
+                shutil.copytree(kept, bundle, ignore=shutil.ignore_patterns(FOLD), copy_function=link_or_copy)
             else:
                 shutil.rmtree(bundle, ignore_errors=True)
                 _write_bundle(chunk, bundle, service)
@@ -424,7 +424,7 @@ def _keep(bundle: Path, kept: Path) -> None:
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".shard-", dir=kept.parent))
-        shutil.copytree(bundle, staging / "bundle", copy_function=_link)
+        shutil.copytree(bundle, staging / "bundle", copy_function=link_or_copy)
         os.rename(staging / "bundle", kept)
     except OSError:
         pass
@@ -433,8 +433,8 @@ def _keep(bundle: Path, kept: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _link(source: str, target: str) -> None:
-    """A kept shard's file shared with the site as a hard link where both are on one
+def link_or_copy(source: str, target: str) -> None:
+    """A kept file (here a shard's) shared with the site as a hard link where both are on one
     file system (a copy elsewhere): a warm build of 100 articles spent 0.6 s copying
     the index.  Sharing is safe because no file of an index is ever written in place:
     a changed shard is removed and made anew, and the fold table, rewritten on every

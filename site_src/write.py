@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import queue
 import shutil
@@ -24,7 +25,7 @@ from typing import Collection, Iterable, Iterator, Mapping
 from .edition import changelog
 from .errors import OutputError, Problem
 from .model import Archive, Streamed
-from .search import SHARD_RECORDS, Indexer, SearchRecord, pack, search_records, unpack, write_index
+from .search import SHARD_RECORDS, Indexer, SearchRecord, link_or_copy, pack, search_records, unpack, write_index
 
 MARKER = ".duizhao-build"
 Body = bytes | Streamed
@@ -56,13 +57,8 @@ def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path 
     pages came (``search.warm_indexer``), for the index's first shard.  ``data_files``:
     how many data files ``files`` holds, if known: the index is then finished as
     soon as the last has come, while the pages after it are written."""
-    out = Path(out).resolve()
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise OutputError(Problem(out, None, "exists and was not made by duizhao",
-                                  "choose an empty or new folder with --out, or delete it yourself"))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _ours(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    old = None
     # A build keeps no records: should the index have to be made at the end, it reads
     # them back from the data files in the staging folder (150 MB fewer at 10,000
     # articles).  Serve passes a feed that keeps them for its next, partial, build.
@@ -81,24 +77,136 @@ def write_site(files: Files | Mapping[str, bytes], out: Path, index_cache: Path 
             # The search page's index, made from the data files just written.  Before
             # the swap: an index that fails (OutputError) fails the build, old site kept.
             index.finish(search)
-        (staging / MARKER).write_text("Built by duizhao; this folder is replaced on every build.\n"
-                                      + (f"{STAMP}{stamp}\n" if stamp else ""))
+        _swap(staging, out, stamp)
+    except OSError as exc:
+        raise _unwritten(out, exc) from None
+    finally:
+        # Whatever happened, no staging folder is left behind (and no indexer writes
+        # into it).
+        index.stop()
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _ours(out: Path) -> Path:
+    """``out``, resolved and with its parent made, once it is known to be free or a
+    site duizhao made."""
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise OutputError(Problem(out, None, "exists and was not made by duizhao",
+                                  "choose an empty or new folder with --out, or delete it yourself"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _swap(staging: Path, out: Path, stamp: str) -> None:
+    """Mark the site written in ``staging`` and put it in place of ``out``; if the swap
+    fails half-way, the previous site is put back."""
+    mark_site(staging, stamp)
+    old = None
+    try:
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.rename(out, old / "site")
         os.rename(staging, out)
-    except OSError as exc:
-        raise OutputError(Problem(out, None, f"could not write the site: {exc.strerror or exc}",
-                                  "check permissions and free disk space; the previous site is unchanged")) from None
     finally:
-        # Whatever happened, no staging folder is left behind (and no indexer writes
-        # into it); if the swap itself failed half-way, put the previous site back.
-        index.stop()
-        shutil.rmtree(staging, ignore_errors=True)
         if old is not None:
             if not out.exists() and (old / "site").exists():
                 os.rename(old / "site", out)
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _unwritten(out: Path, exc: OSError) -> OutputError:
+    return OutputError(Problem(out, None, f"could not write the site: {exc.strerror or exc}",
+                               "check permissions and free disk space; the previous site is unchanged"))
+
+
+def mark_site(site: Path, stamp: str) -> None:
+    """Write the marker file of ``site``, recording ``stamp`` (see ``site_stamp``)."""
+    replace_file(Path(site) / MARKER, ("Built by duizhao; this folder is replaced on every build.\n"
+                                       + (f"{STAMP}{stamp}\n" if stamp else "")).encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# The last site, kept in the cache
+# ---------------------------------------------------------------------------
+# A site kept in the cache (``Cache.site``): ``files/`` holds its files as hard links to
+# the site's own, and ``kept.json`` its stamp and each file's size and modification time.
+KEPT_FILES, KEPT_LIST = "files", "kept.json"
+
+
+def keep_site(out: Path, kept: Path, stamp: str) -> None:
+    """Keep the site just built in ``out``, of the inputs ``stamp`` names, under ``kept``
+    for ``restore_site``, in place of the one kept before.  The files are hard links
+    to the site's: nothing is copied, and while the site is there the two share
+    their disk space.  Where a link cannot be made (the cache on another file
+    system), nothing is kept: a copy would double what a build writes."""
+    out, kept = Path(out), Path(kept)
+    staging = None
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".site-", dir=kept.parent))
+        listed: dict[str, tuple[int, int]] = {}
+        for folder, _, names in os.walk(out):
+            rel_folder = Path(folder).relative_to(out)
+            (staging / KEPT_FILES / rel_folder).mkdir(parents=True, exist_ok=True)
+            for name in names:
+                rel = (rel_folder / name).as_posix()
+                if rel == MARKER:
+                    continue  # each site has its own
+                target = staging / KEPT_FILES / rel
+                os.link(out / rel, target)
+                info = target.stat()
+                listed[rel] = (info.st_size, info.st_mtime_ns)
+        (staging / KEPT_LIST).write_text(json.dumps({"stamp": stamp, "files": listed}), encoding="utf-8")
+        shutil.rmtree(kept, ignore_errors=True)
+        os.rename(staging, kept)
+        staging = None
+    except OSError:
+        shutil.rmtree(kept, ignore_errors=True)  # no site kept is better than a wrong one
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def restore_site(kept: Path, stamp: str, out: Path) -> bool:
+    """Put the site kept under ``kept`` in ``out``, if it is the site of the inputs
+    ``stamp`` names and none of its files has changed since it was kept; say
+    whether it was.  The site is put in place as ``write_site`` puts a new one (hard
+    links where ``out`` shares the cache's file system, copies elsewhere).
+
+    A kept file is shared with the site it was kept from: were that site's file
+    written in place (the builds and serve never do, but an editor might), the
+    kept one would change with it.  Its size and modification time, checked here,
+    would change too."""
+    kept = Path(kept)
+    try:
+        listing = json.loads((kept / KEPT_LIST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(listing, dict) or listing.get("stamp") != stamp:
+        return False
+    files: dict[str, list[int]] = listing["files"]
+    for rel, (size, mtime) in files.items():
+        try:
+            info = (kept / KEPT_FILES / rel).stat()
+        except OSError:
+            return False
+        if (info.st_size, info.st_mtime_ns) != (size, mtime):
+            return False
+    out = _ours(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    folders: set[Path] = set()
+    try:
+        for rel in files:
+            target = staging / _safe_relative(rel)
+            _make_folder(target.parent, folders)
+            link_or_copy(str(kept / KEPT_FILES / rel), str(target))
+        _swap(staging, out, stamp)
+    except OSError as exc:
+        raise _unwritten(out, exc) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return True
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The benchmark's synthetic archive (bench/make_archive.py): fast checks, no timings."""
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -188,3 +189,27 @@ def test_versions_ask_only_the_tools_that_ran(tmp_path: Path, monkeypatch: pytes
     assert list(run.versions(("duizhao", "duizhao-warm"))) == ["duizhao"]
     with pytest.raises(SystemExit, match="no Hugo binary"):
         run.versions(("duizhao", "hugo"))
+
+
+def test_the_edit_build_makes_every_page_again(tmp_path):
+    """duizhao-edit times a build after a note was added: the cache holds every
+    article's cleaning and alignment, but not the site, which must be made again."""
+    import run
+
+    [job], out = run.jobs(1, 1, tmp_path, ("duizhao-edit",))
+    job.prepare()
+    [article] = (tmp_path / "run-content" / "articles").iterdir()
+    assert "Added by the benchmark" in (article / "notes.md").read_text(encoding="utf-8")
+    done = subprocess.run(job.command(out / "duizhao-edit"), capture_output=True, text=True, check=True)
+    assert done.stdout.startswith(article.name + ":")  # built, not put back from the cache
+    page = (out / "duizhao-edit" / "articles" / article.name / "index.html").read_text(encoding="utf-8")
+    assert "Added by the benchmark" in page
+
+
+def test_report_gives_the_edit_build_without_a_target():
+    import run
+
+    sample = run.Sample
+    results = {100: {"duizhao-edit": (sample(8.0, 8.0, 150), 6000), "hugo": (sample(0.2, 0.2, 100), 105)}}
+    text = run.report(results, 3, 1)
+    assert "* duizhao after a note (no target: every page is new) / Hugo: 40.0× wall, 40.0× CPU\n" in text

@@ -6,8 +6,10 @@ English, or the code change; a broken entry must cost a rebuild, never a failure
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -21,6 +23,7 @@ from site_src.write import MARKER
 from site_src.errors import CleaningError, ContentError, OutputError
 from site_src.capture import capture
 from site_src.load import load_archive
+from site_src.model import Archive
 from site_src.render import render_site
 from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SPEAKERS_YAML, write_archive
 
@@ -78,25 +81,88 @@ def files_of(folder: Path) -> dict[str, bytes]:
 def test_unchanged_inputs_skip_the_build(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     cache, out = open_cache(tmp_path / "cache"), tmp_path / "site"
-    assert build.build(content, out, cache) is not None
-    assert build.build(content, out, cache) is not None  # the first build wrote registries: inputs changed
+    assert isinstance(build.build(content, out, cache), Archive)
+    written = {p: p.read_bytes() for p in content.rglob("anchors.yaml")}
+    assert written  # the first build minted the anchors: the inputs changed ...
     before = files_of(out)
 
     def no_work(*args: object) -> None:
         raise AssertionError("an up-to-date site was built again")
     with monkeypatch.context() as patched:
         patched.setattr(build, "process", no_work)
-        assert build.build(content, out, cache) is None  # nothing changed: nothing done
+        # ... yet its site is theirs (test_identical_site_with_and_without_cache): nothing done
+        assert build.build(content, out, cache) is build.Reused.UP_TO_DATE
     assert files_of(out) == before
     # Whatever the output depends on changes the stamp: a content file, the date …
     (content / "articles" / OPED / "notes.md").write_text("## p1 note\nA new note.\n", encoding="utf-8")
-    assert build.build(content, out, cache) is not None
+    assert isinstance(build.build(content, out, cache), Archive)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767312000")
-    assert build.build(content, out, cache) is not None
-    # … and a site built without the cache records no stamp, so the next one builds.
+    assert isinstance(build.build(content, out, cache), Archive)
+    # … and a site built without the cache records no stamp: the next build puts back
+    # the one the cache kept.
     build.build(content, out, NO_CACHE)
-    assert build.build(content, out, cache) is not None
-    assert build.build(content, out, NO_CACHE) is not None  # --no-cache always builds
+    assert build.build(content, out, cache) is build.Reused.KEPT
+    assert isinstance(build.build(content, out, NO_CACHE), Archive)  # --no-cache always builds
+
+
+def test_kept_site_is_put_in_a_new_folder(content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache = open_cache(tmp_path / "cache")
+    build.build(content, tmp_path / "first", cache)
+    build.build(content, tmp_path / "none", NO_CACHE)
+
+    def no_work(*args: object) -> None:
+        raise AssertionError("a kept site was built again")
+    with monkeypatch.context() as patched:
+        patched.setattr(build, "process", no_work)
+        assert build.build(content, tmp_path / "second", cache) is build.Reused.KEPT
+        # Kept even once the site it was kept from is gone; marked as that of these inputs.
+        shutil.rmtree(tmp_path / "first")
+        assert build.build(content, tmp_path / "third", cache) is build.Reused.KEPT
+        assert build.build(content, tmp_path / "third", cache) is build.Reused.UP_TO_DATE
+    assert files_of(tmp_path / "second") == files_of(tmp_path / "third") == files_of(tmp_path / "none")
+    assert (tmp_path / "third" / "pagefind").is_dir()
+    # Only the last site is kept: after a change, the next build makes the new site
+    # and keeps it instead.
+    (content / "articles" / OPED / "notes.md").write_text("## p1 note\nA new note.\n", encoding="utf-8")
+    assert isinstance(build.build(content, tmp_path / "fourth", cache), Archive)
+    assert build.build(content, tmp_path / "fifth", cache) is build.Reused.KEPT
+    assert b"A new note." in (tmp_path / "fifth" / "articles" / OPED / "index.html").read_bytes()
+    assert [p.name for p in cache.site().parent.iterdir() if p.name.startswith(("site", ".site"))] == ["site"]
+
+
+def test_kept_site_changed_in_place_is_built_again(content: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept file shares its bytes with the site's: a site file written in place (not
+    replaced) changes the kept one, which must then not be used."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache = open_cache(tmp_path / "cache")
+    build.build(content, tmp_path / "first", cache)
+    page = tmp_path / "first" / "index.html"
+    time.sleep(0.01)  # a modification time of its own, even where the clock is coarse
+    with open(page, "r+b") as opened:  # the same size: only the time tells
+        opened.write(b"<!DOCTYPE html><!-- edited -->"[:len(b"<!DOCTYPE html>")])
+    assert isinstance(build.build(content, tmp_path / "second", cache), Archive)
+    build.build(content, tmp_path / "none", NO_CACHE)
+    assert files_of(tmp_path / "second") == files_of(tmp_path / "none")
+
+
+def test_site_is_not_kept_where_links_cannot_be_made(content: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache on another file system: no link can be made, and rather than copy the
+    whole site into the cache, nothing is kept; the builds go on as without it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache = open_cache(tmp_path / "cache")
+
+    def cross_device(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "link", cross_device)
+        assert isinstance(build.build(content, tmp_path / "first", cache), Archive)
+    assert not cache.site().exists()
+    assert not [p for p in cache.site().parent.iterdir() if p.name.startswith(".site")]
+    assert isinstance(build.build(content, tmp_path / "second", cache), Archive)
+    assert files_of(tmp_path / "second") == files_of(tmp_path / "first")
 
 
 def test_stamp_covers_templates_and_the_date(tmp_path: Path) -> None:
@@ -124,7 +190,8 @@ def test_identical_site_with_and_without_cache(content: Path, tmp_path: Path,
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     cache = open_cache(tmp_path / "cache")
     build.build(content, tmp_path / "cold", cache)
-    build.build(content, tmp_path / "warm", cache)
+    shutil.rmtree(cache.site())  # or the warm build would put the kept site in place
+    assert isinstance(build.build(content, tmp_path / "warm", cache), Archive)
     build.build(content, tmp_path / "none", NO_CACHE)
     none = files_of(tmp_path / "none")
     assert files_of(tmp_path / "cold") == none

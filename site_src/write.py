@@ -7,6 +7,10 @@ at anything else (say, ``content/`` by mistake) is refused rather than replaced.
 
 Anchor registries are written only after the site is in place: a build that fails
 must not record anchors that were never published.
+
+With a cache, the site built last is kept there as hard links to its files
+(``keep_site``), and a later build of the same inputs into another folder puts it in
+place instead of making it again (``restore_site``).
 """
 from __future__ import annotations
 

@@ -31,6 +31,20 @@ def test_build_prints_summary_and_path(fixture_archive: Path, tmp_path: Path) ->
     assert (out / "index.html").is_file()
 
 
+def test_unchanged_build_says_what_it_did(fixture_archive: Path, tmp_path: Path) -> None:
+    cache, first, second = str(tmp_path / "cache"), tmp_path / "first", tmp_path / "second"
+    assert run("build", "--content", str(fixture_archive), "--out", str(first), "--cache", cache).returncode == 0
+    again = run("build", "--content", str(fixture_archive), "--out", str(first), "--cache", cache)
+    assert again.stdout.startswith(f"Up to date: nothing has changed since {first.resolve()} was built")
+    elsewhere = run("build", "--content", str(fixture_archive), "--out", str(second), "--cache", cache)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert elsewhere.stdout.startswith("Nothing has changed since the last build, whose site the cache kept: "
+                                       f"it is now in {second.resolve()}")
+    assert elsewhere.stdout.rstrip().endswith(str(second.resolve() / "index.html"))
+    assert (second / "articles/2025-03-test-interview/index.html").read_bytes() == \
+        (first / "articles/2025-03-test-interview/index.html").read_bytes()
+
+
 def test_plain_invocation_accepts_out_before_command(fixture_archive: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     result = run("--content", str(fixture_archive), "--out", str(out))

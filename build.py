@@ -33,9 +33,10 @@ from site_src.export import export_data
 from site_src.load import load_archive
 from site_src.model import Archive, Article
 from site_src.prepare import prepare_archive
-from site_src.render import Lookups, Selection, iter_site, warm_up
+from site_src.render import ArticlePages, Lookups, Selection, iter_site, warm_up
 from site_src.search import warm_indexer
-from site_src.write import Files, keep_site, mark_site, restore_site, site_stamp, write_registries, write_site
+from site_src.write import (Files, keep_site, kept_pages, mark_site, restore_site, site_stamp, write_registries,
+                            write_site)
 
 if TYPE_CHECKING:
     from site_src.serve import Preview
@@ -63,10 +64,13 @@ class Reused(enum.Enum):
     KEPT = "kept"  # in the cache, and put in the output folder
 
 
-def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | Reused:
+def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages | None = None) -> Archive | Reused:
     """The site in ``out``.  With a cache, a site of these very inputs is not made
     again: if ``out`` holds it, nothing is done; if the cache kept it from the last
-    build, it is put in ``out`` (``write.restore_site``).  ``--no-cache`` always builds."""
+    build, it is put in ``out`` (``write.restore_site``).  Otherwise the articles'
+    own pages that would differ from the kept site's only in the edition are taken
+    from there (``pages``: the kept site's, read from the cache if None; it records
+    which were).  ``--no-cache`` always builds."""
     kept = cache.site()
     stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat()) if kept else ""
     if stamp and site_stamp(out) == stamp:
@@ -76,9 +80,10 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | Reused
     # The search indexer starts first, to load its dictionary on the other core while
     # the articles are prepared; it is done once it has every article's data file.
     # The pages' tables load while the articles are aligned on a helper process.
+    pages = kept_pages(kept) if pages is None else pages
     with warm_indexer(cache.index()) as indexer:
         archive = process(content, cache, meanwhile=functools.partial(warm_up, cache.templates()))
-        write_site(site_files(archive, cache), out, cache.index(), stamp, indexer=indexer,
+        write_site(site_files(archive, cache, pages=pages), out, cache.index(), stamp, indexer=indexer,
                    data_files=len(archive.articles))
     if write_registries(archive) and stamp:
         # The registries now record the anchors this site shows, and a build from them
@@ -87,17 +92,17 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE) -> Archive | Reused
         stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat())
         mark_site(out, stamp)
     if kept:
-        keep_site(out, kept, stamp)
+        keep_site(out, kept, stamp, archive.edition, pages.made)
     return archive
 
 
 def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None = None,
-               lookups: Lookups | None = None) -> Files:
+               lookups: Lookups | None = None, pages: ArticlePages | None = None) -> Files:
     """The pages, then the data files, one at a time: each is on disk before the next
     is made, so the site is never in memory as a whole.  ``only``: the part of the
     site an incremental rebuild makes again (None: all of it), ``lookups``: the
-    archive's, if known."""
-    yield from iter_site(archive, cache.templates(), only, lookups)
+    archive's, if known; ``pages``: see ``build``."""
+    yield from iter_site(archive, cache.templates(), only, lookups, pages=pages)
     # archive.jsonl is the whole archive: after a part, serve makes it later.
     yield from export_data(archive, None if only is None else only.articles, whole=only is None)
 
@@ -123,7 +128,9 @@ def cache_of(args: argparse.Namespace) -> Cache:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    archive = build(args.content, args.out, cache_of(args))
+    cache = cache_of(args)
+    pages = kept_pages(cache.site())
+    archive = build(args.content, args.out, cache, pages)
     if archive is Reused.UP_TO_DATE:
         print(f"Up to date: nothing has changed since {Path(args.out).resolve()} was built "
               "(--no-cache builds anyway).")
@@ -137,7 +144,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(summary_line(article))
         for warning in article.warnings:
             print(f"warning: {warning}")
-    print(f"Built {len(archive.articles)} articles. Open {Path(args.out).resolve() / 'index.html'}")
+    reused = f" (the pages of {len(pages.reused)} taken from the last site, their edition replaced)" \
+        if pages.reused else ""
+    print(f"Built {len(archive.articles)} articles{reused}. Open {Path(args.out).resolve() / 'index.html'}")
     return 0
 
 

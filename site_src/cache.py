@@ -290,16 +290,28 @@ def inputs_stamp(content: Path, templates: Path, date: str) -> str:
     included: they steer anchor assignment), the templates, the code and its data
     packages (``code_version``), the packages that make the pages (``OUTPUT_PACKAGES``)
     and the build date (which the edition id carries).  The same stamp, the same site."""
-    digest = hashlib.sha256(f"{code_version()}\0{date}\0".encode())
+    digest = hashlib.sha256(f"{render_version(templates)}\0{date}\0".encode())
+    _hash_files(digest, Path(content))
+    return digest.hexdigest()
+
+
+def render_version(templates: Path) -> str:
+    """What turns an archive into pages, besides the archive: the code and its data
+    packages (``code_version``), the packages that make the pages
+    (``OUTPUT_PACKAGES``) and the templates."""
+    digest = hashlib.sha256(f"{code_version()}\0".encode())
     for package in OUTPUT_PACKAGES:
         try:
             digest.update(f"{package}={metadata.version(package)}\0".encode())
         except metadata.PackageNotFoundError:
             pass
-    for root in (Path(content), Path(templates)):
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            digest.update(f"{root.name}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
+    _hash_files(digest, Path(templates))
     return digest.hexdigest()
+
+
+def _hash_files(digest: "hashlib._Hash", root: Path) -> None:
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"{root.name}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
 
 
 def article_key(article: Article, donors: Sequence[Article]) -> str:

@@ -48,7 +48,7 @@ import re
 import tempfile
 import traceback
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, TypedDict
 
@@ -65,10 +65,12 @@ from .errors import Carried, DuizhaoError, Problem, RenderError
 from .clean import RULES
 from .export import article_json
 from .feeds import atom_feed, base_url, robots, sitemap
+from .cache import render_version
 from .capture import capture
 from .parallel import Groups, english_source, parallel_rows, three_way, translation_groups
-from .model import (AlignedRow, Alias, Archive, Article, ArticleMeta, Articles, CleanResult, CrossLink, Entity, Flag,
-                    Mention, Note, Packed, Paragraph, Passage, Related, Relation, SiteConfig, Speaker, light)
+from .model import (NO_REGISTRY, AlignedRow, Alias, Archive, Article, ArticleMeta, Articles, CleanResult, CrossLink,
+                    Entity, Flag, Mention, Note, Packed, Paragraph, Passage, Related, Relation, SiteConfig, Speaker,
+                    light)
 from .pool import give_back_memory, ordered, spread
 from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
@@ -673,14 +675,17 @@ class Selection:
 
 
 def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | None = None,
-              lookups: Lookups | None = None, processes: int | None = None) -> Iterator[tuple[str, bytes]]:
+              lookups: Lookups | None = None, processes: int | None = None,
+              pages: ArticlePages | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
     10,000 articles the pages together are gigabytes.  ``bytecode`` is a folder where
     compiled templates are kept between builds (None: compile them in this process).
     ``only``: just these pages (None: all).  ``lookups``: ``lookups_for(archive)``
     if the caller has it.  ``processes``: the workers that make the articles' own
-    pages in a whole build (None: every core; see ``_all_article_files``)."""
+    pages in a whole build (None: every core; see ``_all_article_files``).  ``pages``:
+    where a whole build records what each article's own pages were made from, and
+    finds the last site's pages to reuse (``ArticlePages``)."""
     env = environment(bytecode)
     site = site_view(archive.site, entities=bool(archive.glossary))
     lookups = lookups_for(archive) if lookups is None else lookups
@@ -703,7 +708,7 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
     # index can then be made while the pages are written (write.BackgroundIndex).
     articles = sorted(archive.articles.packed, key=lambda p: f"{p.slug}.json")
     if only is None and spread(len(articles), processes):
-        for files in _all_article_files(archive, articles, site, lookups, bytecode, processes):
+        for files in _all_article_files(archive, articles, site, lookups, bytecode, processes, pages):
             for path, data in files:
                 yield page(path, data)
     else:
@@ -789,23 +794,135 @@ class Context:
 
 
 def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView, lookups: Lookups,
-                       bytecode: Path | None, processes: int | None) -> Iterator[list[tuple[str, bytes]]]:
+                       bytecode: Path | None, processes: int | None,
+                       pages: ArticlePages | None = None) -> Iterator[list[tuple[str, bytes]]]:
     """Every article's ``data_file`` and ``article_files``, in the order of ``articles``, made by
     ``processes`` workers (``pool.ordered``): they are most of a build's rendering,
     which was otherwise on one core while the other idled.  The context goes to the
     workers once, as a file each reads when it starts; an article goes with each
-    task, packed, and is unpacked in the worker."""
+    task, packed, and is unpacked in the worker.  With ``pages``, an article whose
+    pages the last site holds, made from the same inputs, has them from there."""
     context = Context(replace(archive, articles=Articles(map(light, archive.articles.shells()))), site, lookups,
                       bytecode)
+    keys = _page_keys(context, articles) if pages is not None else {}
+    kept = {a.slug for a in articles if pages is not None and pages.has(a.slug, keys[a.slug])}
     with tempfile.TemporaryDirectory(prefix="duizhao-render-") as folder:
         path = Path(folder) / "context.pickle"
         path.write_bytes(pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
-        for n, made in enumerate(ordered(_article_files_in_worker, [(path, a) for a in articles], processes), 1):
+        tasks = [(path, a) for a in articles if a.slug not in kept]
+        made_here = ordered(_article_files_in_worker, tasks, processes) if tasks else iter(())
+        for n, packed in enumerate(articles, 1):
+            # A kept article's files are read when its turn comes, not all at once
+            # (gigabytes at 10,000 articles); should one fail to be read, or name
+            # its edition where it cannot be replaced, the article is made here.
+            made = pages.read(packed.slug, archive.edition) if pages is not None and packed.slug in kept else None
+            if made is None:
+                made = _article_files_in_worker((path, packed)) if packed.slug in kept else next(made_here)
             if isinstance(made, Carried):
                 raise made.kind(list(made.problems))
+            if pages is not None:
+                pages.made[packed.slug] = (keys[packed.slug], tuple(rel for rel, _ in made))
             yield made
             if n % TRIM_EVERY == 0:
                 give_back_memory()
+
+
+# An article's files besides its folder and capture: none of them is read by the pages
+# of another article (render, export and feeds read no ``*_path`` of an article).
+UNREAD_PATHS = ("corrections_path", "anchors_path", "overrides_path", "notes_path")
+
+
+def _page_keys(context: Context, articles: Iterable[Packed]) -> dict[str, str]:
+    """slug → a hash of all that an article's own pages are made from, but the edition:
+    the code, templates and packages (``cache.render_version``), the workers'
+    context (the other articles' metadata, the lookups) and the article, packed.  Its
+    anchor registry and what assigning anchors left of it (``anchoring``) are left
+    out: the pages never read them, and after a build that minted anchors they are
+    all that differs in the next one.  So are the other articles' files but their
+    capture (``UNREAD_PATHS``): a first note on one article gives it a ``notes_path``,
+    which no other article's page reads."""
+    others = Articles(replace(shell, **dict.fromkeys(UNREAD_PATHS)) for shell in context.archive.articles.shells())
+    blank = replace(context, archive=replace(context.archive, edition="", articles=others))
+    base = hashlib.sha256(render_version(TEMPLATES).encode() + b"\0"
+                          + pickle.dumps(blank, protocol=pickle.HIGHEST_PROTOCOL))
+    keys = {}
+    for packed in articles:
+        digest = base.copy()
+        shell = replace(packed.shell, anchoring=None, registry=NO_REGISTRY)
+        digest.update(pickle.dumps(shell, protocol=pickle.HIGHEST_PROTOCOL))
+        for part in packed.parts:
+            digest.update(b"\0" + part)
+        keys[packed.slug] = digest.hexdigest()
+    return keys
+
+
+# Where a page names its edition: the footer and the citation data.  A kept page's
+# edition is replaced only there; a page that still holds the old edition after that
+# (a template that names it elsewhere, or a text that quotes it) is made anew.
+EDITION_PLACES = ('<span class="edition-id">{}</span>', '"edition": "{}"')
+
+
+def swap_edition(page: bytes, old: str, new: str) -> bytes | None:
+    """``page`` as it would be made under edition ``new`` instead of ``old``; None if
+    it cannot be told where ``old`` stands (see ``EDITION_PLACES``)."""
+    if old == new:
+        return page
+    for place in EDITION_PLACES:
+        page = page.replace(place.format(old).encode("utf-8"), place.format(new).encode("utf-8"))
+    return None if old.encode("utf-8") in page else page
+
+
+@dataclass
+class ArticlePages:
+    """The articles' own pages (``article_files`` and ``data_file``) across two builds:
+    ``made`` records what this build made each article's from (slug → key of
+    ``_page_keys``, paths), to be kept with the site (``write.keep_site``); ``kept``
+    is the same of the last site, whose files are in ``folder`` and name the edition
+    ``edition``, with each file's size and modification time when it was kept.
+
+    After an edit of an article's notes, its edition changes every page, but the
+    other articles' pages differ from the last site's in the edition alone: those
+    are read from the kept site with the edition replaced (``swap_edition``),
+    instead of being made again."""
+
+    folder: Path | None = None
+    edition: str = ""
+    kept: Mapping[str, tuple[str, Collection[str]]] = field(default_factory=dict)
+    files: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    made: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    reused: set[str] = field(default_factory=set)
+
+    def has(self, slug: str, key: str) -> bool:
+        """Whether the kept files of ``slug`` were made from ``key`` and none has changed
+        since it was kept: a site file written in place shares its bytes with the
+        kept one, and its size or time would differ (see ``write.restore_site``)."""
+        entry = self.kept.get(slug)
+        if self.folder is None or entry is None or entry[0] != key:
+            return False
+        for rel in entry[1]:
+            try:
+                info = (self.folder / rel).stat()
+            except OSError:
+                return False
+            if (info.st_size, info.st_mtime_ns) != tuple(self.files.get(rel, ())):
+                return False
+        return True
+
+    def read(self, slug: str, edition: str) -> list[tuple[str, bytes]] | None:
+        """The kept files of ``slug`` (``has``) under ``edition``; None if one cannot be
+        read or its edition replaced."""
+        assert self.folder is not None
+        files = []
+        for rel in self.kept[slug][1]:
+            try:
+                page = swap_edition((self.folder / rel).read_bytes(), self.edition, edition)
+            except OSError:
+                return None
+            if page is None:
+                return None
+            files.append((rel, page))
+        self.reused.add(slug)
+        return files
 
 
 def _article_files_in_worker(task: tuple[Path, Packed]) -> list[tuple[str, bytes]] | Carried:

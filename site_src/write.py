@@ -29,6 +29,7 @@ from typing import Collection, Iterable, Iterator, Mapping
 from .edition import changelog
 from .errors import OutputError, Problem
 from .model import Archive, Streamed
+from .render import ArticlePages
 from .search import SHARD_RECORDS, Indexer, SearchRecord, link_or_copy, pack, search_records, unpack, write_index
 
 MARKER = ".duizhao-build"
@@ -138,12 +139,15 @@ def mark_site(site: Path, stamp: str) -> None:
 KEPT_FILES, KEPT_LIST = "files", "kept.json"
 
 
-def keep_site(out: Path, kept: Path, stamp: str) -> None:
+def keep_site(out: Path, kept: Path, stamp: str, edition: str = "",
+              pages: Mapping[str, tuple[str, tuple[str, ...]]] | None = None) -> None:
     """Keep the site just built in ``out``, of the inputs ``stamp`` names, under ``kept``
-    for ``restore_site``, in place of the one kept before.  The files are hard links
-    to the site's: nothing is copied, and while the site is there the two share
-    their disk space.  Where a link cannot be made (the cache on another file
-    system), nothing is kept: a copy would double what a build writes."""
+    for ``restore_site``, in place of the one kept before; with its ``edition`` and
+    what each article's own pages were made from (``render.ArticlePages.made``), for
+    the next build to reuse them (``kept_pages``).  The files are hard links to the
+    site's: nothing is copied, and while the site is there the two share their disk
+    space.  Where a link cannot be made (the cache on another file system), nothing
+    is kept: a copy would double what a build writes."""
     out, kept = Path(out), Path(kept)
     staging = None
     try:
@@ -161,7 +165,8 @@ def keep_site(out: Path, kept: Path, stamp: str) -> None:
                 os.link(out / rel, target)
                 info = target.stat()
                 listed[rel] = (info.st_size, info.st_mtime_ns)
-        (staging / KEPT_LIST).write_text(json.dumps({"stamp": stamp, "files": listed}), encoding="utf-8")
+        (staging / KEPT_LIST).write_text(json.dumps({"stamp": stamp, "edition": edition, "files": listed,
+                                                     "articles": dict(pages or {})}), encoding="utf-8")
         shutil.rmtree(kept, ignore_errors=True)
         os.rename(staging, kept)
         staging = None
@@ -183,11 +188,8 @@ def restore_site(kept: Path, stamp: str, out: Path) -> bool:
     kept one would change with it.  Its size and modification time, checked here,
     would change too."""
     kept = Path(kept)
-    try:
-        listing = json.loads((kept / KEPT_LIST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(listing, dict) or listing.get("stamp") != stamp:
+    listing = _kept_list(kept)
+    if listing is None or listing.get("stamp") != stamp:
         return False
     files: dict[str, list[int]] = listing["files"]
     for rel, (size, mtime) in files.items():
@@ -211,6 +213,26 @@ def restore_site(kept: Path, stamp: str, out: Path) -> bool:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return True
+
+
+def kept_pages(kept: Path | None) -> ArticlePages:
+    """The articles' pages of the site kept under ``kept`` (``keep_site``), for a build
+    to reuse those whose inputs have not changed; empty if none is kept."""
+    listing = None if kept is None else _kept_list(Path(kept))
+    if listing is None or not isinstance(listing.get("articles"), dict):
+        return ArticlePages()
+    return ArticlePages(folder=Path(kept) / KEPT_FILES, edition=str(listing.get("edition", "")),
+                        kept={slug: (key, tuple(paths)) for slug, (key, paths) in listing["articles"].items()},
+                        files={rel: (size, mtime) for rel, (size, mtime) in listing["files"].items()})
+
+
+def _kept_list(kept: Path) -> dict | None:  # type: ignore[type-arg]
+    """What ``keep_site`` wrote of the site under ``kept``; None if nothing usable."""
+    try:
+        listing = json.loads((kept / KEPT_LIST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return listing if isinstance(listing, dict) and isinstance(listing.get("files"), dict) else None
 
 
 @dataclass

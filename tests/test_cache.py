@@ -7,7 +7,10 @@ English, or the code change; a broken entry must cost a rebuild, never a failure
 from __future__ import annotations
 
 import errno
+import json
 import os
+import subprocess
+import sys
 import shutil
 import time
 from pathlib import Path
@@ -17,15 +20,15 @@ import pytest
 
 import build
 from site_src import cache as cache_module
-from site_src import pool, prepare
+from site_src import pool, prepare, render
 from site_src.cache import NO_CACHE, inputs_stamp, open_cache
-from site_src.write import MARKER
+from site_src.write import MARKER, kept_pages
 from site_src.errors import CleaningError, ContentError, OutputError
 from site_src.capture import capture
 from site_src.load import load_archive
 from site_src.model import Archive
-from site_src.render import render_site
-from tests.conftest import INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SPEAKERS_YAML, write_archive
+from site_src.render import ArticlePages, render_site, swap_edition
+from tests.conftest import ROOT, INTERVIEW_SOURCE, INTERVIEW_YAML, OPED_SOURCE, OPED_YAML, SPEAKERS_YAML, write_archive
 
 INTERVIEW, OPED, BORROWER = "2025-03-test-interview", "2025-12-test-op-ed", "2025-04-test-borrower"
 
@@ -178,7 +181,8 @@ def test_stamp_covers_templates_and_the_date(tmp_path: Path) -> None:
 
 def test_stamp_covers_the_packages_that_make_the_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     content, templates = tmp_path / "content", tmp_path / "templates"
-    content.mkdir(); templates.mkdir()
+    content.mkdir()
+    templates.mkdir()
     first = inputs_stamp(content, templates, "2026-01-01")
     real = cache_module.metadata.version
     for package in ("jinja2", "markdown", "nh3"):
@@ -591,3 +595,115 @@ def test_registries_are_parsed_once_and_a_broken_one_every_time(content: Path, t
         with pytest.raises(ContentError, match=rf"{OPED}/anchors.yaml:4: p7 is not below next"):
             load_archive(content, open_cache(cache_dir).registry)
     assert parsed == [OPED, OPED]
+
+
+# ---------------------------------------------------------------------------
+# The articles' own pages taken from the kept site (render.ArticlePages)
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def on_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The articles' pages made by the render workers, where they are reused, even for
+    three articles (a build does so from ``pool.MIN_ITEMS``)."""
+    monkeypatch.setattr(pool, "MIN_ITEMS", 1)
+
+
+def build_reusing(content: Path, out: Path, cache: cache_module.Cache) -> ArticlePages:
+    pages = kept_pages(cache.site())
+    assert isinstance(build.build(content, out, cache, pages), Archive)
+    return pages
+
+
+def edition_of_site(site: Path) -> str:
+    page = (site / "index.html").read_text(encoding="utf-8")
+    return page.split('<span class="edition-id">', 1)[1].split("<", 1)[0]
+
+
+def test_pages_of_unchanged_articles_come_from_the_kept_site(content: Path, tmp_path: Path, on_workers: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache = open_cache(tmp_path / "cache")
+    assert build_reusing(content, tmp_path / "first", cache).reused == set()
+    (content / "articles" / OPED / "notes.md").write_text("## p1 note\nA first note.\n", encoding="utf-8")
+    pages = build_reusing(content, tmp_path / "second", cache)
+    assert pages.reused == {INTERVIEW, BORROWER}  # the op-ed's notes changed: its pages are made again
+    build.build(content, tmp_path / "none", NO_CACHE)
+    assert files_of(tmp_path / "second") == files_of(tmp_path / "none")
+    old, new = edition_of_site(tmp_path / "first"), edition_of_site(tmp_path / "second")
+    assert old != new
+    reused = (tmp_path / "second" / "articles" / INTERVIEW / "index.html").read_text(encoding="utf-8")
+    assert old not in reused and reused.count(new) == 2  # the footer and the citation data
+    # Kept again with this build's keys: a second note reuses all but the op-ed once more.
+    (content / "articles" / OPED / "notes.md").write_text("## p1 note\nA changed note.\n", encoding="utf-8")
+    assert build_reusing(content, tmp_path / "third", cache).reused == {INTERVIEW, BORROWER}
+
+
+def test_changed_metadata_or_templates_make_every_page(content: Path, tmp_path: Path, on_workers: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache = open_cache(tmp_path / "cache")
+    build_reusing(content, tmp_path / "first", cache)
+    # Another article's title is on the borrower's page (its English comes from there).
+    meta = content / "articles" / INTERVIEW / "article.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("測試訪談", "改過的訪談"), encoding="utf-8")
+    assert build_reusing(content, tmp_path / "second", cache).reused == set()
+    build.build(content, tmp_path / "none", NO_CACHE)
+    assert files_of(tmp_path / "second") == files_of(tmp_path / "none")
+    (content / "articles" / OPED / "notes.md").write_text("## p1 note\nA note.\n", encoding="utf-8")
+    with monkeypatch.context() as patched:
+        patched.setattr(render, "render_version", lambda templates: "other templates")
+        assert build_reusing(content, tmp_path / "third", cache).reused == set()
+
+
+def test_kept_page_changed_in_place_is_made_again(content: Path, tmp_path: Path, on_workers: None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    cache = open_cache(tmp_path / "cache")
+    build_reusing(content, tmp_path / "first", cache)
+    page = tmp_path / "first" / "articles" / INTERVIEW / "cleaning.html"
+    time.sleep(0.01)
+    with open(page, "r+b") as opened:  # shares its bytes with the kept page
+        opened.write(b"<!DOCTYPE html>")
+    (content / "articles" / OPED / "notes.md").write_text("## p1 note\nA note.\n", encoding="utf-8")
+    assert build_reusing(content, tmp_path / "second", cache).reused == {BORROWER}
+    build.build(content, tmp_path / "none", NO_CACHE)
+    assert files_of(tmp_path / "second") == files_of(tmp_path / "none")
+
+
+def test_edition_is_replaced_only_where_a_page_names_it() -> None:
+    old, new = "2026-01-01.abcdef0", "2026-01-02.1234567"
+    page = (f'<p>Edition <span class="edition-id">{old}</span></p>'
+            f'<script type="application/json">{{"edition": "{old}", "title": "x"}}</script>').encode()
+    assert swap_edition(page, old, new) == page.replace(old.encode(), new.encode())
+    # A text that quotes the old edition: where it stands cannot be told, so no swap.
+    quoting = page + f"<p>As of edition {old}.</p>".encode()
+    assert swap_edition(quoting, old, new) is None
+    assert swap_edition(b"no edition here", old, new) == b"no edition here"
+
+
+KEYS_SCRIPT = """
+import json, sys
+from dataclasses import replace
+from pathlib import Path
+import build
+from site_src import render
+from site_src.cache import open_cache
+from site_src.model import Articles, light
+archive = build.process(Path(sys.argv[1]), open_cache(Path(sys.argv[2])))
+lookups = render.lookups_for(archive)
+context = render.Context(replace(archive, articles=Articles(map(light, archive.articles.shells()))),
+                         render.site_view(archive.site, entities=bool(archive.glossary)), lookups, None)
+print(json.dumps(render._page_keys(context, archive.articles.packed)))
+"""
+
+
+def test_page_keys_are_the_same_in_every_process(content: Path, tmp_path: Path) -> None:
+    """Keys made in another process (another hash seed: sets and dicts of strings in
+    another order) must match, or no page would ever be reused."""
+    build.process(content, open_cache(tmp_path / "cache"))  # fills the cache, writes nothing
+    keys = []
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", KEYS_SCRIPT, str(content), str(tmp_path / "cache")],
+                              capture_output=True, text=True, check=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        keys.append(json.loads(done.stdout))
+    assert keys[0] == keys[1] and set(keys[0]) == {INTERVIEW, OPED, BORROWER}

@@ -77,10 +77,11 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
         return Reused.UP_TO_DATE
     if kept and restore_site(kept, stamp, out):
         return Reused.KEPT
+    # Without a cache nothing is kept, so what the pages were made from is not worked out.
+    pages = (kept_pages(kept) if pages is None else pages) if kept else None
     # The search indexer starts first, to load its dictionary on the other core while
     # the articles are prepared; it is done once it has every article's data file.
     # The pages' tables load while the articles are aligned on a helper process.
-    pages = kept_pages(kept) if pages is None else pages
     with warm_indexer(cache.index()) as indexer:
         archive = process(content, cache, meanwhile=functools.partial(warm_up, cache.templates()))
         write_site(site_files(archive, cache, pages=pages), out, cache.index(), stamp, indexer=indexer,
@@ -91,7 +92,7 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
         # inputs as they are now, so the next build finds it up to date.
         stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat())
         mark_site(out, stamp)
-    if kept:
+    if kept and pages is not None:
         keep_site(out, kept, stamp, archive.edition, pages.made)
     return archive
 

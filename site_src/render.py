@@ -891,27 +891,28 @@ class ArticlePages:
     files: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     made: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     reused: set[str] = field(default_factory=set)
+    stamp: str = ""  # the inputs the kept site was built from (cache.inputs_stamp)
 
     def has(self, slug: str, key: str) -> bool:
-        """Whether the kept files of ``slug`` were made from ``key`` and none has changed
-        since it was kept: a site file written in place shares its bytes with the
-        kept one, and its size or time would differ (see ``write.restore_site``)."""
+        """Whether the kept files of ``slug`` were made from ``key`` and are unchanged."""
         entry = self.kept.get(slug)
-        if self.folder is None or entry is None or entry[0] != key:
+        return entry is not None and entry[0] == key and all(map(self.unchanged, entry[1]))
+
+    def unchanged(self, rel: str) -> bool:
+        """Whether the kept file ``rel`` is as it was kept: a site file written in place
+        shares its bytes with the kept one, and its size or time would differ."""
+        if self.folder is None:
             return False
-        for rel in entry[1]:
-            try:
-                info = (self.folder / rel).stat()
-            except OSError:
-                return False
-            if (info.st_size, info.st_mtime_ns) != tuple(self.files.get(rel, ())):
-                return False
-        return True
+        try:
+            info = (self.folder / rel).stat()
+        except OSError:
+            return False
+        return (info.st_size, info.st_mtime_ns) == tuple(self.files.get(rel, ()))
 
     def read(self, slug: str, edition: str) -> list[tuple[str, bytes]] | None:
         """The kept files of ``slug`` (``has``) under ``edition``; None if one cannot be
         read or its edition replaced."""
-        assert self.folder is not None
+        assert self.folder is not None  # as ``has`` found
         files = []
         for rel in self.kept[slug][1]:
             try:

@@ -187,26 +187,17 @@ def restore_site(kept: Path, stamp: str, out: Path) -> bool:
     written in place (the builds and serve never do, but an editor might), the
     kept one would change with it.  Its size and modification time, checked here,
     would change too."""
-    kept = Path(kept)
-    listing = _kept_list(kept)
-    if listing is None or listing.get("stamp") != stamp:
+    site = kept_pages(kept)
+    if site.folder is None or site.stamp != stamp or not all(map(site.unchanged, site.files)):
         return False
-    files: dict[str, list[int]] = listing["files"]
-    for rel, (size, mtime) in files.items():
-        try:
-            info = (kept / KEPT_FILES / rel).stat()
-        except OSError:
-            return False
-        if (info.st_size, info.st_mtime_ns) != (size, mtime):
-            return False
     out = _ours(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     folders: set[Path] = set()
     try:
-        for rel in files:
+        for rel in site.files:
             target = staging / _safe_relative(rel)
             _make_folder(target.parent, folders)
-            link_or_copy(str(kept / KEPT_FILES / rel), str(target))
+            link_or_copy(str(site.folder / rel), str(target))
         _swap(staging, out, stamp)
     except OSError as exc:
         raise _unwritten(out, exc) from None
@@ -216,23 +207,19 @@ def restore_site(kept: Path, stamp: str, out: Path) -> bool:
 
 
 def kept_pages(kept: Path | None) -> ArticlePages:
-    """The articles' pages of the site kept under ``kept`` (``keep_site``), for a build
-    to reuse those whose inputs have not changed; empty if none is kept."""
-    listing = None if kept is None else _kept_list(Path(kept))
-    if listing is None or not isinstance(listing.get("articles"), dict):
+    """The site kept under ``kept`` (``keep_site``): its files, for ``restore_site``,
+    and its articles' pages, for a build to reuse those whose inputs have not
+    changed; empty if none is kept."""
+    if kept is None:
         return ArticlePages()
-    return ArticlePages(folder=Path(kept) / KEPT_FILES, edition=str(listing.get("edition", "")),
-                        kept={slug: (key, tuple(paths)) for slug, (key, paths) in listing["articles"].items()},
-                        files={rel: (size, mtime) for rel, (size, mtime) in listing["files"].items()})
-
-
-def _kept_list(kept: Path) -> dict | None:  # type: ignore[type-arg]
-    """What ``keep_site`` wrote of the site under ``kept``; None if nothing usable."""
     try:
-        listing = json.loads((kept / KEPT_LIST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return listing if isinstance(listing, dict) and isinstance(listing.get("files"), dict) else None
+        listing = json.loads((Path(kept) / KEPT_LIST).read_text(encoding="utf-8"))
+        return ArticlePages(folder=Path(kept) / KEPT_FILES, edition=str(listing["edition"]),
+                            stamp=str(listing["stamp"]),
+                            kept={slug: (key, tuple(paths)) for slug, (key, paths) in listing["articles"].items()},
+                            files={rel: (size, mtime) for rel, (size, mtime) in listing["files"].items()})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return ArticlePages()  # none kept, or not readable as kept: as good as none
 
 
 @dataclass

@@ -75,10 +75,10 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
     stamp = inputs_stamp(content, ROOT / "templates", build_date().isoformat()) if kept else ""
     if stamp and site_stamp(out) == stamp:
         return Reused.UP_TO_DATE
-    if kept and restore_site(kept, stamp, out):
-        return Reused.KEPT
     # Without a cache nothing is kept, so what the pages were made from is not worked out.
     pages = (kept_pages(kept) if pages is None else pages) if kept else None
+    if pages is not None and restore_site(pages, stamp, out):
+        return Reused.KEPT
     # The search indexer starts first, to load its dictionary on the other core while
     # the articles are prepared; it is done once it has every article's data file.
     # The pages' tables load while the articles are aligned on a helper process.

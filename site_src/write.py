@@ -177,8 +177,8 @@ def keep_site(out: Path, kept: Path, stamp: str, edition: str = "",
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def restore_site(kept: Path, stamp: str, out: Path) -> bool:
-    """Put the site kept under ``kept`` in ``out``, if it is the site of the inputs
+def restore_site(site: ArticlePages, stamp: str, out: Path) -> bool:
+    """Put the kept ``site`` (``kept_pages``) in ``out``, if it is the site of the inputs
     ``stamp`` names and none of its files has changed since it was kept; say
     whether it was.  The site is put in place as ``write_site`` puts a new one (hard
     links where ``out`` shares the cache's file system, copies elsewhere).
@@ -187,7 +187,6 @@ def restore_site(kept: Path, stamp: str, out: Path) -> bool:
     written in place (the builds and serve never do, but an editor might), the
     kept one would change with it.  Its size and modification time, checked here,
     would change too."""
-    site = kept_pages(kept)
     if site.folder is None or site.stamp != stamp or not all(map(site.unchanged, site.files)):
         return False
     out = _ours(out)

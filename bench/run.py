@@ -10,8 +10,8 @@ build is a separate process writing into a fresh output folder (a cold build, wi
 empty cache for duizhao; ``duizhao-warm`` is a second build with nothing changed, into a
 new folder: the cache kept the first build's site, which is put in place;
 ``duizhao-edit`` is a second build after one note was added to one article, into a new
-folder: every page is made again, each naming the new edition, the articles' cleaning
-and alignment from the cache), except ``duizhao-again``: ``build.py`` run once more into
+folder: every page names the new edition; the articles' cleaning and alignment come
+from the cache, the other articles' own pages from the kept site), except ``duizhao-again``: ``build.py`` run once more into
 the folder the warm build has just written, nothing changed (what a user who types the
 build command twice gets: the inputs are hashed and the site is found up to date).
 duizhao also gets a fresh copy of the content, because a build writes anchor
@@ -310,8 +310,9 @@ def run_size(n: int, runs: int, seed: int, work: Path, tools: tuple[str, ...]) -
 
 def profile_build(n: int, seed: int, work: Path, top: int = 12) -> str:
     """pyinstrument (a sampling profiler: it barely slows the build, unlike cProfile)
-    of one cold duizhao build of N articles and one after a note was added (every
-    page made again, the cleaning and alignment from the cache), each in a child
+    of one cold duizhao build of N articles and one after a note was added (the
+    cleaning and alignment from the cache, the other articles' pages from the kept
+    site), each in a child
     process; the ``top`` functions by own time and by cumulative time, as Markdown
     tables.  pyinstrument must be installed in the interpreter running this script."""
     content = work / "content"
@@ -417,7 +418,7 @@ def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: i
         # The issue's targets, as ratios of this run.
         hugo = by_tool.get("hugo")
         for tool, what in (("duizhao-warm", "warm duizhao"), ("duizhao-again", "duizhao again, same folder"),
-                           ("duizhao-edit", "duizhao after a note (no target: every page is new)")):
+                           ("duizhao-edit", "duizhao after a note (no target: every page names a new edition)")):
             if tool in by_tool and hugo:
                 mine = by_tool[tool][0]
                 target = "" if tool == "duizhao-edit" else " (target: at most 2×)"

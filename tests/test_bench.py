@@ -191,9 +191,10 @@ def test_versions_ask_only_the_tools_that_ran(tmp_path: Path, monkeypatch: pytes
         run.versions(("duizhao", "hugo"))
 
 
-def test_the_edit_build_makes_every_page_again(tmp_path):
+def test_the_edit_build_makes_the_edited_page_again(tmp_path):
     """duizhao-edit times a build after a note was added: the cache holds every
-    article's cleaning and alignment, but not the site, which must be made again."""
+    article's cleaning and alignment and the last site, which cannot be put in place
+    as it is: the edited article's page must be made again."""
     import run
 
     jobs, out = run.jobs(1, 1, tmp_path, ("duizhao-warm", "duizhao-edit", "duizhao-again"))
@@ -216,4 +217,4 @@ def test_report_gives_the_edit_build_without_a_target():
     sample = run.Sample
     results = {100: {"duizhao-edit": (sample(8.0, 8.0, 150), 6000), "hugo": (sample(0.2, 0.2, 100), 105)}}
     text = run.report(results, 3, 1)
-    assert "* duizhao after a note (no target: every page is new) / Hugo: 40.0× wall, 40.0× CPU\n" in text
+    assert "* duizhao after a note (no target: every page names a new edition) / Hugo: 40.0× wall, 40.0× CPU\n" in text

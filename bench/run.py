@@ -106,8 +106,9 @@ def measure(command: list[str], log: Path) -> Sample:
     rss_file = log.with_suffix(".rss")
     with open(log, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([str(TIME), "-f", "%M", "-o", str(rss_file), *command],
-                                stdout=subprocess.DEVNULL, stderr=err)
+        # What the build printed goes to the log too: its last line says whether the
+        # site, or some articles' pages, came from the cache.
+        proc = subprocess.Popen([str(TIME), "-f", "%M", "-o", str(rss_file), *command], stdout=err, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: stop Popen waiting again

@@ -883,7 +883,9 @@ class ArticlePages:
     After an edit of an article's notes, its edition changes every page, but the
     other articles' pages differ from the last site's in the edition alone: those
     are read from the kept site with the edition replaced (``swap_edition``),
-    instead of being made again."""
+    instead of being made again.  ``files`` and ``stamp`` (the inputs the kept site
+    was built from) also serve ``write.restore_site``, which puts the whole kept
+    site in place when nothing changed."""
 
     folder: Path | None = None
     edition: str = ""

@@ -139,8 +139,8 @@ def mark_site(site: Path, stamp: str) -> None:
 KEPT_FILES, KEPT_LIST = "files", "kept.json"
 
 
-def keep_site(out: Path, kept: Path, stamp: str, edition: str = "",
-              pages: Mapping[str, tuple[str, tuple[str, ...]]] | None = None) -> None:
+def keep_site(out: Path, kept: Path, stamp: str, edition: str,
+              pages: Mapping[str, tuple[str, tuple[str, ...]]]) -> None:
     """Keep the site just built in ``out``, of the inputs ``stamp`` names, under ``kept``
     for ``restore_site``, in place of the one kept before; with its ``edition`` and
     what each article's own pages were made from (``render.ArticlePages.made``), for
@@ -166,7 +166,7 @@ def keep_site(out: Path, kept: Path, stamp: str, edition: str = "",
                 info = target.stat()
                 listed[rel] = (info.st_size, info.st_mtime_ns)
         (staging / KEPT_LIST).write_text(json.dumps({"stamp": stamp, "edition": edition, "files": listed,
-                                                     "articles": dict(pages or {})}), encoding="utf-8")
+                                                     "articles": dict(pages)}), encoding="utf-8")
         shutil.rmtree(kept, ignore_errors=True)
         os.rename(staging, kept)
         staging = None

@@ -17,8 +17,9 @@ build command twice gets: the inputs are hashed and the site is found up to date
 duizhao also gets a fresh copy of the content, because a build writes anchor
 registries and a changelog into it that would make the next build a different one.
 
-Measured per build: wall time, CPU time (user + system) and peak resident memory of
-the child process.  The table quotes medians.  The generator runs under this
+Measured per build, with every process the build starts (``tree.py``): wall time, CPU
+time (user + system), the peak resident size of the largest process and the peak of
+all the processes' memory together.  The table quotes medians.  The generator runs under this
 interpreter (the project's environment); the peers run from bench/.venv, made with
 
     python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/requirements.txt
@@ -58,14 +59,14 @@ from site_src.segment import segment_article  # noqa: E402
 VENV = BENCH / ".venv"
 TOOLS = ("duizhao", "duizhao-warm", "duizhao-edit", "duizhao-again", "hugo", "pelican", "mkdocs")
 OURS = TOOLS[:4]
-TIME = Path("/usr/bin/time")
 
 
 @dataclass(frozen=True)
 class Sample:
     wall: float  # seconds
     cpu: float  # seconds, user + system
-    rss_mb: float  # peak resident set size
+    rss_mb: float  # peak resident set size of the largest process
+    total_mb: float  # peak of all the processes' memory together (summed PSS, sampled)
 
 
 @dataclass(frozen=True)
@@ -93,36 +94,30 @@ class Job:
 # ---------------------------------------------------------------------------
 
 def measure(command: list[str], log: Path) -> Sample:
-    """Run ``command`` as a child process and read its own resource usage.
-
-    It is started through GNU time, whose ``%M`` is the build's peak RSS.  Reading
-    ru_maxrss of a child forked straight from this script would not do: Linux carries
-    the parent's resident size at fork over into the child's high-water mark, and this
-    script holds the whole synthetic archive.  CPU time comes from ``os.wait4`` on the
-    launcher, which includes the build it waited for; it has finer resolution than
-    time's ``%U`` and ``%S``."""
-    if not TIME.is_file():
-        raise SystemExit(f"{TIME} is needed to measure peak memory (Debian package 'time')")
-    rss_file = log.with_suffix(".rss")
+    """Run ``command`` with every process it starts, measured by ``tree.py``: the
+    CPU time of them all, the peak resident size of the largest one and the peak of
+    their memory together.  Before the fourteenth pass this was the build's own
+    rusage under GNU time, which left out duizhao's workers (see ``tree.py``): the
+    CPU and memory figures of earlier results are the main process's and
+    Pagefind's only."""
+    measured = log.with_suffix(".json")
     with open(log, "wb") as err:
         start = time.perf_counter()
         # What the build printed goes to the log too: its last line says whether the
         # site, or some articles' pages, came from the cache.
-        proc = subprocess.Popen([str(TIME), "-f", "%M", "-o", str(rss_file), *command], stdout=err, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code = subprocess.call([sys.executable, str(BENCH / "tree.py"), str(measured), "--", *command],
+                               stdout=err, stderr=err)
         wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: stop Popen waiting again
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}); see {log}:\n"
+    if code != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({code}); see {log}:\n"
                            + log.read_text(errors="replace")[-2000:])
-    # %M is in KiB.
-    rss_kib = int(rss_file.read_text().split()[-1])
-    return Sample(wall, usage.ru_utime + usage.ru_stime, rss_kib / 1024)
+    usage = json.loads(measured.read_text())
+    return Sample(wall, usage["cpu"], usage["largest_kib"] / 1024, usage["total_kib"] / 1024)
 
 
 def median_sample(samples: list[Sample]) -> Sample:
     return Sample(statistics.median(s.wall for s in samples), statistics.median(s.cpu for s in samples),
-                  statistics.median(s.rss_mb for s in samples))
+                  statistics.median(s.rss_mb for s in samples), statistics.median(s.total_mb for s in samples))
 
 
 # ---------------------------------------------------------------------------
@@ -301,7 +296,7 @@ def run_size(n: int, runs: int, seed: int, work: Path, tools: tuple[str, ...]) -
             samples[job.tool].append(sample)
             files[job.tool] = sum(1 for p in target.rglob("*") if p.is_file())
             print(f"  N={n} run {run + 1}/{runs} {job.tool:8} wall {sample.wall:7.2f} s  cpu {sample.cpu:7.2f} s  "
-                  f"rss {sample.rss_mb:7.1f} MB", file=sys.stderr, flush=True)
+                  f"largest {sample.rss_mb:7.1f} MB  all {sample.total_mb:7.1f} MB", file=sys.stderr, flush=True)
     return {tool: (median_sample(s), files[tool]) for tool, s in samples.items()}
 
 
@@ -407,14 +402,15 @@ def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: i
     for n, by_tool in results.items():
         ours = by_tool["duizhao"][0] if "duizhao" in by_tool else None
         lines += [f"### N = {n:,} articles", "",
-                  "| tool | wall (s) | CPU (s) | peak RSS (MB) | files written | duizhao/peer wall | CPU | RSS |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| tool | wall (s) | CPU (s) | peak RSS, largest process (MB) | peak memory, all processes (MB) "
+                  "| files written | duizhao/peer wall | CPU | memory |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for tool, (s, files) in by_tool.items():
             if ours is None or tool.startswith("duizhao"):
                 ratios = "— | — | —"
             else:
-                ratios = f"{ours.wall / s.wall:.1f}× | {ours.cpu / s.cpu:.1f}× | {ours.rss_mb / s.rss_mb:.1f}×"
-            lines.append(f"| {tool} | {s.wall:.2f} | {s.cpu:.2f} | {s.rss_mb:.0f} | {files:,} | {ratios} |")
+                ratios = f"{ours.wall / s.wall:.1f}× | {ours.cpu / s.cpu:.1f}× | {ours.total_mb / s.total_mb:.1f}×"
+            lines.append(f"| {tool} | {s.wall:.2f} | {s.cpu:.2f} | {s.rss_mb:.0f} | {s.total_mb:.0f} | {files:,} | {ratios} |")
         lines.append("")
         # The issue's targets, as ratios of this run.
         hugo = by_tool.get("hugo")
@@ -425,6 +421,9 @@ def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: i
                 target = "" if tool == "duizhao-edit" else " (target: at most 2×)"
                 lines.append(f"* {what} / Hugo: {mine.wall / hugo[0].wall:.1f}× wall, "
                              f"{mine.cpu / hugo[0].cpu:.1f}× CPU{target}")
+        if ours:
+            lines.append(f"* cold duizhao's peak memory, all processes: {ours.total_mb:,.0f} MB "
+                         "(target: under 1 GiB)")
         for peer in ("pelican", "mkdocs"):
             if ours and peer in by_tool:
                 lines.append(f"* cold duizhao / {peer}: {ours.wall / by_tool[peer][0].wall:.2f}× wall "
@@ -433,11 +432,11 @@ def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: i
             lines.append("")
     if all("duizhao" in by_tool for by_tool in results.values()):
         lines += ["### duizhao's cost per article (flat across N = linear)", "",
-                  "| N | wall per article (ms) | CPU per article (ms) | peak RSS per article (MB) |",
+                  "| N | wall per article (ms) | CPU per article (ms) | peak memory per article, all processes (MB) |",
                   "|---:|---:|---:|---:|"]
         for n, by_tool in results.items():
             s = by_tool["duizhao"][0]
-            lines.append(f"| {n:,} | {s.wall / n * 1000:.1f} | {s.cpu / n * 1000:.1f} | {s.rss_mb / n:.2f} |")
+            lines.append(f"| {n:,} | {s.wall / n * 1000:.1f} | {s.cpu / n * 1000:.1f} | {s.total_mb / n:.2f} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -148,9 +148,13 @@ def test_report_gives_the_issues_targets_as_ratios_of_the_run():
     import run  # bench/run.py
 
     sample = run.Sample
-    results = {100: {"duizhao": (sample(16.0, 12.0, 400), 6000), "duizhao-warm": (sample(8.0, 8.0, 150), 6000),
-                     "hugo": (sample(0.2, 0.2, 100), 105), "pelican": (sample(1.0, 0.9, 45), 122)}}
+    results = {100: {"duizhao": (sample(16.0, 12.0, 400, 900), 6000),
+                     "duizhao-warm": (sample(8.0, 8.0, 150, 300), 6000),
+                     "hugo": (sample(0.2, 0.2, 100, 90), 105), "pelican": (sample(1.0, 0.9, 45, 45), 122)}}
     text = run.report(results, 3, 1)
+    assert "* cold duizhao's peak memory, all processes: 900 MB (target: under 1 GiB)" in text
+    # Memory is compared as all processes together: 900 / 45.
+    assert "| pelican | 1.00 | 0.90 | 45 | 45 | 122 | 16.0× | 13.3× | 20.0× |" in text
     assert "* warm duizhao / Hugo: 40.0× wall, 40.0× CPU (target: at most 2×)" in text
     assert "* cold duizhao / pelican: 16.00× wall (target: at most 0.33×)" in text
     assert "mkdocs" not in text  # no line for a peer that was not run
@@ -161,11 +165,11 @@ def test_report_gives_the_unchanged_rebuild_against_hugo():
     import run
 
     sample = run.Sample
-    results = {100: {"duizhao-warm": (sample(8.0, 8.0, 150), 6000), "duizhao-again": (sample(0.3, 0.3, 90), 0),
-                     "hugo": (sample(0.2, 0.2, 100), 105)}}
+    results = {100: {"duizhao-warm": (sample(8.0, 8.0, 150, 200), 6000),
+                     "duizhao-again": (sample(0.3, 0.3, 90, 95), 0), "hugo": (sample(0.2, 0.2, 100, 100), 105)}}
     text = run.report(results, 3, 1)
     assert "* duizhao again, same folder / Hugo: 1.5× wall, 1.5× CPU (target: at most 2×)" in text
-    assert "| duizhao-again | 0.30 | 0.30 | 90 | 0 | — | — | — |" in text
+    assert "| duizhao-again | 0.30 | 0.30 | 90 | 95 | 0 | — | — | — |" in text
 
 
 def test_the_unchanged_rebuild_needs_the_warm_build_before_it(tmp_path):
@@ -215,6 +219,47 @@ def test_report_gives_the_edit_build_without_a_target():
     import run
 
     sample = run.Sample
-    results = {100: {"duizhao-edit": (sample(8.0, 8.0, 150), 6000), "hugo": (sample(0.2, 0.2, 100), 105)}}
+    results = {100: {"duizhao-edit": (sample(8.0, 8.0, 150, 150), 6000),
+                     "hugo": (sample(0.2, 0.2, 100, 100), 105)}}
     text = run.report(results, 3, 1)
     assert "* duizhao after a note (no target: every page names a new edition) / Hugo: 40.0× wall, 40.0× CPU\n" in text
+
+
+ORPHAN = """
+import os, sys, time
+if os.fork() == 0:
+    if os.fork() == 0:  # orphaned when its parent exits, like a fork server's workers
+        block = bytearray(60 * 2**20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        end = time.process_time() + 0.6
+        while time.process_time() < end:
+            pass
+        os._exit(0)
+    os._exit(0)
+os.wait()
+sys.exit(3)
+"""
+
+
+def test_tree_measures_the_processes_the_command_leaves_behind(tmp_path):
+    """The command's own rusage would show next to no CPU: the work is done by a
+    process its child left behind, as duizhao's workers are left by the fork server."""
+    import json
+
+    result = tmp_path / "tree.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "tree.py"), str(result), "--",
+                           sys.executable, "-c", ORPHAN])
+    assert done.returncode == 3  # the command's status
+    usage = json.loads(result.read_text())
+    assert usage["cpu"] >= 0.5
+    assert usage["largest_kib"] >= 60 * 1024
+    assert usage["total_kib"] >= 50 * 1024  # sampled while it held the block
+
+
+def test_measure_reads_the_tree(tmp_path):
+    import run
+
+    sample = run.measure([sys.executable, "-c", "print('built')"], tmp_path / "tool.log")
+    assert sample.cpu > 0 and 0 < sample.rss_mb < 200 and sample.wall > 0
+    assert (tmp_path / "tool.log").read_text() == "built\n"

@@ -410,7 +410,8 @@ def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: i
                 ratios = "— | — | —"
             else:
                 ratios = f"{ours.wall / s.wall:.1f}× | {ours.cpu / s.cpu:.1f}× | {ours.total_mb / s.total_mb:.1f}×"
-            lines.append(f"| {tool} | {s.wall:.2f} | {s.cpu:.2f} | {s.rss_mb:.0f} | {s.total_mb:.0f} | {files:,} | {ratios} |")
+            lines.append(f"| {tool} | {s.wall:.2f} | {s.cpu:.2f} | {s.rss_mb:.0f} | {s.total_mb:.0f} | {files:,} "
+                         f"| {ratios} |")
         lines.append("")
         # The targets, as ratios of this run.
         hugo = by_tool.get("hugo")

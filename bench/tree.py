@@ -37,15 +37,18 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 def descendants(pid: int) -> list[int]:
-    """``pid``'s descendants now, by the kernel's list of each process's children."""
+    """``pid``'s descendants now, by the kernel's lists of each thread's children: a
+    process started from a thread other than the first (duizhao's search indexer
+    starts Pagefind from one) is listed under that thread only."""
     found, todo = [], [pid]
     while todo:
         parent = todo.pop()
-        try:
-            text = Path(f"/proc/{parent}/task/{parent}/children").read_text()
-        except OSError:
-            continue  # it has exited since its parent listed it
-        children = [int(c) for c in text.split()]
+        children = []
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children += [int(c) for c in task.read_text().split()]
+            except OSError:
+                continue  # the thread has ended since it was listed
         found += children
         todo += children
     return found

@@ -232,7 +232,7 @@ def assign_article(article: Article) -> Article:
     if path is not None and (updated != published or not path.is_file()):
         text = dump_registry(updated)
     minted = sorted(updated.anchors() - published.anchors(), key=lambda a: int(a[1:]))
-    anchoring = Anchoring(text, tuple(registry_changes(published, updated)) if text else (), tuple(minted),
+    anchoring = Anchoring.of(text, tuple(registry_changes(published, updated)) if text else (), tuple(minted),
                           tuple(_lost(rows, updated)))
     return replace(article, rows=rows, registry=EMPTY, anchoring=anchoring, aliases=aliases(updated))
 

@@ -408,10 +408,22 @@ class Anchoring:
     12 KB of YAML) they were two thirds of the archive in memory, and past the anchor
     stage they are needed only to be written."""
 
-    text: str = ""  # the registry to write, YAML; "" when the file is already so
+    # The registry to write, its YAML compressed (``of``); b"" when the file is already
+    # so.  Held as str until written, a first build's registries were 190 MB of the
+    # process at 10,000 articles (60 MB compressed).
+    packed_text: bytes = b""
     changes: tuple[str, ...] = ()  # the changelog's lines for it (edition.registry_changes)
     minted: tuple[str, ...] = ()  # anchors published for the first time by this build
     lost: tuple[str, ...] = ()  # registered anchors that lead to no row (build.py check fails)
+
+    @classmethod
+    def of(cls, text: str, changes: tuple[str, ...] = (), minted: tuple[str, ...] = (),
+           lost: tuple[str, ...] = ()) -> Anchoring:
+        return cls(zlib.compress(text.encode("utf-8"), 1) if text else b"", changes, minted, lost)
+
+    @property
+    def text(self) -> str:
+        return zlib.decompress(self.packed_text).decode("utf-8") if self.packed_text else ""
 
 
 # ---------------------------------------------------------------------------

@@ -368,7 +368,7 @@ class Preview:
             remade = [p.shell for p in last.archive.articles.packed if p.slug in selection.articles]
             # The changelog names the edition the new anchors appear in.
             edition = (self.digests.edition(build_date())
-                       if any(a.anchoring and a.anchoring.text for a in remade) else last.archive.edition)
+                       if any(a.anchoring and a.anchoring.packed_text for a in remade) else last.archive.edition)
             self._wrote(write_registries(replace(last.archive, articles=tuple(remade), edition=edition)))
             made = (f"{len(selection.articles)} article(s), {len(selection.pages)} other article page(s), "
                     f"{len(selection.entities)} entity page(s)"

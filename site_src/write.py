@@ -393,12 +393,13 @@ def write_registries(archive: Archive) -> list[Path]:
     changes: dict[str, list[str]] = {}
     for article in archive.articles.shells():
         path, anchoring = article.anchors_path, article.anchoring
-        if path is None or anchoring is None or not anchoring.text:
+        if path is None or anchoring is None or not anchoring.packed_text:
             continue
-        if path.is_file() and path.read_text(encoding="utf-8") == anchoring.text:
+        text = anchoring.text
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
         changes[article.slug] = list(anchoring.changes)
-        _replace(path, anchoring.text)
+        _replace(path, text)
         written.append(path)
     log_path = archive.content_dir / "CHANGELOG.md"
     old_log = log_path.read_text(encoding="utf-8") if log_path.is_file() else ""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,9 @@ def test_past_the_anchor_stage_an_article_keeps_what_is_to_be_written_not_its_re
     assert parse_registry(article.anchoring.text, registry).anchors() == {r.anchor for r in article.rows}
     assert article.anchoring.minted == tuple(r.anchor for r in sorted(article.rows, key=lambda r: int(r.anchor[1:])))
     assert article.anchoring.changes and article.anchoring.changes[0].startswith("- added p1")
+    # Held compressed until written: as str, a first build's registry texts were
+    # 190 MB at 10,000 articles (60 MB compressed).
+    assert zlib.decompress(article.anchoring.packed_text) == article.anchoring.text.encode("utf-8")
 
 
 def test_normalise_keeps_exactly_the_alphanumeric_characters() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from site_src.anchors import HEADER, assign, dump_registry, parse_registry
+from site_src.anchors import HEADER, assign, dump_registry, parse_registry, written_layout
 from site_src.errors import AnchorError, ContentError
 from site_src.model import AlignedRow, Anchoring, AnchorRegistry, Paragraph
 
@@ -141,3 +141,90 @@ def test_normalise_keeps_exactly_the_alphanumeric_characters() -> None:
     from site_src.anchors import NOT_ALNUM, normalise
     assert [c for c in map(chr, range(sys.maxunicode + 1)) if (NOT_ALNUM.sub("", c) == c) != c.isalnum()] == []
     assert normalise("Ｋａｉ-Fu Lee, 李開復:「AI」_2025 ") == "kaifulee李開復ai2025"
+
+
+# ---------------------------------------------------------------------------
+# Reading the layout the build writes without YAML's constructor (written_layout)
+# ---------------------------------------------------------------------------
+def _registry(*heads: str) -> AnchorRegistry:
+    from site_src.model import Alias, Entry, Fingerprint
+
+    entries = [Entry(f"p{n}", {"zh": Fingerprint("0a1b2c3d4e5f", head, head[::-1], len(head) + 3),
+                               "en": Fingerprint("123456789012", "yeah", "no", 4)}, prev=f"p{n - 1}" if n > 1 else "")
+               for n, head in enumerate(heads, 1)]
+    entries.append(Entry(f"p{len(heads) + 1}", {}, prev="p1", alias=Alias(f"p{len(heads) + 1}", "p1", "merged")))
+    return AnchorRegistry(len(heads) + 7, tuple(entries))
+
+
+def test_the_written_layout_reads_as_yaml_reads_it() -> None:
+    """Every registry the build writes, with words YAML would read as other things
+    (yes, null, 0123, a hash of digits), a quote and Chinese, reads the same both ways."""
+    import yaml
+
+    from site_src.schema import LOADER
+    from tests.conftest import ROOT
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content" / "articles").glob("*/anchors.yaml"))]
+    texts.append(dump_registry(_registry("分享我在bloomberg上的", "yes", "null", "0123", "'0'", "", "on", "1_000",
+                                         "tRue", "_x", "ｋａｉ")))
+    assert len(texts) > 5
+    for text in texts:
+        assert written_layout(text) == yaml.load(text, Loader=LOADER)
+    assert "'0123'" in texts[-1] and "'''0'''" in texts[-1]  # the quoting is exercised
+
+
+@pytest.mark.parametrize("text", [
+    "next: 2\nanchors: {p1: {prev: ''}}\n",  # flow style
+    "next: 2\nanchors:\n  p1:\n    prev: '' # a comment\n",
+    'next: 2\nanchors:\n  p1:\n    prev: "p0"\n',  # double quotes
+    "next: 2\nanchors:\n  p1:\n    prev: ''\n   p2:\n    prev: p1\n",  # keys at two indentations
+    "next: 2\nanchors:\n  p1:\n  p2:\n    prev: p1\n",  # a key with nothing under it: None
+    "next: 2\nanchors:\n  p1:\n\tprev: ''\n",
+    "next: 2\nanchors:\n  yes:\n    prev: ''\n",  # a key YAML reads as True
+    "next: 0x10\nanchors:\n  p1:\n    prev: ''\n",
+    "next: 2\nanchors:\n  p1:\n    prev: true\n",
+    "---\nnext: 2\nanchors:\n  p1:\n    prev: ''\n",
+    "next: 2\nnext: 3\nanchors:\n  p1:\n    prev: ''\n",  # a repeated key: YAML's rule decides
+    "# only a comment\n",
+    "",
+])
+def test_any_other_layout_is_left_to_yaml(text: str) -> None:
+    import yaml
+
+    from site_src.schema import LOADER
+
+    assert written_layout(text) is None
+    try:
+        expected = yaml.load(text, Loader=LOADER)
+    except yaml.YAMLError:
+        with pytest.raises(ContentError):  # a syntax error, named with its line
+            parse_registry(text, Path("anchors.yaml"))
+        return
+    try:
+        got = parse_registry(text, Path("anchors.yaml"))
+    except AnchorError:
+        return  # well-formed YAML of the wrong shape: refused, as before
+    assert got.next == (expected or {}).get("next", 1)
+
+
+def test_written_layout_reads_every_written_registry() -> None:
+    """Generated registries (hypothesis): whatever their heads and tails, the text the
+    build writes reads back as YAML reads it, through the layout or (where the
+    dumper escapes a character, as it does U+10000) through YAML, and gives the
+    registry that was written."""
+    import yaml
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from site_src.schema import LOADER
+
+    words = st.text(st.characters(categories=("Ll", "Lu", "Lo", "Nd")), max_size=30)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(words, min_size=1, max_size=12))
+    def check(heads: list[str]) -> None:
+        text = dump_registry(_registry(*heads))
+        assert written_layout(text) in (None, yaml.load(text, Loader=LOADER))
+        assert parse_registry(text, Path("anchors.yaml")) == _registry(*heads)
+
+    check()

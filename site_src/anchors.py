@@ -349,9 +349,9 @@ def written_layout(text: str) -> dict[str, object] | None:
     mapping's keys must stand at one indentation, deeper than their parent's, as
     YAML requires."""
     root: dict[str, object] = {}
-    # The open mappings, innermost last: the indentation of their keys (None until
-    # the first is read) and the mapping.
-    stack: list[tuple[int | None, dict[str, object]]] = [(0, root)]
+    # The open mappings, innermost last: the indentation of their keys (-1 until the
+    # first is read) and the mapping.
+    stack: list[tuple[int, dict[str, object]]] = [(0, root)]
     keys: dict[str, bool] = {}  # each key read so far: whether YAML reads it as a string
     for line in text.splitlines():
         if not line or line.startswith("#"):
@@ -364,11 +364,11 @@ def written_layout(text: str) -> dict[str, object] | None:
             keys[key] = _reads_as_str(key)
         if not keys[key]:
             return None  # a key YAML reads as a number or a boolean
-        while len(stack) > 1 and stack[-1][0] is not None and indent < stack[-1][0]:  # type: ignore[operator]
+        while len(stack) > 1 and indent < stack[-1][0]:
             stack.pop()
         at, mapping = stack[-1]
-        if at is None:
-            if indent <= stack[-2][0]:  # type: ignore[operator]
+        if at < 0:
+            if indent <= stack[-2][0]:
                 return None  # "key:" with nothing under it: YAML reads None
             stack[-1] = (at := indent, mapping)
         if indent != at or key in mapping:
@@ -376,7 +376,7 @@ def written_layout(text: str) -> dict[str, object] | None:
         if value is None:
             child: dict[str, object] = {}
             mapping[key] = child
-            stack.append((None, child))
+            stack.append((-1, child))
             continue
         scalar = _layout_scalar(value)
         if scalar is None:

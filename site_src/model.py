@@ -417,8 +417,7 @@ class Anchoring:
     lost: tuple[str, ...] = ()  # registered anchors that lead to no row (build.py check fails)
 
     @classmethod
-    def of(cls, text: str, changes: tuple[str, ...] = (), minted: tuple[str, ...] = (),
-           lost: tuple[str, ...] = ()) -> Anchoring:
+    def of(cls, text: str, changes: tuple[str, ...], minted: tuple[str, ...], lost: tuple[str, ...]) -> Anchoring:
         return cls(zlib.compress(text.encode("utf-8"), 1) if text else b"", changes, minted, lost)
 
     @property

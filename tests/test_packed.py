@@ -130,3 +130,19 @@ def test_notes_wait_packed_from_load_to_the_pages(archive: Archive) -> None:
     noted = [p for p in archive.articles.packed if p.part("notes")]
     assert noted and all(p.shell.notes == () for p in archive.articles.packed)
     assert all(p.unpack().notes == p.part("notes") for p in noted)
+
+
+def test_the_archive_is_held_as_a_compact_copy(archive: Archive, monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    copy = model.compacted(archive)
+    assert copy == archive
+    assert not any(a is b or a.shell is b.shell for a, b in zip(copy.articles.packed, archive.articles.packed))
+    # The pipeline hands on the copy, not the archive its stages made.
+    import shutil
+
+    import build
+    from tests.conftest import CONTENT
+    made: list[Archive] = []
+    monkeypatch.setattr(build, "compacted", lambda a: made.append(model.compacted(a)) or made[-1])
+    shutil.copytree(CONTENT, tmp_path / "content")
+    assert build.process(tmp_path / "content") is made[0]

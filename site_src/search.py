@@ -222,17 +222,21 @@ def executable() -> Path:
     return Path(get_executable())
 
 
-# Articles per Pagefind index.  The indexer holds a whole index in memory, some
-# 1.7 MB an article of the benchmark archive (1.65 GB for one index of 1,000), so a
-# large archive is indexed in shards, one after another, and search.js merges them in
-# the browser (pagefind.mergeIndex); 300 articles keep the indexer near half a gigabyte.
-SHARD_RECORDS = 300
+# The indexer's input per Pagefind index, in bytes (``record_html`` in UTF-8).  The
+# indexer holds a whole index in memory: on the benchmark archive's shards some 90 MB
+# and 40 times its input (300 articles given as 12.9 MB took 611 MB; 179 articles,
+# 2.9 MB, 207 MB), the Chinese text most of it.  Cut by the count of articles, as
+# until the fifteenth pass of issue 7 (300), a shard of long articles took three
+# times the memory of one of short ones.  So a large archive is indexed in shards
+# of at most this input, one after another, and search.js merges them in the browser
+# (pagefind.mergeIndex): a shard then takes at most about 410 MB.
+SHARD_BYTES = 8_000_000
 SHARDS = "pagefind-shards"  # the folder of the second and later shards, beside BUNDLE
 
 
-def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int = SHARD_RECORDS,
+def write_index(records: Iterable[SearchRecord], site: Path, shard_bytes: int = SHARD_BYTES,
                 cache: Path | None = None, warmed: Indexer | None = None) -> None:
-    """Index ``records`` into ``site/pagefind/`` (and, past ``shard_records``, into
+    """Index ``records`` into ``site/pagefind/`` (and, past ``shard_bytes``, into
     ``site/pagefind-shards/2/``, ``3/`` …); raise ``OutputError`` if Pagefind cannot.
 
     With a ``cache`` folder, a shard already made from the same records is copied
@@ -260,9 +264,9 @@ def write_index(records: Iterable[SearchRecord], site: Path, shard_records: int 
     early = _Early(on=max(len(there), _kept(cache)) <= 1, warmed=warmed)
     try:
         # One shard's records at a time: the records of 10,000 articles are gigabytes.
-        for n, chunk in enumerate(_chunks(records, shard_records, early.add), 1):
+        for n, chunk in enumerate(_chunks(records, shard_bytes, early.add), 1):
             service = early.take()
-            key = shard_key(chunk, shard_records)
+            key = shard_key(chunk, shard_bytes)
             keys.append(key)
             bundle = root / BUNDLE if n == 1 else root / SHARDS / str(n)
             kept = cache / key if cache is not None else None
@@ -337,7 +341,7 @@ class _Early:
         self.on = on
         self._service: Indexer | None = warmed if on else None
 
-    def add(self, record: SearchRecord) -> None:
+    def add(self, record: SearchRecord, html: str) -> None:
         if not self.on:
             return
         if self._service is None:
@@ -348,7 +352,7 @@ class _Early:
                 # from the cache needs no indexer at all.
                 self.on = False
                 return
-        self._service.add([record])
+        self._service.add_html(record.url, html)
 
     def take(self) -> Indexer | None:
         """The indexer of the shard just completed (None if none was started)."""
@@ -361,35 +365,44 @@ class _Early:
             self._service = None
 
 
-def _chunks(records: Iterable[SearchRecord], size: int,
-            added: Callable[[SearchRecord], None] = lambda record: None) -> Iterator[list[SearchRecord]]:
-    """``records`` in shards of at most ``size``, one empty list if there are none
-    (an empty index still answers the search page).  ``added`` is called with each
-    record as it joins a shard, before the shard is given.
+def _chunks(records: Iterable[SearchRecord], budget: int,
+            added: Callable[[SearchRecord, str], None] = lambda record, html: None) -> Iterator[list[SearchRecord]]:
+    """``records`` in shards whose input (``record_html``, in UTF-8) is at most
+    ``budget`` bytes, a record larger than that alone; one empty list if there are
+    none (an empty index still answers the search page).  ``added`` is called with
+    each record and its document as it joins a shard, before the shard is given.
 
-    A shard ends after an article chosen by its address, once the shard holds half
-    of ``size``: the ends do not move when articles come or go, so an edit changes
-    its own shard only (unless it adds or removes an article).  Cut every ``size``
-    records, an added article shifted every later shard, and all were indexed again.
-    The spread makes a shard end some ``size / 4`` records past the half on average."""
-    spread = max(1, size // 4)
+    A shard ends after a record chosen by its address, once the shard holds half
+    of ``budget``: the ends do not move when articles come or go, so an edit changes
+    its own shard only (unless it adds or removes an article, or moves the shard's
+    half past a chosen record: a chance of its change in size over a quarter of the
+    budget).  Cut wherever the budget is full, an added article shifted every later
+    shard, and all were indexed again.  A record is chosen with a chance of four
+    times its size over ``budget``, so a shard ends some ``budget / 4`` bytes past the
+    half on average, whatever the size of the articles."""
     chunk: list[SearchRecord] = []
+    held = 0
     made = False
     for record in records:
-        if len(chunk) == size:
+        html = record_html(record)
+        size = len(html.encode("utf-8"))
+        if chunk and held + size > budget:
             yield chunk
-            chunk, made = [], True
+            chunk, held, made = [], 0, True
         chunk.append(record)
-        added(record)
-        if 2 * len(chunk) >= size and _ends_shard(record.url, spread):
+        held += size
+        added(record, html)
+        if 2 * held >= budget and _ends_shard(record.url, size, budget):
             yield chunk
-            chunk, made = [], True
+            chunk, held, made = [], 0, True
     if chunk or not made:
         yield chunk
 
 
-def _ends_shard(address: str, spread: int) -> bool:
-    return int(hashlib.sha256(address.encode("utf-8")).hexdigest()[:8], 16) % spread == 0
+def _ends_shard(address: str, size: int, budget: int) -> bool:
+    """Whether the record at ``address`` ends a shard that holds half of ``budget``:
+    with a chance of ``4 * size / budget``, the same for the same address and size."""
+    return int(hashlib.sha256(address.encode("utf-8")).hexdigest()[:8], 16) * budget < (4 * size) << 32
 
 
 def _shard_keys(root: Path) -> list[str]:
@@ -401,10 +414,10 @@ def _shard_keys(root: Path) -> list[str]:
     return [k for k in keys if isinstance(k, str)]
 
 
-def shard_key(records: list[SearchRecord], shard_records: int) -> str:
+def shard_key(records: list[SearchRecord], shard_bytes: int) -> str:
     # The records and the indexer decide a shard, and so does the code that hands
     # them over (its settings): the kept shards live in the cache of the stage version.
-    digest = hashlib.sha256(f"{_indexer_version()}\0{source_version('search')}\0{shard_records}\0".encode())
+    digest = hashlib.sha256(f"{_indexer_version()}\0{source_version('search')}\0{shard_bytes}\0".encode())
     for r in records:
         digest.update(json.dumps(_plain(r), ensure_ascii=False, sort_keys=True).encode() + b"\0")
     return digest.hexdigest()[:32]
@@ -528,8 +541,11 @@ class Indexer:
 
     def add(self, records: Iterable[SearchRecord]) -> None:
         for r in records:
-            self.send({"type": "AddFile", "index_id": 0, "file_path": None, "url": r.url,
-                       "file_contents": record_html(r)})
+            self.add_html(r.url, record_html(r))
+
+    def add_html(self, url: str, html: str) -> None:
+        """Index the document ``html`` (``record_html``) as the page at ``url``."""
+        self.send({"type": "AddFile", "index_id": 0, "file_path": None, "url": url, "file_contents": html})
 
     def finish(self, written: Callable[[], bool] = lambda: True) -> list[dict[str, object]]:
         """Every answer, once the service has answered all that was sent (raises
@@ -615,6 +631,9 @@ def _send(proc: subprocess.Popen[bytes], outbox: queue.SimpleQueue[dict[str, obj
         pass
 
 
+ANSWERED = ("type", "page_url", "message")  # what is kept of each answer
+
+
 def _read_answers(proc: subprocess.Popen[bytes], answers: list[dict[str, object]]) -> None:
     assert proc.stdout is not None
     buffer = b""
@@ -629,4 +648,6 @@ def _read_answers(proc: subprocess.Popen[bytes], answers: list[dict[str, object]
                 answer = json.loads(base64.b64decode(raw))
             except ValueError:
                 answer = {"payload": {"type": "Error", "message": "unreadable answer from the indexer"}}
-            answers.append(answer.get("payload") or {})
+            # An article's answer repeats its meta (every row's Chinese, 10 MB for a
+            # shard): only what finish() reads is kept.
+            answers.append({k: v for k, v in (answer.get("payload") or {}).items() if k in ANSWERED})

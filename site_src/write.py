@@ -31,7 +31,7 @@ from .edition import changelog
 from .errors import OutputError, Problem
 from .model import Archive, Streamed
 from .render import ArticlePages
-from .search import SHARD_RECORDS, Indexer, SearchRecord, link_or_copy, pack, search_records, unpack, write_index
+from .search import SHARD_BYTES, Indexer, SearchRecord, link_or_copy, pack, search_records, unpack, write_index
 
 MARKER = ".duizhao-build"
 Body = bytes | Streamed
@@ -265,10 +265,11 @@ class BackgroundIndex:
     indexer writes its files (0.13 s at five articles) while the pages after it are
     made, instead of after the last page."""
 
-    # Articles' records waiting for the indexer: over a shard.  When it falls
-    # behind, the writer waits rather than hold the records of the whole archive.
+    # Articles' records waiting for the indexer: over a shard of the benchmark's
+    # articles.  When it falls behind, the writer waits rather than hold the records
+    # of the whole archive.
     WAITING = 400
-    SHARD_RECORDS = SHARD_RECORDS
+    SHARD_BYTES = SHARD_BYTES
 
     def __init__(self, site: Path, cache: Path | None, warmed: Indexer | None = None,
                  expected: int | None = None) -> None:
@@ -323,7 +324,7 @@ class BackgroundIndex:
                 raise self._failed
         else:
             records = search.records() if search.keep else _written_records(self.site)
-            write_index(records, self.site, self.SHARD_RECORDS, self.cache)
+            write_index(records, self.site, self.SHARD_BYTES, self.cache)
 
     def stop(self) -> None:
         """End an index still being made, without waiting for more than its current shard."""
@@ -350,7 +351,7 @@ class BackgroundIndex:
 
     def _run(self) -> None:
         try:
-            write_index(self._records(), self.site, self.SHARD_RECORDS, self.cache, self.warmed)
+            write_index(self._records(), self.site, self.SHARD_BYTES, self.cache, self.warmed)
         except _Stopped:
             pass
         except BaseException as exc:  # noqa: BLE001 — handed to the writer, raised by finish()

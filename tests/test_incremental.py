@@ -16,7 +16,7 @@ from build import serve_preview
 from site_src.cache import open_cache
 from site_src.incremental import cited_index
 from site_src.render import lookups_for
-from site_src.search import BUNDLE, SHARD_RECORDS, SHARDS, shard_key
+from site_src.search import BUNDLE, SHARD_BYTES, SHARDS, shard_key
 from site_src.serve import Preview
 from site_src.write import MARKER
 
@@ -64,7 +64,7 @@ def assert_same_as_full_build(preview: Preview, tmp_path: Path, name: str) -> No
     preview.later.wait()
     # The index in the site is the one made from its records (the cache keeps the
     # last index's shards; the full build below would put the same one there).
-    key = shard_key(list(preview.search.records()), SHARD_RECORDS)
+    key = shard_key(list(preview.search.records()), SHARD_BYTES)
     assert [p.name for p in preview.cache.index().iterdir()] == [key]  # type: ignore[union-attr]
     content = tmp_path / f"{name}-content"
     shutil.copytree(preview.content, content)

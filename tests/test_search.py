@@ -15,7 +15,7 @@ import pytest
 
 from site_src import search
 from site_src.errors import OutputError
-from site_src.search import (SHARD_RECORDS, SearchRecord, SearchRow, fold_table, pack, record_html, search_records,
+from site_src.search import (SHARD_BYTES, SearchRecord, SearchRow, fold_table, pack, record_html, search_records,
                               shard_key, unpack, write_index)
 
 
@@ -35,6 +35,11 @@ FILES = {
     ]),
     "data/oped.json": data_file("oped", [{"anchor": "p1", "zh": ["开源模型"], "en": []}], ("zh-Hans",)),
 }
+
+
+def size(record: SearchRecord) -> int:
+    """What a record weighs against a shard's budget: the indexer's input."""
+    return len(record_html(record).encode("utf-8"))
 
 
 def test_one_record_per_article_with_its_rows_in_order() -> None:
@@ -119,20 +124,22 @@ def test_index_written_as_one_chinese_index(tmp_path: Path) -> None:
     # Chinese in Simplified first: no full stop added between the lines.
     assert "".join(words[start:end]) == "¶ 模型蒸馏 学习小组 distilling a study group "
     assert json.loads((bundle / "duizhao-fold.json").read_text()) == {
-        **fold_table(records), "shards": [], "keys": [shard_key(records, SHARD_RECORDS)]}
+        **fold_table(records), "shards": [], "keys": [shard_key(records, SHARD_BYTES)]}
 
 
 def test_a_large_archive_is_indexed_in_shards(tmp_path: Path) -> None:
     records = search_records(FILES)
+    budget = max(map(size, records))  # an article a shard
     # Read once, a shard at a time: the records of a large archive do not fit in memory.
-    write_index(iter(records), tmp_path, shard_records=2)
+    write_index(iter(records), tmp_path, shard_bytes=budget)
     fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
-    shards = list(search._chunks(records, 2))
+    shards = list(search._chunks(records, budget))
     count = len(shards)
     assert count > 1 and fold["shards"] == [f"../pagefind-shards/{n}/" for n in range(2, count + 1)]
     # Made shard by shard, the fold table is the whole index's.
     assert {k: fold[k] for k in ("from", "to")} == fold_table(records)
-    assert fold["keys"] == [shard_key(shard, 2) for shard in shards]
+    assert fold["keys"] == [shard_key(shard, budget) for shard in shards]
+    assert all(sum(map(size, shard)) <= budget for shard in shards)
     assert [r for shard in shards for r in shard] == records  # in order
     pages = [json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text())["languages"]["zh"]["page_count"]]
     for n in range(2, count + 1):
@@ -256,10 +263,11 @@ def test_a_first_build_feeds_the_indexer_as_the_records_come(
         cache / next(cache.iterdir()).name / "pagefind-entry.json").stat().st_ino
     # With several shards kept, nothing is started before a shard is known to have
     # changed (here none has: no indexer at all).
-    write_index(produced(), tmp_path / "many", shard_records=2, cache=tmp_path / "many-cache")
+    budget = max(map(size, records))
+    write_index(produced(), tmp_path / "many", shard_bytes=budget, cache=tmp_path / "many-cache")
     assert len(list((tmp_path / "many-cache").iterdir())) > 1
     events.clear()
-    write_index(produced(), tmp_path / "again", shard_records=2, cache=tmp_path / "many-cache")
+    write_index(produced(), tmp_path / "again", shard_bytes=budget, cache=tmp_path / "many-cache")
     assert "start" not in events
     # A build that stops mid-shard ends the indexer it started.
     with pytest.raises(RuntimeError):
@@ -292,10 +300,11 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
         return SearchRecord(f"/articles/a{n:02d}/index.html", {"title": f"{n}"},
                             tuple(SearchRow(f"p{i}", "", (f"{text} {n} {i} record",)) for i in range(1, rows + 1)))
     records = [article(n) for n in range(40)]
-    shards = list(search._chunks(records, 8))
+    budget = 8 * max(map(size, records))  # eight articles a shard at most
+    shards = list(search._chunks(records, budget))
     assert len(shards) >= 4 and all(4 <= len(shard) <= 8 for shard in shards[:-1])  # ends from half a shard on
     cache = tmp_path / "cache"
-    write_index(records, tmp_path / "a", shard_records=8, cache=cache)
+    write_index(records, tmp_path / "a", shard_bytes=budget, cache=cache)
     assert len(list(cache.iterdir())) == len(shards)
     indexed: list[int] = []
     real = search._write_bundle
@@ -304,7 +313,7 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
     # One article of the second shard changes: that shard alone is indexed again.
     n = records.index(shards[1][0])
     edited = records[:n] + [article(n, text="改過的")] + records[n + 1:]
-    write_index(edited, tmp_path / "b", shard_records=8, cache=cache)
+    write_index(edited, tmp_path / "b", shard_bytes=budget, cache=cache)
     assert indexed == [len(shards[1])]
 
     def files(folder: Path) -> dict[str, bytes]:
@@ -323,15 +332,43 @@ def test_only_shards_whose_records_changed_are_indexed_again(tmp_path: Path, mon
     mtime = third.stat().st_mtime_ns
     copytree = shutil.copytree
     monkeypatch.setattr(shutil, "copytree", lambda *a, **k: pytest.fail("copied a shard that was in place"))
-    write_index(edited, tmp_path / "b", shard_records=8, cache=cache)
+    write_index(edited, tmp_path / "b", shard_bytes=budget, cache=cache)
     assert indexed == [len(shards[1])] and third.stat().st_mtime_ns == mtime
     monkeypatch.setattr(shutil, "copytree", copytree)  # a new shard is kept in the cache by copying
     # An article of the first shard gains a row: the shards after it are not moved.
     grown = [article(0, 4)] + edited[1:]
-    write_index(grown, tmp_path / "b", shard_records=8, cache=cache)
+    write_index(grown, tmp_path / "b", shard_bytes=budget, cache=cache)
     assert indexed == [len(shards[1]), len(shards[0])] and third.stat().st_mtime_ns == mtime
-    write_index(grown[:len(shards[0]) + len(shards[1])], tmp_path / "b", shard_records=8, cache=cache)
+    write_index(grown[:len(shards[0]) + len(shards[1])], tmp_path / "b", shard_bytes=budget, cache=cache)
     assert indexed == [len(shards[1]), len(shards[0])] and not (tmp_path / "b" / "pagefind-shards" / "3").exists()
+
+
+def test_shards_are_cut_by_the_indexer_input_not_by_the_count_of_articles() -> None:
+    # The indexer's memory follows its input: a shard of long articles holds fewer.
+    def article(n: int, rows: int) -> SearchRecord:
+        return SearchRecord(f"/articles/a{n:03d}/index.html", {"title": f"{n}"},
+                            tuple(SearchRow(f"p{i}", "記錄", (f"記錄 {n} {i} record",)) for i in range(1, rows + 1)))
+    short, long = [article(n, 2) for n in range(200)], [article(n, 20) for n in range(200, 400)]
+    budget = 30 * size(short[0])
+    shards = list(search._chunks(short + long, budget))
+    assert [r for shard in shards for r in shard] == short + long
+    assert all(sum(map(size, shard)) <= budget for shard in shards)
+    assert all(2 * sum(map(size, shard)) >= budget for shard in shards[:-1])  # ends from half a shard on
+    of_short = [len(s) for s in shards if s[-1] in short]
+    of_long = [len(s) for s in shards if s[0] in long]
+    assert min(of_short) > 2 * max(of_long)
+    # A record larger than the budget is a shard of its own.
+    huge = article(999, 200)
+    assert size(huge) > budget
+    assert [len(s) for s in search._chunks([short[0], huge, short[1]], budget)] == [1, 1, 1]
+    # Where the budget is not full, a shard ends after a record chosen by its address,
+    # with a chance of four times its size over the budget: whatever the articles'
+    # size, a shard ends some quarter of the budget past its half.
+    for records in (short, long):
+        p = 4 * size(records[0]) / budget
+        chosen = sum(search._ends_shard(r.url, size(r), budget) for r in records)
+        assert 0.5 * p * len(records) < chosen < 1.5 * p * len(records)
+        assert all(search._ends_shard(r.url, size(r), 4 * size(r)) for r in records)  # a chance of 1
 
 
 def test_records_kept_packed_come_back_the_same() -> None:
@@ -342,7 +379,7 @@ def test_records_kept_packed_come_back_the_same() -> None:
 
 def test_records_of_less_than_half_a_shard_make_one_shard(tmp_path: Path) -> None:
     records = search_records(FILES)
-    write_index(iter(records), tmp_path, shard_records=2 * len(records))
+    write_index(iter(records), tmp_path, shard_bytes=2 * sum(map(size, records)))
     fold = json.loads((tmp_path / "pagefind" / "duizhao-fold.json").read_text())
     assert fold["shards"] == [] and len(fold["keys"]) == 1
 

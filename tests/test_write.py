@@ -86,10 +86,11 @@ def index_keys(site: Path) -> list[str]:
 def test_the_search_index_is_made_while_the_pages_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    from site_src.search import search_records, write_index
+    from site_src.search import record_html, search_records, write_index
     from site_src.write import BackgroundIndex
-    monkeypatch.setattr(BackgroundIndex, "SHARD_RECORDS", 2)
     data = [data_file(f"a{n:02d}", 10) for n in range(8)]  # eight articles
+    budget = 2 * len(record_html(search_records(dict(data[:1]))[0]).encode())
+    monkeypatch.setattr(BackgroundIndex, "SHARD_BYTES", budget)
     out = tmp_path / "site"
     seen_early: list[bool] = []
 
@@ -106,21 +107,22 @@ def test_the_search_index_is_made_while_the_pages_are_written(tmp_path: Path, mo
     write_site(files(), out)
     assert seen_early == [True]
     # The same shards as an index made at the end from the records in path order.
-    write_index(search_records(dict(data)), tmp_path / "end", shard_records=2)
-    # Each article holds half a shard of two: a shard an article.
+    write_index(search_records(dict(data)), tmp_path / "end", shard_bytes=budget)
+    # Each article holds half a shard of two, and ends it: a shard an article.
     assert index_keys(out) == index_keys(tmp_path / "end") and len(index_keys(out)) == 8
 
 
 def test_data_files_out_of_order_are_indexed_at_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_src.search import search_records, write_index
+    from site_src.search import record_html, search_records, write_index
     from site_src.write import BackgroundIndex
-    monkeypatch.setattr(BackgroundIndex, "SHARD_RECORDS", 20)
     data = [data_file(f"a{n:02d}", 10) for n in range(6)]
+    budget = 20 * len(record_html(search_records(dict(data[:1]))[0]).encode())
+    monkeypatch.setattr(BackgroundIndex, "SHARD_BYTES", budget)
     # A build keeps no records in memory (no feed passed): they are read back from
     # the data files written.
     monkeypatch.setattr("site_src.write.pack", lambda records: pytest.fail("a build packed records"))
     write_site([("search.html", b"x"), *data[3:], *data[:3]], tmp_path / "site")
-    write_index(search_records(dict(data)), tmp_path / "end", shard_records=20)
+    write_index(search_records(dict(data)), tmp_path / "end", shard_bytes=budget)
     assert index_keys(tmp_path / "site") == index_keys(tmp_path / "end")
 
 
@@ -130,7 +132,8 @@ def test_an_index_that_fails_early_fails_the_build_before_the_last_page(tmp_path
 
     from site_src import search
     from site_src.write import BackgroundIndex
-    monkeypatch.setattr(BackgroundIndex, "SHARD_RECORDS", 20)
+    one = len(search.record_html(search.search_records(dict([data_file("a000", 10)]))[0]).encode())
+    monkeypatch.setattr(BackgroundIndex, "SHARD_BYTES", 20 * one)  # a shard: some 10 to 20 articles
     monkeypatch.setattr(search, "executable", lambda: tmp_path / "no-such-pagefind")
     write_site([("index.html", b"old")], tmp_path / "site")
     pages: list[str] = []

@@ -45,7 +45,7 @@
         if (!response.ok) throw new Error("fold table: HTTP " + response.status);
         return response.json();
       });
-      // A large archive is indexed in shards (search.py SHARD_RECORDS): merged here
+      // A large archive is indexed in shards (search.py SHARD_BYTES): merged here
       // into the first, before the first search.
       var engine = Promise.all([import(new URL("pagefind.js", bundle).href), folding]).then(function (both) {
         var pagefind = both[0], shards = both[1].shards || [];

@@ -228,7 +228,7 @@ def test_no_serious_axe_violations_with_results_shown(open_page) -> None:  # typ
 
 
 def test_sharded_index_finds_rows_of_every_shard(browser, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
-    """A large archive's index is written in shards (search.SHARD_RECORDS) and merged by
+    """A large archive's index is written in shards (search.SHARD_BYTES) and merged by
     search.js: re-index the shipped site in shards of one article and search again."""
     import json
     import shutil
@@ -245,7 +245,7 @@ def test_sharded_index_finds_rows_of_every_shard(browser, tmp_path_factory) -> N
     site = root / "_site"
     files = {str(p.relative_to(site)): p.read_bytes() for p in (site / "data").glob("*.json")}
     shutil.rmtree(site / "pagefind")
-    write_index(search_records({f"data/{Path(k).name}": v for k, v in files.items()}), site, shard_records=1)
+    write_index(search_records({f"data/{Path(k).name}": v for k, v in files.items()}), site, shard_bytes=1)
     assert len(json.loads((site / "pagefind" / "duizhao-fold.json").read_text())["shards"]) == 4  # five bundles
     server = serve(root, site)
     try:

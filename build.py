@@ -32,7 +32,7 @@ from site_src.edition import PREVIEW, build_date, edition_id
 from site_src.errors import DuizhaoError, slug_fix
 from site_src.export import export_data
 from site_src.load import load_archive
-from site_src.model import Archive, Article, compacted
+from site_src.model import Archive, Article, spill, unspill
 from site_src.pool import give_back_memory
 from site_src.prepare import prepare_archive
 from site_src.render import ArticlePages, Lookups, Selection, iter_site, warm_up
@@ -56,11 +56,12 @@ def process(content: Path, cache: Cache = NO_CACHE, meanwhile: Callable[[], None
     archive = prepare_archive(archive, cache, meanwhile=meanwhile)
     archive = each(archive, assign_article)
     archive = annotate_archive(archive)
-    # Held from here to the last page: copied compactly, the heap the stages left
-    # behind handed back (model.compacted).
-    archive = compacted(replace(archive, edition=edition_id(content, build_date())))
+    # Held from here to the last page, the archive is read back into a heap the stages
+    # no longer hold (model.spill).
+    spilled = spill(replace(archive, edition=edition_id(content, build_date())))
+    del archive
     give_back_memory()
-    return archive
+    return unspill(spilled)
 
 
 class Reused(enum.Enum):

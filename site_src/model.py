@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import pickle
 import sys
+import tempfile
 import zlib
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Iterable, Iterator, Literal, Sequence, TypeVar, overload
+from typing import IO, Callable, Iterable, Iterator, Literal, Sequence, TypeVar, overload
+
+from .errors import OutputError, Problem
 
 T = TypeVar("T")
 
@@ -493,16 +496,43 @@ def light(article: Article) -> Article:
                    anchoring=None, registry=NO_REGISTRY)
 
 
-def compacted(archive: Archive) -> Archive:
-    """A copy of ``archive`` made in one go, to be held in its place.
+def spill(archive: Archive) -> IO[bytes]:
+    """``archive`` pickled into an anonymous temporary file, to be read back with
+    ``unspill`` once the caller has dropped it: a compact copy of what it holds.
 
     Each stage leaves the articles it packed spread over a heap it mostly freed: a
     packed article's small objects sit among the freed ones of the article unpacked
     before it, and a block of Python's allocator goes back to the system only once
     every object in it is gone.  After the stages of a cold 3,000-article build the
-    process was 245 MB, of which 33 MB were objects in use; the copy, with the
-    original dropped, left 144 MB (0.4 s)."""
-    return pickle.loads(pickle.dumps(archive, protocol=pickle.HIGHEST_PROTOCOL))  # type: ignore[no-any-return]
+    process was 232 MB; with the archive dropped, 111 MB; read back, 154 MB (0.3 s).
+    Through a file, not bytes in memory: at 10,000 articles the pickle, the archive
+    and the copy were together over 900 MB."""
+    try:
+        spilled = tempfile.TemporaryFile()
+    except OSError as exc:
+        raise _no_spill(exc) from None
+    try:
+        pickle.dump(archive, spilled, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        spilled.close()
+        raise _no_spill(exc) from None
+    except BaseException:
+        spilled.close()
+        raise
+    return spilled
+
+
+def _no_spill(exc: OSError) -> OutputError:
+    return OutputError(Problem(Path(tempfile.gettempdir()), None,
+                               f"could not write a temporary file: {exc.strerror or exc}",
+                               "free some space there, or point TMPDIR at a folder with room"))
+
+
+def unspill(spilled: IO[bytes]) -> Archive:
+    """The archive ``spill`` wrote (the file is closed, and so gone)."""
+    with spilled:
+        spilled.seek(0)
+        return pickle.load(spilled)  # type: ignore[no-any-return]
 
 
 def _dumps(value: object) -> bytes:

@@ -134,8 +134,9 @@ def test_notes_wait_packed_from_load_to_the_pages(archive: Archive) -> None:
 
 def test_the_archive_is_held_as_a_compact_copy(archive: Archive, monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:
-    copy = model.compacted(archive)
-    assert copy == archive
+    spilled = model.spill(archive)
+    copy = model.unspill(spilled)
+    assert spilled.closed and copy == archive
     assert not any(a is b or a.shell is b.shell for a, b in zip(copy.articles.packed, archive.articles.packed))
     # The pipeline hands on the copy, not the archive its stages made.
     import shutil
@@ -143,6 +144,27 @@ def test_the_archive_is_held_as_a_compact_copy(archive: Archive, monkeypatch: py
     import build
     from tests.conftest import CONTENT
     made: list[Archive] = []
-    monkeypatch.setattr(build, "compacted", lambda a: made.append(model.compacted(a)) or made[-1])
+    monkeypatch.setattr(build, "unspill", lambda f: made.append(model.unspill(f)) or made[-1])
     shutil.copytree(CONTENT, tmp_path / "content")
     assert build.process(tmp_path / "content") is made[0]
+
+
+def test_an_archive_that_cannot_be_spilled_is_a_clear_error(archive: Archive, monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    from site_src.errors import OutputError
+    import errno
+    monkeypatch.setattr(model.tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    with pytest.raises(OutputError) as raised:
+        model.spill(archive)
+    problem = raised.value.problems[0]
+    assert "could not write a temporary file" in problem.problem and "TMPDIR" in problem.fix
+    assert problem.path == tmp_path / "no-such-folder"
+    # A disk that fills up on the way.
+    monkeypatch.setattr(model.tempfile, "tempdir", str(tmp_path))
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(model.pickle, "dump", full)
+    with pytest.raises(OutputError, match="No space left on device"):
+        model.spill(archive)
+    assert list(tmp_path.iterdir()) == []  # nothing left behind

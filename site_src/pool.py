@@ -22,7 +22,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -167,15 +167,17 @@ def mapper(items: int, processes: int | None = None, standing: Standing | None =
         yield map_
 
 
-def ordered(fn: Callable[[T], R], items: Sequence[T], processes: int | None = None, ahead: int = 8) -> Iterator[R]:
-    """``fn`` over ``items``, each result given as soon as it and those before it are
+def ordered(fn: Callable[[T], R], items: Iterable[T], count: int, processes: int | None = None,
+            ahead: int = 8) -> Iterator[R]:
+    """``fn`` over the ``count`` ``items`` (read as they are sent: an item may be made
+    when its turn comes), each result given as soon as it and those before it are
     done: on ``processes`` worker processes (default: every core) when there are at
     least ``MIN_ITEMS``, in this process otherwise.  At most ``ahead`` items per
     worker are out at once, so results that wait for an earlier one cannot pile up
     (``Executor.map`` sends every item at once and keeps every result until it is
     read: the pages of 10,000 articles are gigabytes).  ``fn`` must be module-level
     and items and results picklable."""
-    processes = spread(len(items), processes)
+    processes = spread(count, processes)
     if not processes:
         yield from map(fn, items)
         return

@@ -785,12 +785,46 @@ TRIM_EVERY = 500
 @dataclass(frozen=True)
 class Context:
     """What ``article_files`` reads besides the article, for the workers: the archive
-    with its articles' metadata only (``light``), and the lookups."""
+    without its articles, and the lookups without the parallel passages.  Each task
+    brings the rest its article's pages read (``Neighbourhood``).  With every
+    article's metadata (``light``) and every parallel passage, the context grew with
+    the archive in each worker: 27 MB at 3,000 articles, when a worker was 87 MB."""
 
     archive: Archive
     site: SiteView
     lookups: Lookups
     bytecode: Path | None
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """What an article's own pages read of other articles: the metadata (``light``)
+    of those they link to, itself among them, and its parallel passages."""
+
+    shells: tuple[Article, ...]
+    parallel: dict[str, tuple[Passage, ...]]  # lookups.parallel of the article
+
+
+def neighbourhood(archive: Archive, packed: Packed, lookups: Lookups,
+                  links: Mapping[str, tuple[CrossLink, ...]]) -> Neighbourhood:
+    """``packed``'s neighbourhood: the articles its relations name (``related_view``),
+    those of the cross-links and the related passages its rows show
+    (``editorial_for``) and those of its parallel passages.  ``links``: the archive's
+    cross-links by the slugs of their passages."""
+    parallel = lookups.parallel.get(packed.slug, {})
+    related: tuple[Related, ...] = packed.part("related") or ()  # type: ignore[assignment]
+    slugs = {packed.slug, *(r.slug for r in packed.shell.meta.relations),
+             *(p.slug for link in links.get(packed.slug, ()) for p in link.passages),
+             *(r.target.slug for r in related), *(p.slug for ps in parallel.values() for p in ps)}
+    return Neighbourhood(tuple(light(archive.shell(s)) for s in sorted(slugs) if archive.has(s)), parallel)
+
+
+def links_by_slug(links: Iterable[CrossLink]) -> dict[str, tuple[CrossLink, ...]]:
+    found: dict[str, list[CrossLink]] = defaultdict(list)
+    for link in links:
+        for slug in dict.fromkeys(p.slug for p in link.passages):
+            found[slug].append(link)
+    return {slug: tuple(held) for slug, held in found.items()}
 
 
 def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView, lookups: Lookups,
@@ -802,22 +836,26 @@ def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView,
     workers once, as a file each reads when it starts; an article goes with each
     task, packed, and is unpacked in the worker.  With ``pages``, an article whose
     pages the last site holds, made from the same inputs, has them from there."""
-    context = Context(replace(archive, articles=Articles(map(light, archive.articles.shells()))), site, lookups,
-                      bytecode)
-    keys = _page_keys(context, articles) if pages is not None else {}
+    context = Context(replace(archive, articles=Articles(())), site, replace(lookups, parallel={}), bytecode)
+    keys = _page_keys(archive, site, lookups, bytecode, articles) if pages is not None else {}
     kept = {a.slug for a in articles if pages is not None and pages.has(a.slug, keys[a.slug])}
     with tempfile.TemporaryDirectory(prefix="duizhao-render-") as folder:
         path = Path(folder) / "context.pickle"
         path.write_bytes(pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL))
-        tasks = [(path, a) for a in articles if a.slug not in kept]
-        made_here = ordered(_article_files_in_worker, tasks, processes) if tasks else iter(())
+        links = links_by_slug(archive.links)
+
+        def task(packed: Packed) -> tuple[Path, Packed, Neighbourhood]:
+            return path, packed, neighbourhood(archive, packed, lookups, links)
+        # Each task made as it is sent: a neighbourhood is held only while its article is out.
+        made_here = ordered(_article_files_in_worker, (task(a) for a in articles if a.slug not in kept),
+                            len(articles) - len(kept), processes)
         for n, packed in enumerate(articles, 1):
             # A kept article's files are read when its turn comes, not all at once
             # (gigabytes at 10,000 articles); should one fail to be read, or name
             # its edition where it cannot be replaced, the article is made here.
             made = pages.read(packed.slug, archive.edition) if pages is not None and packed.slug in kept else None
             if made is None:
-                made = _article_files_in_worker((path, packed)) if packed.slug in kept else next(made_here)
+                made = _article_files_in_worker(task(packed)) if packed.slug in kept else next(made_here)
             if isinstance(made, Carried):
                 raise made.kind(list(made.problems))
             if pages is not None:
@@ -832,17 +870,20 @@ def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView,
 UNREAD_PATHS = ("corrections_path", "anchors_path", "overrides_path", "notes_path")
 
 
-def _page_keys(context: Context, articles: Iterable[Packed]) -> dict[str, str]:
+def _page_keys(archive: Archive, site: SiteView, lookups: Lookups, bytecode: Path | None,
+               articles: Iterable[Packed]) -> dict[str, str]:
     """slug → a hash of all that an article's own pages are made from, but the edition:
-    the code, templates and packages (``cache.render_version``), the workers'
-    context (the other articles' metadata, the lookups) and the article, packed.  Its
+    the code, templates and packages (``cache.render_version``), every article's
+    metadata, the lookups and the article, packed.  (An article's pages read the
+    metadata of the few it links to, ``neighbourhood``; hashing every article's keeps
+    the key simple, and an archive's metadata changes seldom.)  Its
     anchor registry and what assigning anchors left of it (``anchoring``) are left
     out: the pages never read them, and after a build that minted anchors they are
     all that differs in the next one.  So are the other articles' files but their
     capture (``UNREAD_PATHS``): a first note on one article gives it a ``notes_path``,
     which no other article's page reads."""
-    others = Articles(replace(shell, **dict.fromkeys(UNREAD_PATHS)) for shell in context.archive.articles.shells())
-    blank = replace(context, archive=replace(context.archive, edition="", articles=others))
+    others = Articles(replace(light(shell), **dict.fromkeys(UNREAD_PATHS)) for shell in archive.articles.shells())
+    blank = Context(replace(archive, edition="", articles=others), site, lookups, bytecode)
     base = hashlib.sha256(render_version(TEMPLATES).encode() + b"\0"
                           + pickle.dumps(blank, protocol=pickle.HIGHEST_PROTOCOL))
     keys = {}
@@ -928,12 +969,14 @@ class ArticlePages:
         return files
 
 
-def _article_files_in_worker(task: tuple[Path, Packed]) -> list[tuple[str, bytes]] | Carried:
-    path, packed = task
+def _article_files_in_worker(task: tuple[Path, Packed, Neighbourhood]) -> list[tuple[str, bytes]] | Carried:
+    path, packed, near = task
     context, env = _worker_context(path)
+    archive = replace(context.archive, articles=Articles(near.shells))
+    lookups = replace(context.lookups, parallel={packed.slug: near.parallel})
     try:
         article = packed.unpack()
-        return [data_file(article), *article_files(env, context.archive, article, context.site, context.lookups)]
+        return [data_file(article), *article_files(env, archive, article, context.site, lookups)]
     except DuizhaoError as exc:  # a template's, or a capture changed since load
         return Carried(type(exc), tuple(exc.problems))
 

@@ -682,17 +682,13 @@ def test_edition_is_replaced_only_where_a_page_names_it() -> None:
 
 KEYS_SCRIPT = """
 import json, sys
-from dataclasses import replace
 from pathlib import Path
 import build
 from site_src import render
 from site_src.cache import open_cache
-from site_src.model import Articles, light
 archive = build.process(Path(sys.argv[1]), open_cache(Path(sys.argv[2])))
-lookups = render.lookups_for(archive)
-context = render.Context(replace(archive, articles=Articles(map(light, archive.articles.shells()))),
-                         render.site_view(archive.site, entities=bool(archive.glossary)), lookups, None)
-print(json.dumps(render._page_keys(context, archive.articles.packed)))
+site = render.site_view(archive.site, entities=bool(archive.glossary))
+print(json.dumps(render._page_keys(archive, site, render.lookups_for(archive), None, archive.articles.packed)))
 """
 
 

@@ -183,6 +183,52 @@ def shipped_archive() -> model.Archive:
 # ---------------------------------------------------------------------------
 # The articles' own pages made on every core
 # ---------------------------------------------------------------------------
+def test_an_article_s_pages_read_of_other_articles_only_its_neighbourhood(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers are given, with each article, the metadata of the articles its
+    pages link to (render.neighbourhood), not the whole archive's."""
+    archive = process(CONTENT)
+    lookups = render.lookups_for(archive)
+    links = render.links_by_slug(archive.links)
+    env = render.environment()
+    site = render.site_view(archive.site, entities=True)
+    read: set[str] = set()
+    for name in ("shell", "has"):
+        real = getattr(model.Archive, name)
+
+        def recorded(self: model.Archive, slug: str, real=real) -> object:  # type: ignore[no-untyped-def]
+            found = real(self, slug)
+            if found:  # an article not in the archive is named without a link, in the workers too
+                read.add(slug)
+            return found
+        monkeypatch.setattr(model.Archive, name, recorded)
+    for packed in archive.articles.packed:
+        read.clear()
+        render.article_files(env, archive, packed.unpack(), site, lookups)
+        near = {s.slug for s in render.neighbourhood(archive, packed, lookups, links).shells}
+        assert read and read <= near, packed.slug
+    # Each way one article's pages reach another's, alone: the shipped articles reach
+    # one another every way at once, so each must be seen apart.
+    own = archive.articles.packed[0]
+    bare = model.Packed.of(replace(own.unpack(), related=(), meta=replace(own.shell.meta, relations=())))
+    none = replace(lookups, parallel={})
+    other = archive.articles.packed[1].slug
+
+    def reached(packed: model.Packed, lookups: render.Lookups = none,
+                links: dict[str, tuple[model.CrossLink, ...]] = {}) -> set[str]:  # noqa: B006
+        return {s.slug for s in render.neighbourhood(archive, packed, lookups, links).shells} - {own.slug}
+    assert reached(bare) == set()
+    related = replace(bare.unpack(), related=(Related("p1", Passage(other, "p2", ""), 1.0, ()),))
+    assert reached(model.Packed.of(related)) == {other}
+    relation = model.Relation("same_source_as", other, "")
+    assert reached(model.Packed.of(replace(bare.unpack(), meta=replace(bare.shell.meta, relations=(relation,))))) \
+        == {other}
+    link = model.CrossLink("c1", "a claim", (Passage(own.slug, "p1", ""), Passage(other, "p3", "")), 1)
+    assert reached(bare, links=render.links_by_slug([link])) == {other}
+    assert reached(bare, replace(none, parallel={own.slug: {"p1": (Passage(other, "p4", "zh"),)}})) == {other}
+    stale = model.Relation("same_source_as", "no-such-article", "")
+    assert reached(model.Packed.of(replace(bare.unpack(), meta=replace(bare.shell.meta, relations=(stale,))))) == set()
+
+
 def test_pages_made_by_the_workers_are_those_made_here(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # With a cache, as a build has one: the cleaning logs are then read back from it,
@@ -193,9 +239,9 @@ def test_pages_made_by_the_workers_are_those_made_here(
     monkeypatch.setattr(pool, "MIN_ITEMS", 1)
     made: list[int] = []
 
-    def ordered(fn, items, processes):  # type: ignore[no-untyped-def]
+    def ordered(fn, items, count, processes):  # type: ignore[no-untyped-def]
         made.append(processes)
-        return pool.ordered(fn, items, processes)
+        return pool.ordered(fn, items, count, processes)
     monkeypatch.setattr(render, "ordered", ordered)
     workers = list(iter_site(archive, processes=2))
     assert made == [2]

@@ -118,7 +118,7 @@ def test_past_the_anchor_stage_an_article_keeps_what_is_to_be_written_not_its_re
     from tests.conftest import ROOT
 
     articles = process(ROOT / "content").articles
-    assert articles and all(a.anchoring is not None and a.registry is EMPTY for a in articles)
+    assert articles and all(a.anchoring is not None and a.registry == EMPTY for a in articles)
     assert all(a.anchoring == Anchoring() for a in articles)
     # A registry lost: the build would write it again, and says what it adds.
     content = tmp_path / "content"

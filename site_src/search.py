@@ -229,7 +229,7 @@ def executable() -> Path:
 # until the fifteenth pass of issue 7 (300), a shard of long articles took three
 # times the memory of one of short ones.  So a large archive is indexed in shards
 # of at most this input, one after another, and search.js merges them in the browser
-# (pagefind.mergeIndex): a shard then takes at most about 410 MB.
+# (pagefind.mergeIndex): in the benchmark's 10,000-article build, 151–478 MB a shard.
 SHARD_BYTES = 8_000_000
 SHARDS = "pagefind-shards"  # the folder of the second and later shards, beside BUNDLE
 

@@ -507,25 +507,19 @@ def spill(archive: Archive) -> IO[bytes]:
     process was 232 MB; with the archive dropped, 111 MB; read back, 154 MB (0.3 s).
     Through a file, not bytes in memory: at 10,000 articles the pickle, the archive
     and the copy were together over 900 MB."""
+    spilled = None
     try:
         spilled = tempfile.TemporaryFile()
-    except OSError as exc:
-        raise _no_spill(exc) from None
-    try:
         pickle.dump(archive, spilled, protocol=pickle.HIGHEST_PROTOCOL)
-    except OSError as exc:
-        spilled.close()
-        raise _no_spill(exc) from None
-    except BaseException:
-        spilled.close()
+    except BaseException as exc:
+        if spilled is not None:
+            spilled.close()
+        if isinstance(exc, OSError):
+            raise OutputError(Problem(Path(tempfile.gettempdir()), None,
+                                      f"could not write a temporary file: {exc.strerror or exc}",
+                                      "free some space there, or point TMPDIR at a folder with room")) from None
         raise
     return spilled
-
-
-def _no_spill(exc: OSError) -> OutputError:
-    return OutputError(Problem(Path(tempfile.gettempdir()), None,
-                               f"could not write a temporary file: {exc.strerror or exc}",
-                               "free some space there, or point TMPDIR at a folder with room"))
 
 
 def unspill(spilled: IO[bytes]) -> Archive:

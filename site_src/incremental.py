@@ -42,11 +42,11 @@ from .annotate import RowItems, annotate_article, check_links, related_passages,
 from .cache import Cache
 from .errors import ContentError, Problem
 from .load import reload_articles
-from .model import Archive, Article, Articles, Packed, Related
+from .model import Archive, Articles, Packed, Related
 from .pool import Standing
 from .prepare import prepare_archive
-from .render import (ArticleIndex, Lookups, Selection, article_index, article_quotes, index_after, lookups_after,
-                     lookups_for)
+from .render import (ArticleIndex, Lookups, Selection, article_index, article_quotes, index_after, linked,
+                     lookups_after, lookups_for)
 
 
 @dataclass(frozen=True)
@@ -239,8 +239,8 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
         # The title or outlet of a renamed article is shown wherever it is linked: by a
         # related passage (before or after the edit), a relation, parallel rows, a link.
         pages |= {s for r in renamed for s in last.cited.get(r, {}).keys() | now.cited.get(r, {}).keys()}
-        pages |= {p.slug for p in new.articles.packed if _linked(p.shell, new, now.lookups) & renamed}
-        pages |= {p.slug for p in old.articles.packed if _linked(p.shell, old, last.lookups) & renamed}
+        pages |= {p.slug for p in new.articles.packed if linked(p.shell, new.links, now.lookups) & renamed}
+        pages |= {p.slug for p in old.articles.packed if linked(p.shell, old.links, last.lookups) & renamed}
     entities: set[str] = set()
     counted = False  # the entities' index shows how often each is quoted
     for s in fresh:
@@ -261,13 +261,3 @@ def select(last: Built, now: Built, fresh: frozenset[str], moved: Collection[str
         articles=fresh, pages=frozenset(pages - fresh),
         compare=frozenset(source for source, slugs in now.lookups.groups if any(s in fresh for s in slugs)),
         entities=frozenset(entities), index=bool(renamed), entities_index=counted)
-
-
-def _linked(article: Article, archive: Archive, lookups: Lookups) -> set[str]:
-    """The other articles an article's page names, but for its related passages
-    (``Built.cited``): read from its metadata, not its packed parts."""
-    out = {r.slug for r in article.meta.relations}
-    out |= {p.slug for passages in lookups.parallel.get(article.slug, {}).values() for p in passages}
-    out |= {p.slug for link in archive.links if any(p.slug == article.slug for p in link.passages)
-            for p in link.passages}
-    return out - {article.slug}

@@ -805,18 +805,25 @@ class Neighbourhood:
     parallel: dict[str, tuple[Passage, ...]]  # lookups.parallel of the article
 
 
+def linked(article: Article, links: Iterable[CrossLink], lookups: Lookups) -> set[str]:
+    """The other articles an article's page names, but for its related passages: read
+    from its metadata (relations, ``related_view``), the cross-links among ``links``
+    that hold one of its passages (``editorial_for``) and its parallel passages."""
+    out = {r.slug for r in article.meta.relations}
+    out |= {p.slug for passages in lookups.parallel.get(article.slug, {}).values() for p in passages}
+    out |= {p.slug for link in links if any(p.slug == article.slug for p in link.passages) for p in link.passages}
+    return out - {article.slug}
+
+
 def neighbourhood(archive: Archive, packed: Packed, lookups: Lookups,
                   links: Mapping[str, tuple[CrossLink, ...]]) -> Neighbourhood:
-    """``packed``'s neighbourhood: the articles its relations name (``related_view``),
-    those of the cross-links and the related passages its rows show
-    (``editorial_for``) and those of its parallel passages.  ``links``: the archive's
-    cross-links by the slugs of their passages."""
-    parallel = lookups.parallel.get(packed.slug, {})
+    """``packed``'s neighbourhood: itself, the articles its page names (``linked``) and
+    those of the related passages its rows show (``editorial_for``).  ``links``: the
+    archive's cross-links by the slugs of their passages."""
     related: tuple[Related, ...] = packed.part("related") or ()  # type: ignore[assignment]
-    slugs = {packed.slug, *(r.slug for r in packed.shell.meta.relations),
-             *(p.slug for link in links.get(packed.slug, ()) for p in link.passages),
-             *(r.target.slug for r in related), *(p.slug for ps in parallel.values() for p in ps)}
-    return Neighbourhood(tuple(light(archive.shell(s)) for s in sorted(slugs) if archive.has(s)), parallel)
+    slugs = {packed.slug, *linked(packed.shell, links.get(packed.slug, ()), lookups), *(r.target.slug for r in related)}
+    return Neighbourhood(tuple(light(archive.shell(s)) for s in sorted(slugs) if archive.has(s)),
+                         lookups.parallel.get(packed.slug, {}))
 
 
 def links_by_slug(links: Iterable[CrossLink]) -> dict[str, tuple[CrossLink, ...]]:

@@ -24,6 +24,7 @@ Entries that match nothing stay in the registry (their anchors remain reserved).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sys
@@ -352,7 +353,6 @@ def written_layout(text: str) -> dict[str, object] | None:
     # The open mappings, innermost last: the indentation of their keys (-1 until the
     # first is read) and the mapping.
     stack: list[tuple[int, dict[str, object]]] = [(0, root)]
-    keys: dict[str, bool] = {}  # each key read so far: whether YAML reads it as a string
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -360,9 +360,7 @@ def written_layout(text: str) -> dict[str, object] | None:
         if match is None:
             return None
         indent, key, value = len(match[1]), match[2], match[3]
-        if key not in keys:
-            keys[key] = _reads_as_str(key)
-        if not keys[key]:
+        if not _reads_as_str(key):
             return None  # a key YAML reads as a number or a boolean
         while len(stack) > 1 and indent < stack[-1][0]:
             stack.pop()
@@ -396,6 +394,8 @@ def _layout_scalar(value: str) -> str | int | None:
     return value if _WORD.fullmatch(value) and _reads_as_str(value) else None
 
 
+# Registries repeat their keys and words: each is asked of YAML's resolver once.
+@functools.lru_cache(maxsize=4096)
 def _reads_as_str(word: str) -> bool:
     return word[0] not in _RESOLVED or yaml.resolver.Resolver().resolve(yaml.ScalarNode, word, (True, False)) == _STR
 

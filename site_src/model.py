@@ -9,9 +9,11 @@ memory of a 10,000-article build.
 """
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import tempfile
+import weakref
 import zlib
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
@@ -496,9 +498,102 @@ def light(article: Article) -> Article:
                    anchoring=None, registry=NO_REGISTRY)
 
 
-def spill(archive: Archive) -> IO[bytes]:
-    """``archive`` pickled into an anonymous temporary file, to be read back with
-    ``unspill`` once the caller has dropped it: a compact copy of what it holds.
+class Store:
+    """A temporary file of packed articles' parts (``spill``), read a part at a time
+    when asked for: from the last stage to the last page, the parts of a 10,000-
+    article archive were 160 MB of the main process.  The file goes once nothing
+    refers to the store (the articles whose parts it holds are dropped)."""
+
+    __slots__ = ("_file", "_end", "__weakref__")
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file, self._end = file, 0
+        weakref.finalize(self, file.close)
+
+    def put(self, parts: Sequence[bytes]) -> StoredParts:
+        self._file.seek(self._end)
+        for data in parts:
+            self._file.write(data)
+        self._file.flush()
+        stored = StoredParts(self, self._end, tuple(map(len, parts)))
+        self._end += sum(stored.lengths)
+        return stored
+
+    def read(self, offset: int, length: int) -> bytes:
+        # pread: the file's position is left alone, so threads may read at once.
+        return os.pread(self._file.fileno(), length, offset) if length else b""
+
+
+class StoredParts(Sequence[bytes]):
+    """A packed article's parts as a ``Store`` holds them, one after the other from
+    ``offset``: each read when asked for.  Pickled (for a worker, or the cache), they
+    are the bytes themselves."""
+
+    __slots__ = ("store", "offset", "lengths")
+
+    def __init__(self, store: Store, offset: int, lengths: tuple[int, ...]) -> None:
+        self.store, self.offset, self.lengths = store, offset, lengths
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[bytes, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | tuple[bytes, ...]:
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        start = self.offset + sum(self.lengths[:i])
+        return self.store.read(start, self.lengths[i])
+
+    def __iter__(self) -> Iterator[bytes]:
+        data, at = self.store.read(self.offset, sum(self.lengths)), 0  # one read for all
+        for length in self.lengths:
+            yield data[at:at + length]
+            at += length
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[type[tuple[bytes, ...]], tuple[tuple[bytes, ...]]]:
+        return tuple, (tuple(self),)
+
+    def __repr__(self) -> str:
+        return f"StoredParts({self.offset}, {self.lengths})"
+
+
+@dataclass(frozen=True, slots=True)
+class Spilled:
+    """What ``spill`` wrote: the archive pickled, and the store of its parts."""
+
+    file: IO[bytes]
+    store: Store
+
+
+class _StoringPickler(pickle.Pickler):
+    # Stored parts are pickled as where they are in the store, not as their bytes.
+    def persistent_id(self, obj: object) -> tuple[int, tuple[int, ...]] | None:
+        return (obj.offset, obj.lengths) if isinstance(obj, StoredParts) else None
+
+
+class _StoringUnpickler(pickle.Unpickler):
+    def __init__(self, file: IO[bytes], store: Store) -> None:
+        super().__init__(file)
+        self.store = store
+
+    def persistent_load(self, pid: tuple[int, tuple[int, ...]]) -> StoredParts:
+        return StoredParts(self.store, *pid)
+
+
+def spill(archive: Archive) -> Spilled:
+    """``archive`` written to anonymous temporary files, to be read back with
+    ``unspill`` once the caller has dropped it: a compact copy of what it holds, its
+    articles' parts left in a ``Store``.
 
     Each stage leaves the articles it packed spread over a heap it mostly freed: a
     packed article's small objects sit among the freed ones of the article unpacked
@@ -507,26 +602,35 @@ def spill(archive: Archive) -> IO[bytes]:
     process was 232 MB; with the archive dropped, 111 MB; read back, 154 MB (0.3 s).
     Through a file, not bytes in memory: at 10,000 articles the pickle, the archive
     and the copy were together over 900 MB."""
-    spilled = None
+    spilled: list[IO[bytes]] = []
     try:
-        spilled = tempfile.TemporaryFile()
-        pickle.dump(archive, spilled, protocol=pickle.HIGHEST_PROTOCOL)
+        store = Store(_temporary(spilled))
+        articles = Articles(replace(p, parts=store.put(p.parts)) for p in archive.articles.packed)
+        file = _temporary(spilled)
+        _StoringPickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(replace(archive, articles=articles))
     except BaseException as exc:
-        if spilled is not None:
-            spilled.close()
+        for made in spilled:
+            made.close()
         if isinstance(exc, OSError):
             raise OutputError(Problem(Path(tempfile.gettempdir()), None,
                                       f"could not write a temporary file: {exc.strerror or exc}",
                                       "free some space there, or point TMPDIR at a folder with room")) from None
         raise
-    return spilled
+    return Spilled(file, store)
 
 
-def unspill(spilled: IO[bytes]) -> Archive:
-    """The archive ``spill`` wrote (the file is closed, and so gone)."""
-    with spilled:
-        spilled.seek(0)
-        return pickle.load(spilled)  # type: ignore[no-any-return]
+def _temporary(made: list[IO[bytes]]) -> IO[bytes]:
+    file = tempfile.TemporaryFile()
+    made.append(file)
+    return file
+
+
+def unspill(spilled: Spilled) -> Archive:
+    """The archive ``spill`` wrote (its pickle is closed, and so gone; the store stays
+    as long as the archive's articles do)."""
+    with spilled.file as file:
+        file.seek(0)
+        return _StoringUnpickler(file, spilled.store).load()  # type: ignore[no-any-return]
 
 
 def _dumps(value: object) -> bytes:
@@ -547,7 +651,9 @@ class Packed:
     article at a time, and what it makes is packed before the next is unpacked."""
 
     shell: Article  # the article without the packed fields (and with everything else)
-    parts: tuple[bytes, ...]  # one per PACKED_PARTS, compressed pickles; b"" for an empty one
+    # One per PACKED_PARTS, compressed pickles; b"" for an empty one.  In memory, or
+    # once the archive is spilled, in a file (``StoredParts``).
+    parts: Sequence[bytes]
     # What archive-wide steps ask of every article, answered without unpacking it.
     row_count: int
     english: bool  # it has English paragraphs of its own
@@ -571,8 +677,10 @@ class Packed:
         """The whole article; with ``names`` (of PACKED_PARTS), only those parts, the
         others left empty: for a step that reads only them."""
         values: dict[str, object] = {}
-        for (name, held), data in zip(PACKED_FIELDS.items(), self.parts):
-            if data and (not names or name in names):
+        parts = self.parts if names else tuple(self.parts)  # a stored part is read only if wanted; all at once
+        for i, (name, held) in enumerate(PACKED_FIELDS.items()):
+            data = parts[i] if not names or name in names else b""
+            if data:
                 loaded = _loads(data)
                 values.update(zip(held, loaded if len(held) > 1 else (loaded,)))  # type: ignore[arg-type]
         return replace(self.shell, **values) if values else self.shell  # type: ignore[arg-type]

@@ -1,9 +1,12 @@
 """The archive keeps its articles packed (model.Packed) and unpacks one at a time."""
 from __future__ import annotations
 
+import gc
 import pickle
+import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -46,7 +49,7 @@ def test_the_built_archive_holds_packed_articles_only(archive: Archive) -> None:
 
 
 def test_a_stage_that_leaves_a_part_does_not_pack_it_again(archive: Archive) -> None:
-    packed = archive.articles.packed[0]
+    packed = Packed.of(archive.articles[0])  # its parts in memory, as the stages hold them
     article = packed.unpack()
     renamed = replace(article, warnings=())  # a field kept as an object
     again = Packed.of(renamed, (packed, article))
@@ -88,7 +91,7 @@ def test_articles_read_like_a_sequence(archive: Archive) -> None:
 
 
 def test_only_the_changed_part_of_related_passages_is_packed_again(archive: Archive) -> None:
-    packed = next(p for p in archive.articles.packed if p.part("related"))
+    packed = Packed.of(next(a for a in archive.articles if a.related))  # its parts in memory
     emptied = packed.with_related(())
     index = model.PACKED_PARTS.index("related")
     assert emptied.parts[index] == b"" and emptied.unpack().related == ()
@@ -136,7 +139,7 @@ def test_the_archive_is_held_as_a_compact_copy(archive: Archive, monkeypatch: py
                                                tmp_path: Path) -> None:
     spilled = model.spill(archive)
     copy = model.unspill(spilled)
-    assert spilled.closed and copy == archive
+    assert spilled.file.closed and copy == archive
     assert not any(a is b or a.shell is b.shell for a, b in zip(copy.articles.packed, archive.articles.packed))
     # The pipeline hands on the copy, not the archive its stages made.
     import shutil
@@ -164,7 +167,42 @@ def test_an_archive_that_cannot_be_spilled_is_a_clear_error(archive: Archive, mo
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(model.pickle, "dump", full)
-    with pytest.raises(OutputError, match="No space left on device"):
-        model.spill(archive)
-    assert list(tmp_path.iterdir()) == []  # nothing left behind
+    opened: list[IO[bytes]] = []
+    temporary = tempfile.TemporaryFile
+    monkeypatch.setattr(model.tempfile, "TemporaryFile", lambda: opened.append(temporary()) or opened[-1])
+    for where in (model.Store, model._StoringPickler):  # while the parts are stored, or the rest pickled
+        with monkeypatch.context() as m:
+            m.setattr(where, "put" if where is model.Store else "dump", full)
+            with pytest.raises(OutputError, match="No space left on device"):
+                model.spill(archive)
+        assert opened and all(f.closed for f in opened)  # nothing left behind
+        assert list(tmp_path.iterdir()) == []
+        opened.clear()
+
+
+def test_spilled_parts_wait_in_a_file_until_asked_for(archive: Archive) -> None:
+    """After the spill the articles' parts are in the store, not in memory; each is
+    read as asked, equal to what was packed; a worker or the cache gets the bytes;
+    the file goes with the last article that refers to it."""
+    # One article without notes or related passages: empty parts are stored too.
+    bare = replace(archive.articles[0], notes=(), related=())
+    archive = replace(archive, articles=Articles((bare, *archive.articles.packed[1:])))
+    spilled = model.spill(archive)
+    copy = model.unspill(spilled)
+    pairs = list(zip(copy.articles.packed, archive.articles.packed))
+    assert all(isinstance(c.parts, model.StoredParts) for c, _ in pairs)
+    assert all(c.parts == a.parts and tuple(c.parts) == tuple(a.parts) for c, a in pairs)
+    assert all(c.parts[i] == a.parts[i] for c, a in pairs for i in range(len(model.PACKED_PARTS)))
+    assert all(c.unpack() == a.unpack() and c.unpack("notes") == a.unpack("notes") for c, a in pairs)
+    # Empty parts are b"" as before: the steps that skip an empty part still do.
+    empty = [(c, i) for c, a in pairs for i, data in enumerate(a.parts) if not data]
+    assert empty and all(c.parts[i] == b"" for c, i in empty)
+    some = next(c for c, _ in pairs if c.part("related"))
+    sent = pickle.loads(pickle.dumps(some))
+    assert type(sent.parts) is tuple and sent == some and sent.unpack() == some.unpack()
+    assert type(some.with_related(()).parts) is tuple
+    file = spilled.store._file
+    assert not file.closed
+    del spilled, copy, pairs, some, empty
+    gc.collect()
+    assert file.closed

@@ -59,7 +59,7 @@ def load_archive(content_dir: Path, registries: RegistryParser = parse_registry)
         problems.extend(exc.problems)
 
     articles: list[Article] = []
-    folders = sorted(p for p in (content_dir / "articles").glob("*") if p.is_dir())
+    folders = article_folders(content_dir)
     if not folders:
         problems.append(Problem(content_dir / "articles", None, "no article folders",
                                 "add content/articles/<slug>/ with source.txt and article.yaml"))
@@ -76,6 +76,11 @@ def load_archive(content_dir: Path, registries: RegistryParser = parse_registry)
         raise ContentError(problems)
     assert site is not None
     return Archive(site=site, articles=archive_order(articles), content_dir=content_dir, glossary=glossary, links=links)
+
+
+def article_folders(content_dir: Path) -> list[Path]:
+    """The folders of the archive's articles, by name (none if there is no ``articles``)."""
+    return sorted(p for p in (Path(content_dir) / "articles").glob("*") if p.is_dir())
 
 
 def archive_order(articles: Iterable[Article]) -> tuple[Article, ...]:

@@ -590,10 +590,15 @@ class _StoringUnpickler(pickle.Unpickler):
         return StoredParts(self.store, *pid)
 
 
-def spill(archive: Archive) -> Spilled:
+# The files ``spill`` writes into a folder: the archive pickled, the articles' parts.
+SPILL_FILES = ("archive.pickle", "parts")
+
+
+def spill(archive: Archive, folder: Path | None = None) -> Spilled:
     """``archive`` written to anonymous temporary files, to be read back with
     ``unspill`` once the caller has dropped it: a compact copy of what it holds, its
-    articles' parts left in a ``Store``.
+    articles' parts left in a ``Store``.  With ``folder``, to files there (``SPILL_FILES``)
+    that another process opens (``reopen``).
 
     Each stage leaves the articles it packed spread over a heap it mostly freed: a
     packed article's small objects sit among the freed ones of the article unpacked
@@ -604,25 +609,37 @@ def spill(archive: Archive) -> Spilled:
     and the copy were together over 900 MB."""
     spilled: list[IO[bytes]] = []
     try:
-        store = Store(_temporary(spilled))
+        store = Store(_temporary(spilled, folder, SPILL_FILES[1]))
         articles = Articles(replace(p, parts=store.put(p.parts)) for p in archive.articles.packed)
-        file = _temporary(spilled)
+        file = _temporary(spilled, folder, SPILL_FILES[0])
         _StoringPickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(replace(archive, articles=articles))
+        file.flush()
     except BaseException as exc:
         for made in spilled:
             made.close()
         if isinstance(exc, OSError):
-            raise OutputError(Problem(Path(tempfile.gettempdir()), None,
+            raise OutputError(Problem(folder or Path(tempfile.gettempdir()), None,
                                       f"could not write a temporary file: {exc.strerror or exc}",
                                       "free some space there, or point TMPDIR at a folder with room")) from None
         raise
     return Spilled(file, store)
 
 
-def _temporary(made: list[IO[bytes]]) -> IO[bytes]:
-    file = tempfile.TemporaryFile()
+def _temporary(made: list[IO[bytes]], folder: Path | None, name: str) -> IO[bytes]:
+    file = tempfile.TemporaryFile() if folder is None else open(folder / name, "w+b")
     made.append(file)
     return file
+
+
+def reopen(folder: Path) -> Spilled:
+    """What ``spill`` wrote into ``folder``: the folder may go once this returns
+    (the files stay readable while open)."""
+    file = open(folder / SPILL_FILES[0], "rb")
+    try:
+        return Spilled(file, Store(open(folder / SPILL_FILES[1], "rb")))
+    except BaseException:
+        file.close()
+        raise
 
 
 def unspill(spilled: Spilled) -> Archive:

@@ -24,6 +24,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
+from .errors import Carried, DuizhaoError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -165,6 +167,29 @@ def mapper(items: int, processes: int | None = None, standing: Standing | None =
             chunk = max(1, min(32, len(batch) // (processes * 4)))
             return list(pool.map(fn, batch, chunksize=chunk))
         yield map_
+
+
+def apart(fn: Callable[..., R], *args: object, meanwhile: Callable[[], None] | None = None) -> R:
+    """``fn(*args)`` on a process of its own, started from the fork server, and what
+    it returns: what ``fn`` leaves in memory goes with that process.  ``meanwhile``
+    runs here while it works.  A DuizhaoError it raises is raised here as such; any
+    other exception, with the other process's traceback as its cause."""
+    with _executor(1) as pool:
+        future = pool.submit(_carrying, fn, *args)
+        if meanwhile is not None:
+            meanwhile()
+        result = future.result()
+    if isinstance(result, Carried):
+        raise result.kind(list(result.problems))
+    return result  # type: ignore[no-any-return]
+
+
+def _carrying(fn: Callable[..., R], *args: object) -> R | Carried:
+    # A DuizhaoError does not survive pickling with its problems (errors.Carried).
+    try:
+        return fn(*args)
+    except DuizhaoError as exc:
+        return Carried(type(exc), tuple(exc.problems))
 
 
 def ordered(fn: Callable[[T], R], items: Iterable[T], count: int, processes: int | None = None,

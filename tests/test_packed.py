@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import pickle
 import tempfile
 from dataclasses import replace
@@ -13,6 +14,7 @@ import pytest
 from build import process
 from site_src import model
 from site_src.model import Archive, Article, Articles, Packed
+from site_src.pool import apart as run_apart
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +208,70 @@ def test_spilled_parts_wait_in_a_file_until_asked_for(archive: Archive) -> None:
     del spilled, copy, pairs, some, empty
     gc.collect()
     assert file.closed
+
+
+def _pid_and_fail(fail: str) -> int:
+    if fail == "content":
+        from site_src.errors import ContentError, Problem
+        raise ContentError([Problem("a.yaml", 3, "first"), Problem("b.yaml", None, "second", "fix it")])
+    if fail == "bug":
+        raise ValueError("a bug in the stages")
+    return os.getpid()
+
+
+def test_apart_runs_on_a_process_of_its_own_and_brings_back_its_errors() -> None:
+    from site_src.errors import ContentError
+    from site_src.pool import apart
+    here: list[int] = []
+    assert apart(_pid_and_fail, "", meanwhile=lambda: here.append(os.getpid())) not in (os.getpid(), None)
+    assert here == [os.getpid()]  # meanwhile ran here, once
+    # Every problem of a DuizhaoError comes back, not the text of its first argument.
+    with pytest.raises(ContentError) as raised:
+        apart(_pid_and_fail, "content")
+    assert [str(p) for p in raised.value.problems] == ["a.yaml:3: first", "b.yaml: second — fix it"]
+    # A bug is raised as itself, the other process's traceback as its cause (--debug shows it).
+    with pytest.raises(ValueError, match="a bug in the stages") as bug:
+        apart(_pid_and_fail, "bug")
+    assert "_pid_and_fail" in str(bug.value.__cause__)
+
+
+def test_a_large_archive_is_staged_apart_and_comes_back_the_same(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    import shutil
+
+    import build
+    from tests.conftest import CONTENT
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    here = build.process(content, apart=False)
+    calls: list[object] = []
+    monkeypatch.setattr(build, "run_apart", lambda *a, **k: calls.append(a[0]) or run_apart(*a, **k))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    count = len(list((content / "articles").iterdir()))
+    monkeypatch.setattr(build, "APART", count + 1)
+    assert build.process(content) == here and calls == []  # fewer than APART: here
+    monkeypatch.setattr(build, "APART", count)
+    staged = build.process(content)
+    assert calls == [build.stages_into]
+    assert staged == here and staged.edition == here.edition
+    assert all(isinstance(p.parts, model.StoredParts) for p in staged.articles.packed)
+    assert list((tmp_path / "tmp").iterdir()) == []  # the folder it was handed over in is gone
+
+
+def test_an_error_in_staging_apart_is_reported_as_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import build
+    from site_src.errors import ContentError
+    from tests.conftest import write_archive
+    content = write_archive(tmp_path)
+    folder = next((content / "articles").iterdir())
+    (folder / "article.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    raised = []
+    for apart in (False, True):
+        with pytest.raises(ContentError) as error:
+            build.process(content, apart=apart)
+        raised.append([str(p) for p in error.value.problems])
+    assert raised[0] == raised[1] and "article.yaml" in raised[0][0]
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -294,3 +294,26 @@ def test_more_texts_than_are_read_say_so(browser, site_url: str, tmp_path_factor
         page.context.close()
     finally:
         server.shutdown()
+
+
+def test_the_search_benchmark_times_a_site_against_a_peer(tmp_path, browser) -> None:  # type: ignore[no-untyped-def]
+    """bench/search_page.py's table for a built site: what the first query fetched and
+    what the page said (the timings themselves are not asserted)."""
+    import shutil
+    import sys
+
+    from build import build
+    from tests.conftest import CONTENT, ROOT
+    sys.path.insert(0, str(ROOT / "bench"))
+    import search_page
+    shutil.copytree(CONTENT, tmp_path / "content")
+    build(tmp_path / "content", tmp_path / "_site")
+    site = tmp_path / "_site"
+    lines = search_page.table(browser, [("site", site), ("peer", site)], ["distilling"], 1)
+    rows = [line.split(" | ") for line in lines if line.startswith("| distilling")]
+    assert len(rows) == 1
+    cells = rows[0]
+    assert float(cells[1]) > 0 and float(cells[2]) > 0 and cells[3].endswith("×")
+    requests, kib = cells[7].split(", ")
+    assert int(requests) >= 3 and float(kib.replace(",", "")) > 0  # script, WebAssembly, index…
+    assert "distilling" in cells[9]  # the page reported the query's results

@@ -125,6 +125,25 @@ def worker_pid(_: object) -> int:
     return os.getpid()
 
 
+def test_warm_up_makes_what_an_edit_s_pages_and_mentions_need(served: Preview) -> None:
+    """With the stages of the first build run apart (build.APART), serve's process has
+    made neither the script converters nor the glossary's patterns: warm_up does,
+    not the first edit."""
+    from site_src import annotate, scripts
+    scripts.converter.cache_clear()
+    annotate._matchers.cache_clear()
+    try:
+        served.later.request(served.warm_up)
+        served.later.wait()
+    finally:
+        served.close()
+    assert scripts.converter.cache_info().currsize == 2  # t2s and s2t
+    assert annotate._matchers.cache_info().currsize == 1 and served.last is not None
+    assert annotate._matchers.cache_info().misses == 1
+    annotate.find_mentions((), served.last.archive.glossary)
+    assert annotate._matchers.cache_info().hits >= 1  # the same glossary: made once
+
+
 def test_standing_workers_prepare_a_lender_and_its_borrower_side_by_side(served: Preview, tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """serve starts a worker per core once its first build is done; an edit reaching

@@ -537,14 +537,8 @@ class StoredParts(Sequence[bytes]):
     def __len__(self) -> int:
         return len(self.lengths)
 
-    @overload
-    def __getitem__(self, i: int) -> bytes: ...
-    @overload
-    def __getitem__(self, i: slice) -> tuple[bytes, ...]: ...
-
-    def __getitem__(self, i: int | slice) -> bytes | tuple[bytes, ...]:
-        if isinstance(i, slice):
-            return tuple(self)[i]
+    def __getitem__(self, i: int) -> bytes:  # type: ignore[override]  # no slices: nothing asks for them
+        i = range(len(self.lengths))[i]  # a negative index counts from the end, as in a tuple
         start = self.offset + sum(self.lengths[:i])
         return self.store.read(start, self.lengths[i])
 
@@ -714,8 +708,9 @@ class Packed:
     def with_related(self, related: tuple[Related, ...]) -> Packed:
         """The article with these related passages (annotate's last step), its other
         parts as they are."""
-        i = PACKED_PARTS.index("related")
-        return replace(self, parts=self.parts[:i] + (_dumps(related) if related else b"",) + self.parts[i + 1:])
+        parts = list(self.parts)
+        parts[PACKED_PARTS.index("related")] = _dumps(related) if related else b""
+        return replace(self, parts=tuple(parts))
 
 
 class Articles(Sequence[Article]):

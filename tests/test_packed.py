@@ -194,7 +194,7 @@ def test_spilled_parts_wait_in_a_file_until_asked_for(archive: Archive) -> None:
     pairs = list(zip(copy.articles.packed, archive.articles.packed))
     assert all(isinstance(c.parts, model.StoredParts) for c, _ in pairs)
     assert all(c.parts == a.parts and tuple(c.parts) == tuple(a.parts) for c, a in pairs)
-    assert all(c.parts[i] == a.parts[i] for c, a in pairs for i in range(len(model.PACKED_PARTS)))
+    assert all(c.parts[i] == a.parts[i] for c, a in pairs for i in range(-len(model.PACKED_PARTS), len(c.parts)))
     assert all(c.unpack() == a.unpack() and c.unpack("notes") == a.unpack("notes") for c, a in pairs)
     # Empty parts are b"" as before: the steps that skip an empty part still do.
     empty = [(c, i) for c, a in pairs for i, data in enumerate(a.parts) if not data]

@@ -65,13 +65,13 @@ def process(content: Path, cache: Cache = NO_CACHE, meanwhile: Callable[[], None
     (see prepare_archive when they run here)."""
     if apart is None:
         apart = len(article_folders(content)) >= APART
-    if not apart:
+    if apart:
+        with tempfile.TemporaryDirectory(prefix="duizhao-") as folder:
+            run_apart(stages_into, Path(folder), content, cache, meanwhile=meanwhile)
+            spilled = reopen(Path(folder))
+    else:
         spilled = stages(content, cache, meanwhile)
-        give_back_memory()
-        return unspill(spilled)
-    with tempfile.TemporaryDirectory(prefix="duizhao-") as folder:
-        run_apart(stages_into, Path(folder), content, cache, meanwhile=meanwhile)
-        spilled = reopen(Path(folder))
+        give_back_memory()  # what the stages freed, before the copy is read back
     return unspill(spilled)
 
 

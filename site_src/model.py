@@ -511,7 +511,7 @@ class Store:
         weakref.finalize(self, file.close)
 
     def put(self, parts: Sequence[bytes]) -> StoredParts:
-        self._file.seek(self._end)
+        # Appended: reads (pread) leave the file's position at its end.
         for data in parts:
             self._file.write(data)
         self._file.flush()

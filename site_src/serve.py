@@ -44,12 +44,12 @@ from typing import Callable, Iterable, Iterator
 
 import watchfiles
 
+from .annotate import find_mentions
 from .cache import NO_CACHE, Cache
 from .edition import LiveDigests, build_date
 from .errors import DuizhaoError, OutputError, Problem
 from .export import ARCHIVE_JSONL
 from .incremental import Built, Edited, built, edited, finish, plan
-from .annotate import find_mentions
 from .model import Archive
 from .pool import Standing
 from .prepare import warm

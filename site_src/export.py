@@ -98,8 +98,8 @@ def export_data(archive: Archive, only: Collection[str] | None = None,
     """The data files beside the pages, as ``(path, bytes)`` like ``render.iter_site``:
     a TMX per article with both languages (``only``: of these slugs), and, if
     ``whole``, the whole archive as JSON lines."""
-    for p in archive.articles.packed:
-        if (only is None or p.slug in only) and p.bilingual:
+    for p in archive.articles.packed if only is None else archive.articles.among(only):
+        if p.bilingual:
             yield f"data/{p.slug}.tmx", article_tmx(p.unpack("text"), archive.edition)
     if whole:
         yield ARCHIVE_JSONL, archive_jsonl(archive)

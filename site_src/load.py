@@ -15,9 +15,10 @@ editor the whole list.
 from __future__ import annotations
 
 import hashlib
+from collections import ChainMap
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Collection, Iterable, TypeVar
+from typing import Callable, Collection, Iterable, Iterator, Mapping, TypeVar
 
 from . import anchors, annotate, schema
 from .capture import read_capture, undecodable
@@ -68,7 +69,7 @@ def load_archive(content_dir: Path, registries: RegistryParser = parse_registry)
             articles.append(load_article(folder, max_capture, registries))
         except DuizhaoError as exc:
             problems.extend(exc.problems)
-    problems.extend(_relation_problems(articles))
+    problems.extend(_relation_problems(articles, {a.slug: a for a in articles}))
     problems.extend(_duplicate_captures(articles))
     glossary = _optional(content_dir / "glossary.yaml", annotate.parse_glossary, problems, ())
     links = _optional(content_dir / "links.yaml", annotate.parse_links, problems, ())
@@ -92,8 +93,9 @@ def archive_order(articles: Iterable[Article]) -> tuple[Article, ...]:
 def reload_articles(archive: Archive, slugs: Collection[str]) -> Archive:
     """``archive`` with the articles ``slugs`` read again from their folders, as
     ``load_archive`` reads them; the others are kept as they are (serve, after an
-    edit confined to these folders).  Relations and duplicate captures are checked
-    over the whole archive again, as a full load would."""
+    edit confined to these folders).  The archive-wide checks of a full load
+    (relations, duplicate captures) are made where the articles read again can
+    change their outcome: ``archive`` passed them, and no folder came or went."""
     site_path = archive.content_dir / "site.yaml"
     _, max_capture = schema.site_settings(read_text(site_path), site_path)
     problems: list[Problem] = []
@@ -103,14 +105,49 @@ def reload_articles(archive: Archive, slugs: Collection[str]) -> Archive:
             fresh[slug] = load_article(archive.content_dir / "articles" / slug, max_capture)
         except DuizhaoError as exc:
             problems.extend(exc.problems)
-    # The checks read the articles' metadata only; the others stay packed as they are.
-    articles = [fresh.get(a.slug, a) for a in archive.articles.shells()]
-    problems.extend(_relation_problems(articles))
-    problems.extend(_duplicate_captures(articles))
+    before = {slug: archive.shell(slug) for slug in fresh}
+    by_slug = ChainMap(fresh, _Shells(archive.articles))  # type: ignore[arg-type]
+    # Read in the folders' order, as load_archive reads them, so that a problem is
+    # told of the same article in the same words.
+    def in_folders() -> list[Article]:
+        return [by_slug[slug] for slug in sorted(by_slug)]
+    if any("en" in before[s].meta.languages and "en" not in a.meta.languages for s, a in fresh.items()):
+        # Whoever borrows English from it must now be told.
+        problems.extend(_relation_problems(in_folders(), by_slug))
+    else:
+        problems.extend(_relation_problems(fresh.values(), by_slug))
+    changed = {a.source.sha256 for s, a in fresh.items() if a.source.sha256 != before[s].source.sha256}
+    if changed:
+        # Only a capture that changed can now be another's: the articles holding one.
+        holding = {p.shell.slug for p in archive.articles.packed if p.shell.source.sha256 in changed}
+        holding |= {slug for slug, a in fresh.items() if a.source.sha256 in changed}
+        problems.extend(_duplicate_captures([by_slug[slug] for slug in sorted(holding)]))
     if problems:
         raise ContentError(problems)
+    if all(a.meta.date == before[s].meta.date for s, a in fresh.items()):
+        return replace(archive, articles=archive.articles.replacing(fresh))  # the order is by date and slug
     return replace(archive, articles=Articles(a if a.slug in fresh else archive.articles.find(a.slug)  # type: ignore[misc]
-                                              for a in archive_order(articles)))
+                                              for a in archive_order(by_slug.values())))
+
+
+class _Shells(Mapping[str, Article]):
+    """The articles by slug, each read as its shell (``Packed.shell``) when asked for:
+    a mapping of the archive that costs nothing to make."""
+
+    def __init__(self, articles: Articles) -> None:
+        self.articles = articles
+
+    def __getitem__(self, slug: str) -> Article:
+        found = self.articles.find(slug)
+        if found is None:
+            raise KeyError(slug)
+        return found.shell
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.slug for p in self.articles.packed)
+
+    def __len__(self) -> int:
+        return len(self.articles)
 
 
 def load_article(folder: Path, max_capture: int = schema.MAX_CAPTURE_KB * 1024,
@@ -177,10 +214,9 @@ def _duplicate_captures(articles: list[Article]) -> list[Problem]:
     return problems
 
 
-def _relation_problems(articles: list[Article]) -> list[Problem]:
-    """Relations must name articles that exist, and English may be borrowed only from
-    an article that carries English."""
-    by_slug = {a.slug: a for a in articles}
+def _relation_problems(articles: Iterable[Article], by_slug: Mapping[str, Article]) -> list[Problem]:
+    """Relations must name articles that exist (``by_slug``: every article), and
+    English may be borrowed only from an article that carries English."""
     problems = []
     for a in articles:
         for rel in a.meta.relations:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Callable, Iterable, Iterator, Literal, Sequence, TypeVar, overload
+from typing import IO, Callable, Iterable, Iterator, Literal, Mapping, Sequence, TypeVar, overload
 
 from .errors import OutputError, Problem
 
@@ -761,6 +761,22 @@ class Articles(Sequence[Article]):
     def find(self, slug: str) -> Packed | None:
         i = self._index.get(slug)
         return None if i is None else self.packed[i]
+
+    def among(self, slugs: Iterable[str]) -> list[Packed]:
+        """The articles of these slugs that are here, in the archive's order: a few
+        articles picked without reading the other 10,000 (serve's rebuilds)."""
+        return [self.packed[i] for i in sorted({i for i in map(self._index.get, slugs) if i is not None})]
+
+    def replacing(self, new: Mapping[str, Article | Packed]) -> Articles:
+        """These articles in place of those of the same slugs, the order as it is.
+        Made from a copy of the tuple, the index shared: at 10,000 articles building
+        them anew took serve's rebuild some 10 ms each time."""
+        packed = list(self.packed)
+        for slug, article in new.items():
+            packed[self._index[slug]] = article if isinstance(article, Packed) else Packed.of(article)
+        out = Articles.__new__(Articles)
+        out.packed, out._index = tuple(packed), self._index  # never changed once made
+        return out
 
     def map(self, stage: Callable[[Article], Article]) -> Articles:
         """``stage`` over every article, one unpacked at a time; the parts it leaves as

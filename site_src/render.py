@@ -622,7 +622,13 @@ def index_after(old: ArticleIndex, keys: Callable[[Packed], Iterable[str]], befo
     was, now = of(before), of(archive)
     index = dict(old)
     for key in was.keys() | now.keys():
-        slugs = {s: n for s, n in index.get(key, {}).items() if s not in touched} | now.get(key, {})
+        # A copy without the touched articles that had the key (``old`` is ``before``'s),
+        # not a comprehension over every article that has it: an entity quoted by most
+        # of 10,000 articles took 8 ms that way.
+        slugs = dict(index.get(key, {}))
+        for s in was.get(key, ()):
+            del slugs[s]
+        slugs.update(now.get(key, {}))
         if slugs:
             index[key] = slugs
         else:
@@ -706,7 +712,8 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         yield page(f"assets/{name}", (TEMPLATES / "static" / name).read_bytes())
     # In the order of the data files' paths, which is the search records' order: the
     # index can then be made while the pages are written (write.BackgroundIndex).
-    articles = sorted(archive.articles.packed, key=lambda p: f"{p.slug}.json")
+    shown = archive.articles.packed if only is None else archive.articles.among(only.articles | only.pages)
+    articles = sorted(shown, key=lambda p: f"{p.slug}.json")
     if only is None and spread(len(articles), processes):
         for files in _all_article_files(archive, articles, site, lookups, bytecode, processes, pages):
             for path, data in files:

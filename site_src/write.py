@@ -485,7 +485,7 @@ def update_site(files: Files | Mapping[str, bytes], out: Path, previous: Mapping
                     pending.append((tmp, target))
             hashes[rel] = digest
             search.see(rel, data)
-        gone = [rel for rel in previous.keys() - made if owned is None or rel in owned]
+        gone = (previous.keys() - made) if owned is None else [rel for rel in owned if rel in previous and rel not in made]
         for rel in gone:
             hashes.pop(rel, None)
             search.found.pop(rel, None)

@@ -14,8 +14,10 @@ import pytest
 
 from build import serve_preview
 from site_src.cache import open_cache
-from site_src.incremental import cited_index
-from site_src.render import lookups_for
+from site_src.errors import ContentError
+from site_src.incremental import _lenders, cited_index
+from site_src.load import load_archive
+from site_src.render import article_index, lookups_for
 from site_src.search import BUNDLE, SHARD_BYTES, SHARDS, shard_key
 from site_src.serve import Preview
 from site_src.write import MARKER
@@ -86,6 +88,7 @@ def rebuild(preview: Preview, *changed: Path) -> None:
     # and its index of the related passages' targets.
     assert preview.last.lookups == lookups_for(preview.last.archive, quoted=True)
     assert preview.last.cited == cited_index(preview.last.archive)
+    assert preview.last.lent == article_index(preview.last.archive.articles.packed, _lenders)
 
 
 def test_a_note_rebuilds_its_article_alone(served: Preview, tmp_path: Path) -> None:
@@ -278,3 +281,45 @@ def test_the_edited_pages_come_first_when_related_passages_must_be_searched_agai
     rebuild(served, append(served.content / "articles" / NETEASE / "notes.md", "\n## p1 note\nAdded.\n"))
     assert [s["build"] for s, _ in seen] == [start + 2]  # no step was announced before finish
     assert served.build == start + 3 and served.first == 0
+
+
+def full_load_problems(content: Path) -> list[str]:
+    with pytest.raises(ContentError) as caught:
+        load_archive(content)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("case", ["lender without English", "unknown relation", "capture of another article"])
+def test_an_edit_failing_an_archive_wide_check_is_told_as_a_full_load_tells_it(served: Preview, tmp_path: Path,
+                                                                              case: str) -> None:
+    """An edit reloads only its articles and checks relations and captures where they
+    can have changed: the problems are still those of a full load, word for word."""
+    articles = served.content / "articles"
+    if case == "lender without English":  # the borrower's relation is now wrong
+        path = edit(articles / NETEASE / "article.yaml", "languages: [zh-Hant, en]", "languages: [zh-Hant]")
+        fixed = ("languages: [zh-Hant]", "languages: [zh-Hant, en]")
+    elif case == "unknown relation":
+        path = edit(articles / JIEMIAN / "article.yaml", "slug: 2025-03-bloomberg-china-show",
+                    "slug: 2025-03-bloomberg-china-shwo")
+        fixed = ("china-shwo", "china-show")
+    else:  # the later folder is told, also when the earlier one was edited
+        path, original = articles / BLOOMBERG / "source.txt", (articles / BLOOMBERG / "source.txt").read_bytes()
+        path.write_bytes((articles / OPED / "source.txt").read_bytes())
+    served.rebuild([path])
+    assert served.problems and list(served.problems) == full_load_problems(served.content)
+    if case == "capture of another article":
+        assert all(OPED in p and "the same capture as" in p for p in served.problems)
+        path.write_bytes(original)
+    else:
+        edit(path, *fixed)
+    rebuild(served, path)
+    assert_same_as_full_build(served, tmp_path, "after")
+
+
+def test_a_new_date_moves_the_article_as_a_full_build_does(served: Preview, tmp_path: Path) -> None:
+    assert served.last is not None
+    order = [p.slug for p in served.last.archive.articles.packed]
+    rebuild(served, edit(served.content / "articles" / OPED / "article.yaml", 'date: "2025-12-09"', 'date: "2024-12-09"'))
+    now = [p.slug for p in served.last.archive.articles.packed]
+    assert now != order and now[-1] == OPED
+    assert_same_as_full_build(served, tmp_path, "after")

@@ -10,7 +10,7 @@ import pytest
 
 from site_src.capture import capture
 from site_src.errors import ContentError
-from site_src.load import load_archive
+from site_src.load import load_archive, reload_articles
 from tests.conftest import (
     INTERVIEW_SOURCE,
     INTERVIEW_YAML,
@@ -125,3 +125,31 @@ def test_related_tuning_in_site_yaml(tmp_path: Path) -> None:
     bad = write_archive(tmp_path / "bad", site=SITE_YAML + "related:\n  per_row: many\n")
     (msg,) = problems(bad)
     assert "site.yaml:8: related.per_row 'many' is malformed" in msg
+
+
+def test_reloading_a_lender_that_lost_its_english_tells_its_borrower(shipped_content: Path) -> None:
+    """reload_articles checks only the reloaded articles' relations, unless one of
+    them no longer has English: then those borrowing it are wrong, reloaded or not."""
+    archive = load_archive(shipped_content)
+    lender, borrower = "2026-02-ft-interview-netease", "2026-02-ft-interview-phoenix"
+    meta = shipped_content / "articles" / lender / "article.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("languages: [zh-Hant, en]", "languages: [zh-Hant]"),
+                    encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        reload_articles(archive, {lender})
+    told = [str(p) for p in info.value.problems]
+    assert told == problems(shipped_content)
+    assert len(told) == 1 and f"{borrower}/article.yaml" in told[0] and "which has no English" in told[0]
+
+
+def test_reloading_keeps_the_order_unless_a_date_moved(shipped_content: Path) -> None:
+    archive = load_archive(shipped_content)
+    slug = "2025-12-ft-op-ed-open-source"
+    same = reload_articles(archive, {slug})
+    assert [p.slug for p in same.articles.packed] == [p.slug for p in archive.articles.packed]
+    meta = shipped_content / "articles" / slug / "article.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace('date: "2025-12-09"', 'date: "2027-01-01"'),
+                    encoding="utf-8")
+    moved = reload_articles(archive, {slug})
+    assert [p.slug for p in moved.articles.packed] == [p.slug for p in load_archive(shipped_content).articles.packed]
+    assert moved.articles.packed[0].slug == slug and moved.get(slug).meta.date == "2027-01-01"

@@ -92,6 +92,18 @@ def test_articles_read_like_a_sequence(archive: Archive) -> None:
     assert (changed == articles) == (first.related == ())
 
 
+def test_a_few_articles_are_picked_and_replaced_in_the_archive_s_order(archive: Archive) -> None:
+    articles = archive.articles
+    slugs = [p.slug for p in articles.packed]
+    assert [p.slug for p in articles.among([slugs[3], "no-such-article", slugs[0], slugs[3]])] == [slugs[0], slugs[3]]
+    new = replace(articles[2], related=())
+    replaced = articles.replacing({slugs[2]: new})
+    assert [p.slug for p in replaced.packed] == slugs and replaced.find(slugs[2]).unpack() == new  # type: ignore[union-attr]
+    assert all(replaced.packed[i] is articles.packed[i] for i in range(len(slugs)) if i != 2)
+    assert replaced == Articles([new if a.slug == slugs[2] else a for a in articles])
+    assert [p.slug for p in articles.packed] == slugs and replaced.packed[2] is not articles.packed[2]  # a copy
+
+
 def test_only_the_changed_part_of_related_passages_is_packed_again(archive: Archive) -> None:
     packed = Packed.of(next(a for a in archive.articles if a.related))  # its parts in memory
     emptied = packed.with_related(())

@@ -12,7 +12,8 @@ before it reloads (it holds a status request open and learns of a build at once)
 
 * **note**: a note added to an article's ``notes.md``;
 * **source**: one word of a body line changed in an article's ``source.txt`` (an
-  article that lends its English to others, so its borrowers are rebuilt too);
+  article that lends its English to others, so its borrowers are rebuilt too), to
+  another word in each run, so that it is cleaned and aligned each time;
 * **title**: the Chinese title changed in an article's ``article.yaml``.
 
 Like serve, the aligner's tables are loaded after the first build, and the
@@ -44,8 +45,14 @@ from site_src.cache import open_cache  # noqa: E402
 from site_src.load import load_archive  # noqa: E402
 
 
-def edits(content: Path) -> dict[str, tuple[Path, str, str]]:
-    """name → (file, text to replace, its replacement)."""
+# The word a capture edit puts in, a new one each run: the per-article cache keeps
+# what an edited capture cleaned and aligned to, so the same edit again would be read
+# from there instead of cleaned and aligned as an editor's new edit is.
+WORDS = "不是有在人這中大為上"
+
+
+def edits(content: Path, run: int = 0) -> dict[str, tuple[Path, str, str]]:
+    """name → (file, text to replace, its replacement), for the ``run``-th run."""
     archive = load_archive(content)
     middle = archive.articles[len(archive.articles) // 2]
     lenders = {s for a in archive.articles for s in a.meta.related("english_text_from")}
@@ -57,7 +64,8 @@ def edits(content: Path) -> dict[str, tuple[Path, str, str]]:
     meta = middle.folder / "article.yaml"
     return {
         "note": (notes, note_text, note_text + "\n## p1 note\nA note added while serving.\n"),
-        "source": (source, line, line[:10] + ("不" if line[10] != "不" else "是") + line[11:]),
+        "source": (source, line, line[:10] + next(w for w in WORDS[run % len(WORDS):] + WORDS if w != line[10])
+                   + line[11:]),
         "title": (meta, middle.meta.title_zh, middle.meta.title_zh + "(改)"),
     }
 
@@ -96,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         gc.callbacks.append(timed)
         times: dict[str, list[float]] = {}
         firsts: dict[str, list[float]] = {}  # where the edited pages came first
-        for _ in range(args.runs):
-            for name, (path, old, new) in edits(content).items():
+        for run in range(args.runs):
+            for name, (path, old, new) in edits(content, run).items():
                 for before, after in ((old, new), (new, old)):
                     text = path.read_text(encoding="utf-8") if path.is_file() else ""
                     path.write_text(text.replace(before, after, 1) if before else after, encoding="utf-8")

@@ -280,3 +280,16 @@ def test_measure_reads_the_tree(tmp_path):
     sample = run.measure([sys.executable, "-c", "print('built')"], tmp_path / "tool.log")
     assert sample.cpu > 0 and 0 < sample.rss_mb < 200 and sample.wall > 0
     assert (tmp_path / "tool.log").read_text() == "built\n"
+
+
+def test_serve_edit_changes_a_capture_to_a_new_text_each_run(tmp_path):
+    """The per-article cache keeps what an edited capture cleans to: a run that made
+    the same edit again would time a cache read, not the cleaning of a new edit."""
+    import serve_edit
+
+    content = made(tmp_path, "a", 10, 1)
+    runs = [serve_edit.edits(content, run)["source"] for run in range(3)]
+    (path, old, _), = {(p, o, "") for p, o, _ in runs}
+    assert old in path.read_text(encoding="utf-8")
+    news = [new for _, _, new in runs]
+    assert len(set(news)) == 3 and old not in news and all(len(new) == len(old) for new in news)

@@ -117,6 +117,7 @@ class Edited:
 
     archive: Archive
     fresh: frozenset[str]  # the articles prepared again
+    edited: frozenset[str]  # of those, the ones whose files changed (not only tied to them by alignment)
     items: dict[str, RowItems]  # every article's row items, after the edit
     lookups: Lookups  # after the edit: related passages change none of them
 
@@ -152,7 +153,8 @@ def edited(last: Built, edit: Edit, cache: Cache, standing: Standing | None = No
         raise ContentError(problems)
     archive = replace(archive, articles=articles, edition=old.edition)
     items = {**last.items, **{slug: row_items(a) for slug, a in fresh.items()}}
-    return Edited(archive, frozenset(fresh), items, lookups_after(last.lookups, old, archive, frozenset(fresh)))
+    return Edited(archive, frozenset(fresh), frozenset(edit), items,
+                  lookups_after(last.lookups, old, archive, frozenset(fresh)))
 
 
 def finish(last: Built, step: Edited) -> tuple[Built, Selection | None]:

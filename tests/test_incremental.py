@@ -147,6 +147,25 @@ def test_warm_up_makes_what_an_edit_s_pages_and_mentions_need(served: Preview) -
     assert annotate._matchers.cache_info().hits >= 1  # the same glossary: made once
 
 
+def first_article_done(_: object) -> tuple[int, int]:
+    """What a process's first cleaning and alignment fill: the bytes pinyin readings
+    vouch for, the glosses of Chinese words."""
+    from site_src.align import lexicon
+    from site_src.clean import mojibake
+    return mojibake._trails_read_as.cache_info().currsize, lexicon.gloss.cache_info().currsize
+
+
+def test_warm_up_cleans_and_aligns_an_article_here_and_in_each_standing_worker(served: Preview) -> None:
+    try:
+        served.later.request(served.warm_up)
+        served.later.wait()
+        assert served.standing is not None
+        for process in [first_article_done(None), *served.standing.map(first_article_done, range(8))]:
+            assert all(process), process
+    finally:
+        served.close()
+
+
 def test_standing_workers_prepare_a_lender_and_its_borrower_side_by_side(served: Preview, tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """serve starts a worker per core once its first build is done; an edit reaching
@@ -269,6 +288,9 @@ def test_the_edited_pages_come_first_when_related_passages_must_be_searched_agai
     # The edited article's page was in place and announced (the browser reloads) ...
     assert status["ok"] and status["build"] == start + 1 and "first" in status["made"]
     assert "也說過,2031年" in text
+    # The borrower, aligned again to the lender's new text, is not what was edited:
+    # its pages come in the second step.
+    assert status["made"].startswith("1 article(s) first"), status["made"]
     # ... and then the pages of the other articles whose related passages moved.
     assert served.build == start + 2 and 0 < served.first
     others = {p for p in served.written if served.written[p] != before.get(p)

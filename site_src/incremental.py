@@ -140,7 +140,9 @@ def edited(last: Built, edit: Edit, cache: Cache, standing: Standing | None = No
     archive = reload_articles(old, edit)
     touched = _reach(archive, last.lent, edit)
     if touched != set(edit):
-        archive = reload_articles(old, touched)
+        # Those aligned with the edited articles, read again as loaded (overrides need
+        # the registry before anchors replace it); the edited ones are read already.
+        archive = reload_articles(archive, touched - set(edit))
     sub = prepare_archive(replace(archive, articles=Articles(archive.articles.among(touched))), cache,
                           standing=standing)
     problems: list[Problem] = []

@@ -107,13 +107,12 @@ def reload_articles(archive: Archive, slugs: Collection[str]) -> Archive:
             problems.extend(exc.problems)
     before = {slug: archive.shell(slug) for slug in fresh}
     by_slug = ChainMap(fresh, _Shells(archive.articles))  # type: ignore[arg-type]
-    # Read in the folders' order, as load_archive reads them, so that a problem is
-    # told of the same article in the same words.
-    def in_folders() -> list[Article]:
-        return [by_slug[slug] for slug in sorted(by_slug)]
+    # Articles are checked in the folders' order (``fresh`` is read in it), as
+    # load_archive reads them, so that a problem is told of the same article in the
+    # same words.
     if any("en" in before[s].meta.languages and "en" not in a.meta.languages for s, a in fresh.items()):
         # Whoever borrows English from it must now be told.
-        problems.extend(_relation_problems(in_folders(), by_slug))
+        problems.extend(_relation_problems([by_slug[slug] for slug in sorted(by_slug)], by_slug))
     else:
         problems.extend(_relation_problems(fresh.values(), by_slug))
     changed = {a.source.sha256 for s, a in fresh.items() if a.source.sha256 != before[s].source.sha256}

@@ -23,23 +23,42 @@ import traceback
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NoReturn
 
-from site_src.align import LOW_CONFIDENCE
-from site_src.annotate import annotate_archive
-from site_src.anchors import assign_article, unresolved
-from site_src.cache import NO_CACHE, Cache, inputs_stamp, open_cache
-from site_src.edition import PREVIEW, build_date, edition_id
-from site_src.errors import DuizhaoError, slug_fix
-from site_src.export import export_data
-from site_src.load import article_folders, load_archive
-from site_src.model import Archive, Article, Spilled, reopen, spill, unspill
-from site_src.pool import apart as run_apart, give_back_memory
-from site_src.prepare import prepare_archive
-from site_src.render import ArticlePages, Lookups, Selection, iter_site, warm_up
-from site_src.search import warm_indexer
-from site_src.write import (Files, keep_site, kept_pages, mark_site, restore_site, site_stamp, write_registries,
-                            write_site)
+
+def _missing(exc: ModuleNotFoundError) -> NoReturn:
+    """Started by a Python without the packages (``python3 build.py`` outside the
+    project's ``.venv``): run again under ``.venv``'s Python if the README's set-up
+    made one, otherwise say what to run, not a traceback."""
+    venv = Path(__file__).resolve().parent / ".venv"
+    python = venv / "bin" / "python"
+    if python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
+        os.execv(python, [str(python), __file__, *sys.argv[1:]])
+    sys.exit(f"error: {sys.executable} has no package {exc.name!r} — install the requirements "
+             f"(the README's set-up command makes .venv/ with them), then run .venv/bin/python build.py")
+
+
+try:
+    from site_src.align import LOW_CONFIDENCE
+    from site_src.annotate import annotate_archive
+    from site_src.anchors import assign_article, unresolved
+    from site_src.cache import NO_CACHE, Cache, inputs_stamp, open_cache
+    from site_src.edition import PREVIEW, build_date, edition_id
+    from site_src.errors import DuizhaoError, slug_fix
+    from site_src.export import export_data
+    from site_src.load import article_folders, load_archive
+    from site_src.model import Archive, Article, Spilled, reopen, spill, unspill
+    from site_src.pool import apart as run_apart, give_back_memory
+    from site_src.prepare import prepare_archive
+    from site_src.render import ArticlePages, Lookups, Selection, iter_site, warm_up
+    from site_src.search import warm_indexer
+    from site_src.write import (Files, keep_site, kept_pages, mark_site, restore_site, site_stamp, write_registries,
+                                write_site)
+except ModuleNotFoundError as missing:
+    if missing.name and missing.name.split(".")[0] == "site_src":
+        raise  # the program itself is broken or incomplete: a bug, not a set-up step
+    _missing(missing)
+
 
 if TYPE_CHECKING:
     from site_src.serve import Preview

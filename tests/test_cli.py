@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import INTERVIEW_YAML, INTERVIEW_SOURCE, ROOT, write_archive
 
 
@@ -153,3 +155,28 @@ def test_the_command_collects_cycles_less_often(fixture_archive: Path) -> None:
         assert gc.get_threshold() == (build.GC_THRESHOLD, 50, 100)
     finally:
         gc.set_threshold(*before)
+
+
+def bare_python(tmp_path: Path) -> Path:
+    """A Python with none of the project's packages, as ``python3`` outside .venv is."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+    return tmp_path / "bare" / "bin" / "python"
+
+
+def test_a_python_without_the_packages_runs_the_build_under_the_project_s_venv(tmp_path: Path) -> None:
+    if not (ROOT / ".venv" / "bin" / "python").is_file():
+        pytest.skip("no .venv made by the README's set-up command")
+    shown = subprocess.run([str(bare_python(tmp_path)), str(ROOT / "build.py"), "check", "--no-cache"],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("check passed: 5 articles")
+
+
+def test_a_python_without_the_packages_and_no_venv_is_told_what_to_run(tmp_path: Path) -> None:
+    import shutil
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "site_src", project / "site_src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "build.py", project)
+    shown = subprocess.run([str(bare_python(tmp_path)), str(project / "build.py")], capture_output=True, text=True)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    assert shown.stderr.startswith("error: ") and "has no package" in shown.stderr and ".venv/bin/python" in shown.stderr

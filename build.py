@@ -50,7 +50,7 @@ try:
     from site_src.model import Archive, Article, Spilled, reopen, spill, unspill
     from site_src.pool import apart as run_apart, give_back_memory
     from site_src.prepare import prepare_archive
-    from site_src.render import ArticlePages, Lookups, Selection, iter_site, warm_up
+    from site_src.render import ArticlePages, Lookups, Selection, environment, iter_site, warm_up
     from site_src.search import warm_indexer
     from site_src.write import (Files, keep_site, kept_pages, mark_site, restore_site, site_stamp, write_registries,
                                 write_site)
@@ -61,6 +61,8 @@ except ModuleNotFoundError as missing:
 
 
 if TYPE_CHECKING:
+    import jinja2
+
     from site_src.serve import Preview
 
 ROOT = Path(__file__).resolve().parent
@@ -137,10 +139,12 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
         return Reused.KEPT
     # The search indexer starts first, to load its dictionary on the other core while
     # the articles are prepared; it is done once it has every article's data file.
-    # The pages' tables load while the articles are aligned on a helper process.
+    # The pages' tables load and their templates compile while the articles are aligned
+    # on a helper process.
+    env = environment(cache.templates())
     with warm_indexer(cache.index()) as indexer:
-        archive = process(content, cache, meanwhile=functools.partial(warm_up, cache.templates()))
-        write_site(site_files(archive, cache, pages=pages), out, cache.index(), stamp, indexer=indexer,
+        archive = process(content, cache, meanwhile=functools.partial(warm_up, env))
+        write_site(site_files(archive, cache, pages=pages, env=env), out, cache.index(), stamp, indexer=indexer,
                    data_files=len(archive.articles))
     if write_registries(archive) and stamp:
         # The registries now record the anchors this site shows, and a build from them
@@ -154,12 +158,14 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
 
 
 def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None = None,
-               lookups: Lookups | None = None, pages: ArticlePages | None = None) -> Files:
+               lookups: Lookups | None = None, pages: ArticlePages | None = None,
+               env: jinja2.Environment | None = None) -> Files:
     """The pages, then the data files, one at a time: each is on disk before the next
     is made, so the site is never in memory as a whole.  ``only``: the part of the
     site an incremental rebuild makes again (None: all of it), ``lookups``: the
-    archive's, if known; ``pages``: see ``build``."""
-    yield from iter_site(archive, cache.templates(), only, lookups, pages=pages)
+    archive's, if known; ``pages``: see ``build``; ``env``: the templates' environment,
+    if made already (``render.warm_up``)."""
+    yield from iter_site(archive, cache.templates(), only, lookups, pages=pages, env=env)
     # archive.jsonl is the whole archive: after a part, serve makes it later.
     yield from export_data(archive, None if only is None else only.articles, whole=only is None)
 

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from .errors import Carried, DuizhaoError
 
@@ -72,7 +72,11 @@ def _executor(processes: int, initializer: Callable[[], None] | None = None) -> 
                                initializer=initializer)
 
 
-Mapper = Callable[[Callable[[T], R], Sequence[T]], list[R]]
+# ``fn`` over the items, the results in the items' order.  The items may be a
+# generator, read as the map goes: the helper's map sends each to its worker as soon
+# as it is made, and the map in this process makes each result only when it is read
+# (prepare: an article is aligned while the next is cleaned).
+Mapper = Callable[[Callable[[T], R], Iterable[T]], Iterable[R]]
 
 
 class Standing:
@@ -91,7 +95,8 @@ class Standing:
             for future in [self._pool.submit(os.getpid) for _ in range(self.processes)]:
                 future.result()
 
-    def map(self, fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        batch = list(items)
         if self._pool is None or len(batch) < 2:
             return [fn(x) for x in batch]
         return list(self._pool.map(fn, batch))
@@ -138,8 +143,8 @@ def helper(initializer: Callable[[], None], processes: int | None = None,
         pool.submit(int)  # a fork-context pool starts its worker at its first task
         waiting = [meanwhile] if meanwhile is not None else []
 
-        def map_(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
-            futures = [pool.submit(fn, x) for x in batch]
+        def map_(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+            futures = [pool.submit(fn, x) for x in items]  # each sent as it is made
             while waiting:
                 waiting.pop()()
             return [f.result() for f in futures]
@@ -159,10 +164,11 @@ def mapper(items: int, processes: int | None = None, standing: Standing | None =
         return
     processes = spread(items, processes)
     if not processes:
-        yield lambda fn, batch: [fn(x) for x in batch]
+        yield map  # lazy: each result made as it is read
         return
     with _executor(processes) as pool:
-        def map_(fn: Callable[[T], R], batch: Sequence[T]) -> list[R]:
+        def map_(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+            batch = list(items)
             # Chunks of a few dozen keep the pipes busy without one worker idling at the end.
             chunk = max(1, min(32, len(batch) // (processes * 4)))
             return list(pool.map(fn, batch, chunksize=chunk))

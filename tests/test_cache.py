@@ -463,6 +463,37 @@ def test_a_donor_not_yet_prepared_is_segmented_with_its_borrower(content: Path) 
     assert found[BORROWER].unpack().rows == whole.get(BORROWER).rows
 
 
+def test_an_article_is_aligned_as_soon_as_it_and_its_donor_are_segmented(content: Path) -> None:
+    """With a helper aligning, it aligns one article while this process cleans the
+    next, not after the last is cleaned; a borrower waits for its donor."""
+    archive = load_archive(content)
+    # The lender last (prepare_archive puts lenders first; here it shows the wait).
+    batch = [archive.get(slug) for slug in (OPED, BORROWER, INTERVIEW)]
+    donors = {a.slug: tuple(archive.get(s) for s in a.meta.related("english_text_from")) for a in batch}
+    found: dict = {a.slug: None for a in batch}
+    events: list[tuple[str, str]] = []
+
+    def cleaning(fn, items):  # type: ignore[no-untyped-def]
+        for article in items:
+            events.append(("clean", article.slug))
+            yield fn(article)
+
+    def aligning(fn, jobs):  # type: ignore[no-untyped-def]
+        made = []
+        for article, en in jobs:
+            events.append(("align", article.slug))
+            made.append(fn((article, en)))
+        return made
+
+    failures = prepare._prepare_batch(batch, donors, found, {a.slug: a.slug for a in batch}, NO_CACHE, cleaning,
+                                      aligning, {p.slug: p for p in archive.articles.packed})
+    assert failures == []
+    assert events == [("clean", OPED), ("align", OPED), ("clean", BORROWER), ("clean", INTERVIEW),
+                      ("align", BORROWER), ("align", INTERVIEW)]
+    whole = prepare.prepare_archive(archive, NO_CACHE, processes=1)
+    assert {slug: p.unpack().rows for slug, p in found.items()} == {a.slug: a.rows for a in whole.articles}
+
+
 def test_problems_from_workers_keep_file_and_line(content: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for slug in (INTERVIEW, OPED):
         (content / "articles" / slug / "corrections.yaml").write_text(

@@ -19,9 +19,11 @@ import multiprocessing
 import os
 import threading
 import time
+import traceback
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from .errors import Carried, DuizhaoError
@@ -149,6 +151,56 @@ def helper(initializer: Callable[[], None], processes: int | None = None,
                 waiting.pop()()
             return [f.result() for f in futures]
         yield map_
+
+
+@contextmanager
+def forked(fn: Callable[[], R], processes: int | None = None) -> Iterator[Callable[[], R]]:
+    """``fn()`` run at once in a process forked from this one, on another core, while
+    this one goes on; the context gives the call that waits for its result.  Forked,
+    ``fn`` needs no pickling and finds all this process has made (the archive, the
+    compiled templates); only its result is pickled back.  A DuizhaoError it raises is
+    raised by the call as such, any other exception as a RuntimeError with the other
+    process's traceback.  Left before the call, the process is ended.  With one core
+    (``processes`` below 2) or where processes are not forked, ``fn`` runs in this
+    process when its result is asked for."""
+    processes = workers() if processes is None else processes
+    if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield fn
+        return
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_send_result, args=(fn, sending), daemon=True)
+    child.start()
+    sending.close()
+
+    def result() -> R:
+        try:
+            kind, value = receiving.recv()
+        except EOFError:
+            raise RuntimeError(f"the forked process ended with code {child.exitcode} before its result") from None
+        if kind == "carried":
+            raise value.kind(list(value.problems))
+        if kind == "failed":
+            raise RuntimeError(f"in the forked process:\n{value}")
+        return value  # type: ignore[no-any-return]
+    try:
+        yield result
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+
+
+def _send_result(fn: Callable[[], R], sending: Connection) -> None:
+    try:
+        done: tuple[str, object] = ("done", fn())
+    except DuizhaoError as exc:
+        done = ("carried", Carried(type(exc), tuple(exc.problems)))
+    except BaseException:  # noqa: BLE001 — a bug: its traceback goes to the parent
+        done = ("failed", traceback.format_exc())
+    sending.send(done)
+    sending.close()
 
 
 @contextmanager

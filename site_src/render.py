@@ -48,6 +48,7 @@ import re
 import tempfile
 import traceback
 from collections import Counter, defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, TypedDict
@@ -71,7 +72,7 @@ from .parallel import Groups, english_source, parallel_rows, three_way, translat
 from .model import (NO_REGISTRY, AlignedRow, Alias, Archive, Article, ArticleMeta, Articles, CleanResult, CrossLink,
                     Entity, Flag, Mention, Note, Packed, Paragraph, Passage, Related, Relation, SiteConfig, Speaker,
                     light)
-from .pool import give_back_memory, ordered, spread
+from .pool import forked, give_back_memory, ordered, spread
 from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
@@ -722,17 +723,27 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
                 yield page(path, data)
     else:
         whole = {p.slug for p in articles if only is None or p.slug in only.articles}
-        # Here every data file comes before the pages, so the indexer has all the
-        # records while they are made: at five articles it finished 0.3 s after the
-        # last page, when the last data file came with the last article's pages.
-        # (The workers' files come an article at a time: a large archive's data
-        # files are too many to hold, and it is indexed a shard at a time anyway.)
-        for packed in articles:
-            if packed.slug in whole:
-                yield page(*data_file(packed.unpack("text")))
-        for packed in articles:
-            if packed.slug in whole or packed.slug in only.pages:  # type: ignore[union-attr]
+        made = [p for p in articles if p.slug in whole or p.slug in only.pages]  # type: ignore[union-attr]
+        # In a whole build, the last articles' pages are made by a process forked now
+        # while this one makes the others' (``elsewhere``).
+        there = elsewhere(made) if only is None else []
+
+        def make_there() -> list[list[tuple[str, bytes]]]:
+            return [article_files(env, archive, packed.unpack(), site, lookups) for packed in there]
+        with forked(make_there, processes) if there else nullcontext(list) as made_there:
+            # Here every data file comes before the pages, so the indexer has all the
+            # records while they are made: at five articles it finished 0.3 s after the
+            # last page, when the last data file came with the last article's pages.
+            # (The workers' files come an article at a time: a large archive's data
+            # files are too many to hold, and it is indexed a shard at a time anyway.)
+            for packed in articles:
+                if packed.slug in whole:
+                    yield page(*data_file(packed.unpack("text")))
+            for packed in made[:len(made) - len(there)]:
                 for path, data in article_files(env, archive, packed.unpack(), site, lookups, packed.slug in whole):
+                    yield page(path, data)
+            for files in made_there():
+                for path, data in files:
                     yield page(path, data)
     for source, translations in lookups.groups:
         if only is None or source in only.compare:
@@ -761,6 +772,30 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
         # Last: it lists every page above.  A selection keeps the set of pages (see
         # site_src.incremental), so the sitemap it leaves is still right.
         yield "sitemap.xml", sitemap(archive.site, paths)
+
+
+# The share of the articles' own pages made by the forked process in a build too small
+# for the pool's workers (``elsewhere``): this process also writes every file, makes
+# the data files and the pages of the whole site, and feeds the search indexer.
+ELSEWHERE = 0.6
+
+
+def elsewhere(articles: list[Packed]) -> list[Packed]:
+    """The last of ``articles`` (in order), whose pages a forked process makes
+    (``pool.forked``) while this one makes the others': as many as hold some
+    ``ELSEWHERE`` of the articles' packed bytes, a measure of their pages' work.  At
+    five articles, pages whose making (0.1–0.14 s) took this process a third of the
+    time it spent on the pages, while the other core ran only the search indexer.
+    None for one article."""
+    if len(articles) < 2:
+        return []
+    weights = [sum(map(len, p.parts)) for p in articles]
+    share, taken = ELSEWHERE * sum(weights), 0
+    cut = len(articles)
+    while cut > 1 and taken + weights[cut - 1] <= share:
+        cut -= 1
+        taken += weights[cut]
+    return articles[cut:]
 
 
 def data_file(article: Article) -> tuple[str, bytes]:

@@ -7,6 +7,7 @@ English, or the code change; a broken entry must cost a rebuild, never a failure
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import subprocess
@@ -23,7 +24,7 @@ from site_src import cache as cache_module
 from site_src import pool, prepare, render
 from site_src.cache import NO_CACHE, inputs_stamp, open_cache
 from site_src.write import MARKER, kept_pages
-from site_src.errors import CleaningError, ContentError, OutputError
+from site_src.errors import CleaningError, ContentError, OutputError, Problem
 from site_src.capture import capture
 from site_src.load import load_archive
 from site_src.model import Archive
@@ -410,6 +411,29 @@ def test_a_helper_is_one_forked_worker_with_its_tables_loaded() -> None:
     assert done_meanwhile == [os.getpid()]  # here, once, for all the maps
     with pool.helper(warm_for_test, 1) as none:
         assert none is None  # one core: the work stays in this process
+
+
+def _fails(kind: str) -> object:
+    if kind == "content":
+        raise ContentError([Problem(Path("x.yaml"), 3, "broken", "fix it")])
+    raise ValueError("a bug")
+
+
+def test_forked_gives_what_the_other_process_made_and_raises_what_it_raised() -> None:
+    here = os.getpid()
+    with pool.forked(os.getpid, 2) as result:
+        assert result() != here
+    with pool.forked(functools.partial(_fails, "content"), 2) as result:
+        with pytest.raises(ContentError) as failed:
+            result()
+    assert [(p.path, p.line) for p in failed.value.problems] == [(Path("x.yaml"), 3)]
+    with pool.forked(functools.partial(_fails, "bug"), 2) as result:
+        with pytest.raises(RuntimeError, match="ValueError: a bug"):
+            result()
+    asked: list[int] = []
+    with pool.forked(lambda: asked.append(os.getpid()) or 1, 1) as result:  # one core: here, when asked
+        assert asked == []
+        assert result() == 1 and asked == [here]
 
 
 @pytest.mark.parametrize("batch", [1, 2])

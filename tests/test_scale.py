@@ -272,6 +272,53 @@ def test_an_error_in_a_worker_names_its_file(tmp_path: Path, monkeypatch: pytest
     assert "changed while the site was being built" in str(failed.value)
 
 
+def test_a_small_build_makes_its_last_articles_pages_in_a_forked_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too few articles for the workers: a process forked from this one makes the last
+    articles' own pages (``render.elsewhere``) while this one makes the rest, and the
+    site is the same file for file, in the same order."""
+    import os
+
+    archive = process(CONTENT)
+    here = list(iter_site(archive, processes=1))
+    log = tmp_path / "made-by"
+    real = render.article_files
+
+    def article_files(env, archive, article, *args):  # type: ignore[no-untyped-def]
+        with log.open("a", encoding="utf-8") as f:  # the forked process's memory is its own
+            f.write(f"{article.slug} {os.getpid()}\n")
+        return real(env, archive, article, *args)
+    monkeypatch.setattr(render, "article_files", article_files)
+    both = list(iter_site(archive, processes=2))
+    assert [p for p, _ in both] == [p for p, _ in here] and dict(both) == dict(here)
+    made_by = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())
+    packed = sorted(archive.articles.packed, key=lambda p: f"{p.slug}.json")
+    there = [p.slug for p in render.elsewhere(packed)]
+    assert there and len(there) < len(packed)
+    assert {slug for slug, pid in made_by.items() if pid != str(os.getpid())} == set(there)
+    assert set(made_by) == {p.slug for p in packed}
+    # An error there reaches the build with its file, as from the pool's workers.
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    archive = process(content)
+    capture = content / "articles" / there[-1] / "source.txt"
+    capture.write_bytes(capture.read_bytes() + "改".encode())
+    with pytest.raises(ContentError) as failed:
+        list(iter_site(archive, processes=2))
+    assert [p.path for p in failed.value.problems] == [capture]
+
+
+def test_the_forked_share_is_the_last_articles_holding_some_of_the_bytes() -> None:
+    def packed(size: int) -> model.Packed:
+        return replace(load_archive(CONTENT).articles.packed[0], parts=(b"x" * size,))
+    sizes = [packed(n) for n in (10, 40, 20, 30)]
+    assert render.elsewhere(sizes) == sizes[2:]  # 50 of 100 bytes: the share
+    assert render.elsewhere(sizes[:1]) == [] and render.elsewhere([]) == []
+    assert render.elsewhere([packed(10), packed(90)]) == []  # the last alone is more than the share
+    three = [packed(90), packed(5), packed(5)]
+    assert render.elsewhere(three) == three[1:]  # the first always stays here
+
+
 # ---------------------------------------------------------------------------
 # Slots: the per-object dict is gone, and the pool and cache can still pickle
 # ---------------------------------------------------------------------------

@@ -109,3 +109,56 @@ def test_the_committed_table_of_common_characters_is_its_derivation(tmp_path):
     # ``write`` reproduces the committed file byte for byte.
     write(tmp_path / "common_table.py")
     assert (tmp_path / "common_table.py").read_bytes() == TABLE.read_bytes()
+
+
+def _windows_unit_by_unit(line: str) -> list[tuple]:
+    """``windows`` as first written: the whole line cut into units, then every stretch
+    of them judged by ``_window``.  ``windows`` finds the stretches in the text and cuts
+    only those that may hold a signal; it must find the same windows."""
+    units = mojibake.tokenize(line)
+    found = []
+    i = 0
+    while i < len(units):
+        if not mojibake._is_stretch(units[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(units) and mojibake._is_stretch(units[j]):
+            j += 1
+        stretch, after = list(units[i:j]), units[j] if j < len(units) else None
+        evidence, trail_signal, took_ascii = None, False, False
+        if after is not None and after.kind == "ascii" and after.text not in " \t":
+            following = units[j + 1] if j + 1 < len(units) else None
+            if following is not None and following.kind == "group":
+                evidence = following
+                third = units[j + 2] if j + 2 < len(units) else None
+                trail_signal = not (third and third.kind == "ascii" and third.text.isalpha())
+            trail_signal = trail_signal or after.text in mojibake._TRAIL_SYMBOLS
+            stretch.append(after)
+            took_ascii = True
+        elif after is not None and after.kind == "group":
+            evidence = after
+        window = mojibake._window(stretch, evidence, trail_signal)
+        if window is not None:
+            found.append(window)
+        i = j + took_ascii
+    return found
+
+
+def test_windows_are_those_of_the_unit_by_unit_search_on_every_capture_line() -> None:
+    from tests._clean_helpers import ARTICLES, SLUGS
+    lines = [line for slug in SLUGS for line in (ARTICLES / slug / "source.txt").read_text(encoding="utf-8").splitlines()]
+    windowed = 0
+    for line in lines:
+        expected = _windows_unit_by_unit(line)
+        assert list(mojibake.windows(line)) == expected, line
+        windowed += bool(expected)
+    assert windowed > 20
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(["(wǎng)", "?yàn)", "(shè)", "?", ",", ";", ":", "!", "€", "\ue001", "F", "_", "H", " ",
+                                 "a", "中", "國", "槿", "藗", "儍", "(", ")", "O", "。", "“", "锟", "x(xiàn)y", "\t"]),
+                max_size=24).map("".join))
+def test_windows_are_those_of_the_unit_by_unit_search(line: str) -> None:
+    assert list(mojibake.windows(line)) == _windows_unit_by_unit(line)

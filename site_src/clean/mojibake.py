@@ -82,37 +82,52 @@ class Window:
     strong: bool  # has a signal that cannot occur in undamaged text (€ is byte 0x80)
 
 
-def tokenize(line: str) -> list[Unit]:
+def tokenize(line: str, i: int = 0, stop: int | None = None) -> list[Unit]:
+    """The units of ``line[i:stop]``, positioned in ``line``."""
     units: list[Unit] = []
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        # A reading opens with "(", a lost one's tail with "?": only there is one sought.
-        group = GROUP_RE.match(line, i) if ch == "(" else None
-        if group:
-            units.append(Unit("group", group.group(0), i, group.end(), group.group(1)))
-            i = group.end()
-            continue
-        fragment = FRAGMENT_RE.match(line, i) if ch == "?" else None
-        if fragment:
-            units.append(Unit("lost", fragment.group(0), i, fragment.end(), fragment.group(1)))
-            i = fragment.end()
-            continue
-        if ch == "?":
-            kind = "q"
-        elif ch in FOLDED:
-            kind = "punct"
-        elif ch.isascii():
-            kind = "ascii"
-        else:
-            kind = "char"
-        units.append(Unit(kind, ch, i, i + 1))
-        i += 1
+    stop = len(line) if stop is None else stop
+    while i < stop:
+        unit = _unit_at(line, i)
+        units.append(unit)
+        i = unit.end
     return units
+
+
+def _unit_at(line: str, i: int) -> Unit:
+    ch = line[i]
+    # A reading opens with "(", a lost one's tail with "?": only there is one sought.
+    group = GROUP_RE.match(line, i) if ch == "(" else None
+    if group:
+        return Unit("group", group.group(0), i, group.end(), group.group(1))
+    fragment = FRAGMENT_RE.match(line, i) if ch == "?" else None
+    if fragment:
+        return Unit("lost", fragment.group(0), i, fragment.end(), fragment.group(1))
+    if ch == "?":
+        kind = "q"
+    elif ch in FOLDED:
+        kind = "punct"
+    elif ch.isascii():
+        kind = "ascii"
+    else:
+        kind = "char"
+    return Unit(kind, ch, i, i + 1)
 
 
 def _is_stretch(unit: Unit) -> bool:
     return unit.kind in ("char", "punct", "q", "lost")
+
+
+# A line as ``tokenize`` cuts it, in one regular expression: a reading, or a stretch
+# (a run of the units ``_is_stretch`` accepts: a lost reading's tail, a character
+# outside ASCII, a question mark or a folded mark).  Alternatives are tried in
+# ``tokenize``'s order, and nothing follows the stretch's repetition, so it never
+# backtracks into a different cut.
+_MARKS = re.escape("".join(FOLDED))  # the folded marks, "?" among them
+_SCAN = re.compile(rf"{GROUP_RE.pattern}|(?P<stretch>(?:{FRAGMENT_RE.pattern}|[^\x00-\x7f]|[{_MARKS}])+)")
+# A private-use code point or the euro sign (byte 0x80): ``_window``'s strong characters.
+_STRONG_CHAR = re.compile("[\ue000-\uf8ff\u20ac]")
+# Two marks in a row (``_punct_pair``), the second not a lost reading's tail.
+_PAIR = re.compile(rf"[{_MARKS}](?:[{re.escape(''.join(set(FOLDED) - {'?'}))}]|\?(?!{FRAGMENT_RE.pattern[2:]}))")
 
 
 def windows(line: str) -> Iterator[Window]:
@@ -121,39 +136,43 @@ def windows(line: str) -> Iterator[Window]:
     A stretch ends at an ASCII byte because that is where a decoder out of step falls
     back in step; the ASCII character itself may be the trail byte of the last
     character (``H`` of 僅 = 83 48), so it belongs to the window.
+
+    The stretches are found in the text (``_SCAN``) and only those that may hold a
+    signal are cut into units: most stretches of a damaged line are whole, and
+    cutting every line into a unit per character was most of the search's time.
     """
-    units = tokenize(line)
-    i = 0
-    while i < len(units):
-        if not _is_stretch(units[i]):
-            i += 1
-            continue
-        j = i
-        while j < len(units) and _is_stretch(units[j]):
-            j += 1
-        stretch = list(units[i:j])
-        after = units[j] if j < len(units) else None
+    # The line's CJK characters a repair could not produce (``_window``'s weak signal).
+    weak_chars = {c for c in set(line) - lexicon.common_chars() - lexicon.PUNCTUATION if lexicon.is_cjk(c)}
+    for match in _SCAN.finditer(line):
+        if match.group("stretch") is None:
+            continue  # a reading outside any stretch
+        start, end = match.span()
+        after = _unit_at(line, end) if end < len(line) else None
         evidence = None
         trail_signal = False
         took_ascii = False
         if after is not None and after.kind == "ascii" and after.text not in " \t":
-            next_unit = units[j + 1] if j + 1 < len(units) else None
+            next_unit = _unit_at(line, after.end) if after.end < len(line) else None
             if next_unit is not None and next_unit.kind == "group":
                 evidence = next_unit
                 # An ASCII letter between a Chinese character and a reading, with no
                 # Latin letter after the reading, is a stray trail byte (涩F(xiàn)在);
                 # a reading inside a Latin word (O(shè)penAI) is not.
-                following = units[j + 2] if j + 2 < len(units) else None
+                following = _unit_at(line, next_unit.end) if next_unit.end < len(line) else None
                 trail_signal = not (following and following.kind == "ascii" and following.text.isalpha())
             trail_signal = trail_signal or after.text in _TRAIL_SYMBOLS
-            stretch.append(after)
             took_ascii = True
         elif after is not None and after.kind == "group":
             evidence = after
+        text = match.group("stretch")
+        # What _window would find, read off the text: the units are made only if so.
+        if not (trail_signal or not weak_chars.isdisjoint(text) or _STRONG_CHAR.search(text)
+                or FRAGMENT_RE.search(text) or _PAIR.search(text)):
+            continue
+        stretch = tokenize(line, start, end) + ([after] if took_ascii else [])  # type: ignore[list-item]
         window = _window(stretch, evidence, trail_signal)
         if window is not None:
             yield window
-        i = j + took_ascii
 
 
 def _window(stretch: list[Unit], evidence: Unit | None, trail_signal: bool) -> Window | None:

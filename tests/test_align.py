@@ -372,3 +372,29 @@ def test_the_kept_index_is_the_one_made_from_the_dictionary() -> None:
 
     made = lexicon.parse_index(lexicon._source())
     assert (dict(lexicon.glossary()), dict(lexicon._headwords()[1])) == made
+
+
+def test_the_programme_s_scores_are_those_of_the_rows_terms_to_the_last_bit() -> None:
+    """``pair_total`` and ``bead_total`` skip what only a row's reason needs; the
+    programme must choose exactly as with ``bead_terms(...).total``."""
+    from build import process
+    from site_src.align.programme import PATTERNS
+    from site_src.align.score import bead_total, pair_total
+    from tests.conftest import CONTENT
+
+    archive = process(CONTENT)
+    checked = 0
+    for article in archive.articles:
+        zh = [p for row in article.rows for p in row.zh]
+        en = [p for row in article.rows for p in row.en]
+        if not en:
+            continue
+        ev = evidence(zh, en)
+        for i in range(len(zh)):
+            for j in range(len(en)):
+                assert pair_total(ev, i, j) == bead_terms(ev, i, i + 1, j, j + 1).total
+                for di, dj in PATTERNS:
+                    if di and dj and i + di <= len(zh) and j + dj <= len(en):
+                        assert bead_total(ev, i, i + di, j, j + dj) == bead_terms(ev, i, i + di, j, j + dj).total
+                        checked += 1
+    assert checked > 10_000

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..model import AlignedRow, Paragraph
-from .score import Evidence, Terms, bead_terms, evidence
+from .score import Evidence, Terms, bead_terms, bead_total, evidence, pair_total
 
 # Beads the programme may take: (Chinese paragraphs, English paragraphs).  3-1 and 2-2
 # exist because the hand-checked gold needs them (a Chinese translation splits one
@@ -81,8 +81,7 @@ NO_PINS = Pins()
 
 
 def pair_scores(ev: Evidence) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(bead_terms(ev, i, i + 1, j, j + 1).total for j in range(len(ev.en)))
-                 for i in range(len(ev.zh)))
+    return tuple(tuple(pair_total(ev, i, j) for j in range(len(ev.en))) for i in range(len(ev.zh)))
 
 
 def locks(scores: Sequence[Sequence[float]]) -> tuple[tuple[int, int], ...]:
@@ -157,7 +156,7 @@ def programme(ev: Evidence, allowed: Sequence[tuple[int, int]],
                     # merges are limited to one turn.
                     if not pinned and (di > zr[i] or dj > er[j]):
                         continue
-                    score = ones[i][j] if di == dj == 1 else bead_terms(ev, i, ni, j, nj).total
+                    score = ones[i][j] if di == dj == 1 else bead_total(ev, i, ni, j, nj)
                 else:
                     score = ev.zh_skip[i] if di else ev.en_skip[j]
                 # Strictly greater: an exact tie keeps the path found first.  Cells are

@@ -205,11 +205,40 @@ class Terms:
 
 def bead_terms(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> Terms:
     """Score Chinese paragraphs ``i0..i1-1`` against English ``j0..j1-1`` (both non-empty)."""
-    units = sum(ev.units[i0:i1])
-    words = sum(ev.words[j0:j1])
-    dev = math.log(max(units, 1) / (RATIO * max(words, 1)))
-    length = max(LEN_FLOOR, LEN_WEIGHT * (1 - (dev / LEN_SD) ** 2 / 2))
+    zh_hit, en_hit, total = _hits(ev, i0, i1, j0, j1)
+    overlap = (zh_hit + en_hit) / total if total else 0.0
+    shared = sorted({n for i in range(i0, i1) for j in range(j0, j1) for n in ev.shared[i][j]})
+    speaker, opening, note = _speakers(ev.zh[i0], ev.en[j0])
+    return Terms(
+        pattern=-MERGE * (i1 - i0 + j1 - j0 - 2), length=_length(sum(ev.units[i0:i1]), sum(ev.words[j0:j1])),
+        speaker=speaker, opening=opening, numbers=NUMBER_BONUS * min(len(shared), NUMBER_CAP),
+        lexical=_lexical(overlap, total), overlap=overlap, speaker_note=note, shared=tuple(shared))
 
+
+def bead_total(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> float:
+    """``bead_terms(...).total``, to the last bit, without what only a row's reason
+    needs: the programme scores some 2,000 beads an article and keeps a few dozen."""
+    zh_hit, en_hit, total = _hits(ev, i0, i1, j0, j1)
+    overlap = (zh_hit + en_hit) / total if total else 0.0
+    shared = len({n for i in range(i0, i1) for j in range(j0, j1) for n in ev.shared[i][j]})
+    speaker, opening, _ = _speakers(ev.zh[i0], ev.en[j0])
+    # Summed in the order of ``Terms.total``.
+    return (-MERGE * (i1 - i0 + j1 - j0 - 2) + _length(sum(ev.units[i0:i1]), sum(ev.words[j0:j1])) + speaker
+            + opening + NUMBER_BONUS * min(shared, NUMBER_CAP) + _lexical(overlap, total))
+
+
+def pair_total(ev: Evidence, i: int, j: int) -> float:
+    """``bead_total`` of the 1-1 bead (i, j): every pair of an article is scored."""
+    total = ev.zh_bits[i] + ev.en_bits[j]
+    overlap = (ev.zh_mask[i][j].bit_count() + ev.en_mask[i][j].bit_count()) / total if total else 0.0
+    speaker, opening, _ = _speakers(ev.zh[i], ev.en[j])
+    return (-MERGE * 0 + _length(ev.units[i], ev.words[j]) + speaker + opening
+            + NUMBER_BONUS * min(len(ev.shared[i][j]), NUMBER_CAP) + _lexical(overlap, total))
+
+
+def _hits(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> tuple[int, int, int]:
+    """The bits of the bead's words glossed on the other side, Chinese and English,
+    and the bits of all its words."""
     zh_hit = en_hit = 0
     for i in range(i0, i1):
         mask = 0
@@ -221,12 +250,16 @@ def bead_terms(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> Terms:
         for i in range(i0, i1):
             mask |= ev.en_mask[i][j]
         en_hit += mask.bit_count()
-    total = sum(ev.zh_bits[i0:i1]) + sum(ev.en_bits[j0:j1])
-    overlap = (zh_hit + en_hit) / total if total else 0.0
+    return zh_hit, en_hit, sum(ev.zh_bits[i0:i1]) + sum(ev.en_bits[j0:j1])
 
-    shared = sorted({n for i in range(i0, i1) for j in range(j0, j1) for n in ev.shared[i][j]})
 
-    z, e = ev.zh[i0], ev.en[j0]
+def _length(units: int, words: int) -> float:
+    dev = math.log(max(units, 1) / (RATIO * max(words, 1)))
+    return max(LEN_FLOOR, LEN_WEIGHT * (1 - (dev / LEN_SD) ** 2 / 2))
+
+
+def _speakers(z: Paragraph, e: Paragraph) -> tuple[float, float, str]:
+    """The speaker and opening terms of a bead starting with ``z`` and ``e``, and the note."""
     if z.speaker and e.speaker:
         speaker = SAME_SPEAKER if z.speaker == e.speaker else OTHER_SPEAKER
         note = "speaker match" if z.speaker == e.speaker else "speaker mismatch"
@@ -237,9 +270,9 @@ def bead_terms(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> Terms:
     # Outside the interview (an introduction) there are no turns to open or continue.
     opening = 0.0 if not (z.speaker or e.speaker) else (
         SAME_OPENING if (z.label is None) == (e.label is None) else OTHER_OPENING)
+    return speaker, opening, note
+
+
+def _lexical(overlap: float, total: int) -> float:
     # Few words make a noisy overlap, so a short bead's word evidence counts less.
-    lexical = LEX_WEIGHT * (overlap - LEX_BASE) * min(1.0, total / (BITS * LEX_FULL))
-    return Terms(
-        pattern=-MERGE * (i1 - i0 + j1 - j0 - 2), length=length, speaker=speaker, opening=opening,
-        numbers=NUMBER_BONUS * min(len(shared), NUMBER_CAP), lexical=lexical, overlap=overlap,
-        speaker_note=note, shared=tuple(shared))
+    return LEX_WEIGHT * (overlap - LEX_BASE) * min(1.0, total / (BITS * LEX_FULL))

@@ -366,7 +366,10 @@ def suspect(line: str) -> bool:
     chars = set(line)
     if not chars.isdisjoint(_SIGNALS) or ("?" in chars and ")" in chars) or _MARK_PAIR.search(line):
         return True
-    return any(lexicon.is_private(c) or (lexicon.is_cjk(c) and not lexicon.plausible(c)) for c in chars)
+    # The common characters taken away first, in one set operation: a test per
+    # character of every line was a sixth of cleaning the benchmark's articles.
+    rare = chars - lexicon.common_chars() - lexicon.PUNCTUATION
+    return any(lexicon.is_private(c) or lexicon.is_cjk(c) for c in rare)
 
 
 def repair_line(line: str, number: int, known: frozenset[str]) -> tuple[str, list[Change], list[Flag]]:

@@ -248,9 +248,14 @@ def _cut(run: str) -> list[str]:
     back = [0] * (n + 1)
     for i in range(n):
         count, squares = best[i]
-        for size in (1, *lengths.get(run[i], ())):
+        if (count + 1, squares - 1) < best[i + 1]:  # a single character
+            best[i + 1] = (count + 1, squares - 1)
+            back[i + 1] = i
+        for size in lengths.get(run[i], ()):  # ascending: none fits once one is too long
             stop = i + size
-            if stop > n or (size > 1 and run[i:stop] not in words):
+            if stop > n:
+                break
+            if run[i:stop] not in words:
                 continue
             candidate = (count + 1, squares - size * size)
             if candidate < best[stop]:

@@ -162,3 +162,14 @@ def test_windows_are_those_of_the_unit_by_unit_search_on_every_capture_line() ->
                 max_size=24).map("".join))
 def test_windows_are_those_of_the_unit_by_unit_search(line: str) -> None:
     assert list(mojibake.windows(line)) == _windows_unit_by_unit(line)
+
+
+def test_the_search_takes_a_run_of_plain_characters_as_one_step() -> None:
+    (window,) = mojibake.windows("因?yàn)槿藗儍H")
+    steps = [("unit", u) for u in window.units]
+    joined = mojibake._joined(steps)
+    assert [kind for kind, _ in joined] == ["bytes", "unit", "bytes"]
+    assert joined[0][1] == "因".encode("gbk") and joined[2][1] == "槿藗儍H".encode("gbk")
+    # A character GBK cannot give back ends the steps: no path goes past it.
+    lone = mojibake.Unit("char", "\U0001f600", 0, 1)
+    assert mojibake._joined([("unit", lone), ("unit", window.units[0])]) == [("unit", lone)]

@@ -237,7 +237,7 @@ class _Search:
             steps.append(("reading", self.window.evidence))
         if steps and steps[0][0] != "slot":
             steps.insert(0, ("slot", self.window.units[0]))
-        self._walk(steps, 0, b"", 0, 0, frozenset())
+        self._walk(_joined(steps), 0, b"", 0, 0, frozenset())
 
     def _walk(self, steps, index: int, out: bytes, decoded: int, guesses: int, pinned: frozenset[int]) -> None:
         decoded = _advance(out, decoded)
@@ -255,6 +255,9 @@ class _Search:
                 self.results[text] = cost
             return
         kind, unit = steps[index]
+        if kind == "bytes":
+            self._walk(steps, index + 1, out + unit, decoded, guesses, pinned)
+            return
         if kind == "reading":
             tail = (self.context + out)[-2:]
             char = gbk.pair_char(tail[0], tail[1]) if len(tail) == 2 else None
@@ -313,6 +316,28 @@ class _Search:
                 unknown += 1
             pos += 2
         return unknown
+
+
+def _joined(steps: list[tuple[str, Unit]]) -> list[tuple[str, Unit | bytes]]:
+    """``steps`` with each run of characters that give back their bytes one way (a
+    "char" or "ascii" unit) made one step of those bytes: a step of a single choice
+    only adds its bytes, and a window is mostly such characters, so the search makes
+    a call a run instead of one a character.  A character without GBK bytes ends
+    the steps there: no path goes past it."""
+    out: list[tuple[str, Unit | bytes]] = []
+    for kind, unit in steps:
+        if kind == "unit" and unit.kind in ("char", "ascii"):
+            raw = gbk.char_bytes(unit.text)
+            if not raw:
+                out.append((kind, unit))  # _choices gives None: the walk stops here
+                break
+            if out and out[-1][0] == "bytes":
+                out[-1] = ("bytes", out[-1][1] + raw)  # type: ignore[operator]
+            else:
+                out.append(("bytes", raw))
+        else:
+            out.append((kind, unit))
+    return out
 
 
 @lru_cache(maxsize=None)

@@ -144,9 +144,18 @@ def windows(line: str) -> Iterator[Window]:
     # The line's CJK characters a repair could not produce (``_window``'s weak signal).
     weak_chars = {c for c in set(line) - lexicon.common_chars() - lexicon.PUNCTUATION if lexicon.is_cjk(c)}
     for match in _SCAN.finditer(line):
-        if match.group("stretch") is None:
+        text = match.group("stretch")
+        if text is None:
             continue  # a reading outside any stretch
         start, end = match.span()
+        # What _window would find, read off the text: the units are made only if so.
+        # A trail signal needs an ASCII byte after the stretch that is a trail symbol
+        # or comes before a "(".
+        maybe_trail = end < len(line) and line[end] not in " \t" and (
+            line[end] in _TRAIL_SYMBOLS or line[end + 1:end + 2] == "(")
+        if not (maybe_trail or not weak_chars.isdisjoint(text) or _STRONG_CHAR.search(text)
+                or FRAGMENT_RE.search(text) or _PAIR.search(text)):
+            continue
         after = _unit_at(line, end) if end < len(line) else None
         evidence = None
         trail_signal = False
@@ -164,11 +173,6 @@ def windows(line: str) -> Iterator[Window]:
             took_ascii = True
         elif after is not None and after.kind == "group":
             evidence = after
-        text = match.group("stretch")
-        # What _window would find, read off the text: the units are made only if so.
-        if not (trail_signal or not weak_chars.isdisjoint(text) or _STRONG_CHAR.search(text)
-                or FRAGMENT_RE.search(text) or _PAIR.search(text)):
-            continue
         stretch = tokenize(line, start, end) + ([after] if took_ascii else [])  # type: ignore[list-item]
         window = _window(stretch, evidence, trail_signal)
         if window is not None:

@@ -165,3 +165,13 @@ def test_cross_link_to_a_missing_anchor_stops_the_build(tmp_path: Path) -> None:
     assert "cross-link 'nowhere' names the en side of 2025-03-bloomberg-china-show#p1, which has none" in message
     assert ("cross-link 'misspelt' names unknown article '2025-03-jiemian-interveiw' — did you mean "
             "'2025-03-jiemian-interview'?") in message
+
+
+def test_notes_share_a_converter_but_nothing_of_each_other_s_text(tmp_path: Path) -> None:
+    """One Markdown converter serves every note of a file, reset between notes: a
+    reference defined in one note does not make a link in the next."""
+    text = ("## p1 note\nSee [the report][r].\n\n[r]: https://example.org/report\n\n"
+            "## p2 note\nAgain [the report][r], *unlinked*.\n\n## p3-en sic\nPrinted <b>so</b>.\n")
+    notes = parse_notes(text, tmp_path / "notes.md")
+    assert [n.html for n in notes] == [render_markdown(n.markdown) for n in notes]
+    assert 'href="https://example.org/report"' in notes[0].html and "href" not in notes[1].html

@@ -776,7 +776,9 @@ def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | 
 
 # The share of the articles' own pages made by the forked process in a build too small
 # for the pool's workers (``elsewhere``): this process also writes every file, makes
-# the data files and the pages of the whole site, and feeds the search indexer.
+# the data files and the pages of the whole site, and feeds the search indexer.  At
+# five articles, with half, this process asked for the forked pages after 0.19–0.22 s
+# and found them ready; with 0.85 it asked after 0.07–0.12 s and waited up to 0.12 s.
 ELSEWHERE = 0.6
 
 

@@ -788,7 +788,7 @@ def elsewhere(articles: list[Packed]) -> list[Packed]:
     ``ELSEWHERE`` of the articles' packed bytes, a measure of their pages' work.  At
     five articles, pages whose making (0.1–0.14 s) took this process a third of the
     time it spent on the pages, while the other core ran only the search indexer.
-    None for one article."""
+    None of a single article."""
     if len(articles) < 2:
         return []
     weights = [sum(map(len, p.parts)) for p in articles]

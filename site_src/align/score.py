@@ -205,8 +205,7 @@ class Terms:
 
 def bead_terms(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> Terms:
     """Score Chinese paragraphs ``i0..i1-1`` against English ``j0..j1-1`` (both non-empty)."""
-    zh_hit, en_hit, total = _hits(ev, i0, i1, j0, j1)
-    overlap = (zh_hit + en_hit) / total if total else 0.0
+    overlap, total = _overlap(ev, i0, i1, j0, j1)
     shared = sorted({n for i in range(i0, i1) for j in range(j0, j1) for n in ev.shared[i][j]})
     speaker, opening, note = _speakers(ev.zh[i0], ev.en[j0])
     return Terms(
@@ -218,8 +217,7 @@ def bead_terms(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> Terms:
 def bead_total(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> float:
     """``bead_terms(...).total``, to the last bit, without what only a row's reason
     needs: the programme scores some 2,000 beads an article and keeps a few dozen."""
-    zh_hit, en_hit, total = _hits(ev, i0, i1, j0, j1)
-    overlap = (zh_hit + en_hit) / total if total else 0.0
+    overlap, total = _overlap(ev, i0, i1, j0, j1)
     shared = len({n for i in range(i0, i1) for j in range(j0, j1) for n in ev.shared[i][j]})
     speaker, opening, _ = _speakers(ev.zh[i0], ev.en[j0])
     # Summed in the order of ``Terms.total``.
@@ -236,9 +234,9 @@ def pair_total(ev: Evidence, i: int, j: int) -> float:
             + NUMBER_BONUS * min(len(ev.shared[i][j]), NUMBER_CAP) + _lexical(overlap, total))
 
 
-def _hits(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> tuple[int, int, int]:
-    """The bits of the bead's words glossed on the other side, Chinese and English,
-    and the bits of all its words."""
+def _overlap(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> tuple[float, int]:
+    """The share of the bead's word bits glossed on the other side, and the bits of
+    all its words."""
     zh_hit = en_hit = 0
     for i in range(i0, i1):
         mask = 0
@@ -250,7 +248,8 @@ def _hits(ev: Evidence, i0: int, i1: int, j0: int, j1: int) -> tuple[int, int, i
         for i in range(i0, i1):
             mask |= ev.en_mask[i][j]
         en_hit += mask.bit_count()
-    return zh_hit, en_hit, sum(ev.zh_bits[i0:i1]) + sum(ev.en_bits[j0:j1])
+    total = sum(ev.zh_bits[i0:i1]) + sum(ev.en_bits[j0:j1])
+    return ((zh_hit + en_hit) / total if total else 0.0), total
 
 
 def _length(units: int, words: int) -> float:

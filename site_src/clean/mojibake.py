@@ -142,7 +142,7 @@ def windows(line: str) -> Iterator[Window]:
     cutting every line into a unit per character was most of the search's time.
     """
     # The line's CJK characters a repair could not produce (``_window``'s weak signal).
-    weak_chars = {c for c in set(line) - lexicon.common_chars() - lexicon.PUNCTUATION if lexicon.is_cjk(c)}
+    weak_chars = {c for c in _rare(line) if lexicon.is_cjk(c)}
     for match in _SCAN.finditer(line):
         text = match.group("stretch")
         if text is None:
@@ -395,10 +395,14 @@ def suspect(line: str) -> bool:
     chars = set(line)
     if not chars.isdisjoint(_SIGNALS) or ("?" in chars and ")" in chars) or _MARK_PAIR.search(line):
         return True
-    # The common characters taken away first, in one set operation: a test per
-    # character of every line was a sixth of cleaning the benchmark's articles.
-    rare = chars - lexicon.common_chars() - lexicon.PUNCTUATION
-    return any(lexicon.is_private(c) or lexicon.is_cjk(c) for c in rare)
+    return any(lexicon.is_private(c) or lexicon.is_cjk(c) for c in _rare(line))
+
+
+def _rare(line: str) -> set[str]:
+    """The characters of ``line`` outside ``lexicon.plausible``'s lists of common
+    characters and punctuation, taken away in one set operation: a test per character
+    of every line was a sixth of cleaning the benchmark's articles."""
+    return set(line) - lexicon.common_chars() - lexicon.PUNCTUATION
 
 
 def repair_line(line: str, number: int, known: frozenset[str]) -> tuple[str, list[Change], list[Flag]]:

@@ -173,6 +173,52 @@ def test_the_written_layout_reads_as_yaml_reads_it() -> None:
     assert "'0123'" in texts[-1] and "'''0'''" in texts[-1]  # the quoting is exercised
 
 
+def _yaml_text(registry: AnchorRegistry) -> str:
+    """The registry as YAML's emitter writes it (what dump_registry wrote before it
+    wrote the layout itself)."""
+    import yaml
+
+    from site_src.anchors import DUMPER, _entry_data
+
+    data = {"next": registry.next, "anchors": {e.anchor: _entry_data(e) for e in registry.entries}}
+    return HEADER + yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def test_the_registry_text_is_yamls() -> None:
+    """dump_registry writes the layout itself where it can (anchors._written): the
+    very text YAML's emitter writes, for the shipped registries, for words YAML
+    reads as other things or quotes (yes, 0123, a quote, U+10000, a space), and for
+    generated ones (hypothesis) over letters and digits of every plane."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from site_src.anchors import _written
+    from site_src.load import load_archive
+    from tests.conftest import ROOT
+
+    for article in load_archive(ROOT / "content").articles:
+        registry = article.registry.unpack()
+        assert _written(registry) is not None
+        assert dump_registry(registry) == _yaml_text(registry)
+    odd = _registry("yes", "null", "0123", "'0'", "", "on", "1_000", "tRue", "_x", "ｋａｉ", "a b", "\U00010000", "~")
+    assert _written(odd) is None  # a quote, a space and U+10000 are YAML's to write
+    assert dump_registry(odd) == _yaml_text(odd)
+    words = _registry("yes", "null", "0123", "on", "1_000", "tRue", "_x", "ｋａｉ", "分享我在bloomberg上的", "12e3", "0x1F")
+    assert _written(words) == _yaml_text(words)
+
+    letters = st.text(st.characters(categories=("Ll", "Lu", "Lo", "Lm", "Nd", "Nl", "No"), include_characters="_"),
+                      max_size=12)
+    yamlish = st.sampled_from(["yes", "No", "null", "~", "0o17", "0x1f", "1_0", "1.5", "0123", "12", ".inf", "=", ""])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(letters, yamlish), min_size=1, max_size=8))
+    def check(heads: list[str]) -> None:
+        registry = _registry(*heads)
+        assert dump_registry(registry) == _yaml_text(registry)
+
+    check()
+
+
 @pytest.mark.parametrize("text", [
     "next: 2\nanchors: {p1: {prev: ''}}\n",  # flow style
     "next: 2\nanchors:\n  p1:\n    prev: '' # a comment\n",

@@ -48,7 +48,7 @@ try:
     from site_src.export import export_data
     from site_src.load import article_folders, load_archive
     from site_src.model import Archive, Article, Spilled, reopen, spill, unspill
-    from site_src.pool import apart as run_apart, give_back_memory
+    from site_src.pool import Mapper, apart as run_apart, give_back_memory, mapper
     from site_src.prepare import prepare_archive
     from site_src.render import ArticlePages, Lookups, Selection, environment, iter_site, warm_up
     from site_src.search import warm_indexer
@@ -70,6 +70,8 @@ ROOT = Path(__file__).resolve().parent
 
 # From this many articles the stages run in a process of their own (``process``).
 APART = 1_000
+# From this many articles anchors and annotation are on every core (``stages``).
+SHARED = 200
 
 
 def process(content: Path, cache: Cache = NO_CACHE, meanwhile: Callable[[], None] | None = None,
@@ -105,8 +107,11 @@ def stages(content: Path, cache: Cache = NO_CACHE, meanwhile: Callable[[], None]
     # are unchanged, the rest on every core.  Overrides come before anchors: they need
     # the registry as loaded to name rows, and assign_article replaces it.
     archive = prepare_archive(archive, cache, meanwhile=meanwhile)
-    archive = each(archive, assign_article)
-    archive = annotate_archive(archive)
+    # Anchors and annotation work on each article alone, too: on every core from
+    # SHARED articles (cross-links and related passages, made here after, need all).
+    with mapper(len(archive.articles), least=SHARED) as map_:
+        archive = each(archive, assign_article, map_)
+        archive = annotate_archive(archive, map_)
     return spill(replace(archive, edition=edition_id(content, build_date())), folder)
 
 
@@ -170,9 +175,9 @@ def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None
     yield from export_data(archive, None if only is None else only.articles, whole=only is None)
 
 
-def each(archive: Archive, stage: Callable[[Article], Article]) -> Archive:
+def each(archive: Archive, stage: Callable[[Article], Article], map_: Mapper = map) -> Archive:
     # One article unpacked at a time (model.Articles): the archive stays packed.
-    return replace(archive, articles=archive.articles.map(stage))
+    return replace(archive, articles=archive.articles.map(stage, map_))
 
 
 def summary_line(article: Article) -> str:

@@ -30,9 +30,9 @@ import re
 import sys
 from collections import defaultdict
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Collection, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import markdown as md
 import nh3
@@ -40,8 +40,8 @@ from yaml.nodes import Node
 
 from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem, slug_fix
-from .model import (AlignedRow, Archive, Article, Articles, CrossLink, Entity, Mention, Note, Notice, Passage,
-                    Related, RelatedConfig)
+from .model import (AlignedRow, Archive, Article, Articles, CrossLink, Entity, Mention, Note, Notice, Packed,
+                    Passage, Related, RelatedConfig)
 from .pool import give_back_memory
 from .schema import SLUG_RE, Checker, compose, validated
 from .scripts import converter
@@ -500,16 +500,18 @@ class _RowsInOrder:
 # ---------------------------------------------------------------------------
 # The stage
 # ---------------------------------------------------------------------------
-def annotate_archive(archive: Archive) -> Archive:
+def annotate_archive(archive: Archive, map_: Callable[..., Iterable[object]] = map) -> Archive:
+    """``map_``: a map keeping the order, a pool's or not (see ``Articles.staged``),
+    for the work on each article alone."""
     problems: list[Problem] = []
+    packed: list[Packed] = []
     items: dict[str, RowItems] = {}
-    canon: dict[frozenset[str], frozenset[str]] = {}
-
-    def annotated(article: Article) -> Article:
-        done = annotate_article(article, archive.glossary, problems)
-        items[done.slug] = row_items(done, canon)  # what related passages read, made while it is unpacked
-        return done
-    articles = archive.articles.map(annotated)
+    canon: dict[frozenset[str], frozenset[str]] = {}  # see row_items
+    for done, (found, row_sets) in archive.articles.staged(partial(_annotated, archive.glossary), map_):
+        packed.append(done)
+        problems += found
+        items[done.slug] = tuple((anchor, canon.setdefault(s, s)) for anchor, s in row_sets)
+    articles = Articles(packed)
     problems += check_links(archive.links, articles, archive.content_dir / "links.yaml")
     if problems:
         raise ContentError(problems)
@@ -528,6 +530,14 @@ def annotate_archive(archive: Archive) -> Archive:
     canon.clear()
     give_back_memory()  # what related passages were made of, freed
     return replace(archive, articles=Articles(remade))
+
+
+def _annotated(glossary: Sequence[Entity], article: Article) -> tuple[Article, tuple[list[Problem], RowItems]]:
+    """``annotate_article``, and its problems and the article's ``row_items`` (what
+    related passages read, made while it is unpacked)."""
+    problems: list[Problem] = []
+    done = annotate_article(article, glossary, problems)
+    return done, (problems, row_items(done))
 
 
 def annotate_article(article: Article, glossary: Sequence[Entity], problems: list[Problem]) -> Article:

@@ -9,6 +9,7 @@ memory of a 10,000-article build.
 """
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import sys
@@ -24,6 +25,7 @@ from typing import IO, Callable, Iterable, Iterator, Literal, Mapping, Sequence,
 from .errors import OutputError, Problem
 
 T = TypeVar("T")
+X = TypeVar("X")
 
 Lang = Literal["zh-Hant", "zh-Hans", "en"]
 ParagraphKind = Literal["p", "heading", "caption", "lede"]
@@ -778,14 +780,36 @@ class Articles(Sequence[Article]):
         out.packed, out._index = tuple(packed), self._index  # never changed once made
         return out
 
-    def map(self, stage: Callable[[Article], Article]) -> Articles:
+    def map(self, stage: Callable[[Article], Article], map_: Callable[..., Iterable[object]] = map) -> Articles:
         """``stage`` over every article, one unpacked at a time; the parts it leaves as
-        they were are not packed again."""
-        def staged() -> Iterator[Packed]:
-            for p in self.packed:
-                article = p.unpack()
-                yield Packed.of(stage(article), (p, article))
-        return Articles(staged())
+        they were are not packed again.  ``map_``: see ``staged``."""
+        return Articles(p for p, _ in self.staged(functools.partial(_alone, stage), map_))
+
+    def staged(self, stage: Callable[[Article], tuple[Article, X]],
+               map_: Callable[..., Iterable[object]] = map) -> Iterator[tuple[Packed, X]]:
+        """``stage`` over every article, as ``map``, where it also gives something
+        else for each (annotate: the article's problems): each article it made, packed,
+        and that thing, in order, as they are made.  ``map_``: a map keeping the
+        order, which may be a pool's (``pool.mapper``; ``stage`` is then
+        module-level): each article goes to a worker packed and comes back with only
+        the parts ``stage`` changed, so the others are not copied."""
+        for p, (changed, extra) in zip(self.packed, map_(functools.partial(_restaged, stage), self.packed)):
+            yield replace(changed, parts=tuple(p.parts[i] if part is None else part
+                                               for i, part in enumerate(changed.parts))), extra
+
+
+def _alone(stage: Callable[[Article], Article], article: Article) -> tuple[Article, None]:
+    return stage(article), None
+
+
+def _restaged(stage: Callable[[Article], tuple[Article, X]], packed: Packed) -> tuple[Packed, X]:
+    """``stage`` on the unpacked article, packed again; the parts it left as they were
+    are None (``Articles.staged`` puts back its own)."""
+    article = packed.unpack()
+    done, extra = stage(article)
+    changed = Packed.of(done, (packed, article))
+    parts = tuple(None if part is old else part for part, old in zip(changed.parts, packed.parts))
+    return replace(changed, parts=parts), extra  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

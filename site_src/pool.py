@@ -42,12 +42,12 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def spread(items: int, processes: int | None = None) -> int:
+def spread(items: int, processes: int | None = None, least: int | None = None) -> int:
     """The worker processes to spread ``items`` over (``processes``, default every
-    core), or 0 when they are better worked in this process: fewer than
-    ``MIN_ITEMS``, or one core."""
+    core), or 0 when they are better worked in this process: fewer than ``least``
+    (default ``MIN_ITEMS``), or one core."""
     processes = workers() if processes is None else processes
-    return processes if processes >= 2 and items >= MIN_ITEMS else 0
+    return processes if processes >= 2 and items >= (MIN_ITEMS if least is None else least) else 0
 
 
 def give_back_memory() -> None:
@@ -204,26 +204,29 @@ def _send_result(fn: Callable[[], R], sending: Connection) -> None:
 
 
 @contextmanager
-def mapper(items: int, processes: int | None = None, standing: Standing | None = None) -> Iterator[Mapper]:
+def mapper(items: int, processes: int | None = None, standing: Standing | None = None,
+           least: int | None = None) -> Iterator[Mapper]:
     """A ``map`` that keeps the input order, on ``processes`` worker processes (default:
     every core) when ``items`` (the number of items all its calls will map together)
-    is at least ``MIN_ITEMS``: one pool for several calls, so that a stage worked in
-    batches starts its workers once.  With ``standing`` workers, on those whatever the
-    number of items.  The functions must be module-level and items and results
-    picklable."""
+    is at least ``least`` (default ``MIN_ITEMS``): one pool for several calls, so
+    that a stage worked in batches starts its workers once.  With ``standing``
+    workers, on those whatever the number of items.  The functions must be module-level and items and results
+    picklable.  The pool's map gives each result as it is read, and its results
+    arrive as the workers finish: a caller that keeps a small part of each (annotate)
+    never holds every whole result at once."""
     if standing is not None:
         yield standing.map
         return
-    processes = spread(items, processes)
+    processes = spread(items, processes, least)
     if not processes:
         yield map  # lazy: each result made as it is read
         return
     with _executor(processes) as pool:
-        def map_(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        def map_(fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
             batch = list(items)
             # Chunks of a few dozen keep the pipes busy without one worker idling at the end.
             chunk = max(1, min(32, len(batch) // (processes * 4)))
-            return list(pool.map(fn, batch, chunksize=chunk))
+            return pool.map(fn, batch, chunksize=chunk)
         yield map_
 
 

@@ -138,6 +138,11 @@ def test_note_on_a_merged_row_follows_the_alias() -> None:
     with pytest.raises(ContentError) as info:
         annotate_archive(archive)
     assert str(info.value).startswith("notes.md:4: note addresses p9, which is not a row of a")
+    # The same from a pool's workers: the problem comes back with the article.
+    from site_src.pool import mapper
+    with mapper(1, processes=2, least=1) as map_, pytest.raises(ContentError) as pooled:
+        annotate_archive(archive, map_)
+    assert str(pooled.value) == str(info.value)
     fixed = replace(archive, articles=(replace(article, notes=notes[:1]),))
     (out,) = annotate_archive(fixed).articles
     assert [(n.anchor, n.side, n.number) for n in out.notes] == [("p1", "en", 1)]

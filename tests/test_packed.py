@@ -75,6 +75,35 @@ def test_map_unpacks_each_article_once_in_order(archive: Archive) -> None:
     assert [a.slug for a in mapped] == seen and all(not a.related for a in mapped)
 
 
+def test_a_pool_stages_the_articles_as_this_process_does(tmp_path: Path) -> None:
+    """Anchors and annotation on a pool's workers (build.stages, from SHARED articles)
+    make the archive they make here; the parts a stage left as they were are the
+    archive's own bytes, not copies sent back by a worker."""
+    import shutil
+
+    from build import each
+    from site_src.anchors import assign_article
+    from site_src.annotate import annotate_archive
+    from site_src.cache import NO_CACHE
+    from site_src.load import load_archive
+    from site_src.pool import mapper
+    from site_src.prepare import prepare_archive
+    from tests.conftest import CONTENT
+
+    shutil.copytree(CONTENT, tmp_path / "content")
+    prepared = prepare_archive(load_archive(tmp_path / "content"), NO_CACHE)
+    here = annotate_archive(each(prepared, assign_article))
+    with mapper(len(prepared.articles), processes=2, least=1) as map_:
+        assert map_ is not map  # a pool's
+        anchored = each(prepared, assign_article, map_)
+        pooled = annotate_archive(anchored, map_)
+    assert list(pooled.articles) == list(here.articles)
+    assert [p.shell for p in pooled.articles.packed] == [p.shell for p in here.articles.packed]
+    clean = model.PACKED_PARTS.index("clean")
+    for before, after in zip(prepared.articles.packed, anchored.articles.packed):
+        assert after.parts[clean] is before.parts[clean] and before.parts[clean]
+
+
 def test_articles_read_like_a_sequence(archive: Archive) -> None:
     articles = archive.articles
     first = articles[0]

@@ -215,6 +215,40 @@ def test_the_edit_build_makes_the_edited_page_again(tmp_path):
     assert "Added by the benchmark" in page
 
 
+def test_the_warm_and_edit_builds_start_from_the_cold_builds_content_and_cache(tmp_path, monkeypatch):
+    """After a cold build in the same run, the warm and edit builds need no untimed
+    build of their own (the same build again: a quarter of an hour at 10,000): the
+    warm build finds the cold one's kept site, the edit build a copy of its cache
+    with every article prepared.  A new run's cold build starts afresh."""
+    import run
+
+    jobs, out = run.jobs(2, 1, tmp_path, ("duizhao", "duizhao-warm", "duizhao-edit"))
+    cold, warm, edit = jobs
+    cold.prepare()
+    subprocess.run(cold.command(out / "duizhao"), capture_output=True, check=True)
+    cold.done()
+    builds: list[object] = []
+    monkeypatch.setattr(run.subprocess, "run", lambda *a, **k: builds.append(a))
+    warm.prepare()
+    edit.prepare()
+    assert builds == []
+    monkeypatch.undo()
+    done = subprocess.run(warm.command(out / "duizhao-warm"), capture_output=True, text=True, check=True)
+    assert "whose site the cache kept" in done.stdout
+    # The edit build's cache is the cold build's, copied: every entry, the kept site too.
+    def listing(folder: Path) -> list[tuple[str, int]]:
+        return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*") if p.is_file())
+    assert listing(tmp_path / "edit-cache") == listing(tmp_path / "cache") != []
+    assert "Added by the benchmark" in (tmp_path / "edit-run-content" / "articles").joinpath(
+        min(p.name for p in (tmp_path / "edit-run-content" / "articles").iterdir()), "notes.md").read_text()
+    assert "Added by the benchmark" not in "".join(
+        p.read_text() for p in (tmp_path / "run-content" / "articles").glob("*/notes.md"))
+    monkeypatch.setattr(run.subprocess, "run", lambda *a, **k: builds.append(a))
+    cold.prepare()  # the next run
+    warm.prepare()
+    assert len(builds) == 1  # its own untimed build: the cold build has not run yet
+
+
 def test_report_gives_the_edit_build_without_a_target():
     import run
 

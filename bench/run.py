@@ -57,7 +57,7 @@ from site_src.load import load_archive  # noqa: E402
 from site_src.segment import segment_article  # noqa: E402
 
 VENV = BENCH / ".venv"
-TOOLS = ("duizhao", "duizhao-warm", "duizhao-edit", "duizhao-again", "hugo", "pelican", "mkdocs")
+TOOLS = ("duizhao", "duizhao-warm", "duizhao-again", "duizhao-edit", "hugo", "pelican", "mkdocs")
 OURS = TOOLS[:4]
 
 
@@ -215,16 +215,20 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
     out = work / "out"
     result = []
     # The content and cache the cold build of this run left, while they are as it left
-    # them: the warm and edit builds start from a copy of them rather than from an
-    # untimed build of their own (the same build: fresh content, empty cache), which
-    # at 10,000 articles was a quarter of an hour each.
+    # them: the warm and edit builds start from them rather than from an untimed
+    # build of their own (the same build: fresh content, empty cache), which at 10,000
+    # articles was a quarter of an hour each.  In place, not copied: the cache's keys
+    # name the articles' folders.  The warm build and duizhao-again change neither;
+    # the edit build adds its note, so it comes last.
     left = {"by_cold": False}
-    cold_content, cold_cache = work / "run-content", work / "cache"
+    shared = "duizhao" in tools
+    if shared and "duizhao-edit" in tools and "duizhao-again" in tools[tools.index("duizhao-edit"):]:
+        raise SystemExit("duizhao-edit adds a note to the content the others build: list duizhao-again before it")
     for tool in tools:
         if tool in OURS:
-            # duizhao-edit changes its content: in folders of its own, so that
-            # duizhao-again, run after it, still finds duizhao-warm's inputs.
-            edits = "edit-" if tool == "duizhao-edit" else ""
+            # duizhao-edit changes its content: without a cold build to start from, in
+            # folders of its own, so that duizhao-again still finds duizhao-warm's inputs.
+            edits = "edit-" if tool == "duizhao-edit" and not shared else ""
             run_content, cache = work / f"{edits}run-content", work / f"{edits}cache"
 
             def command(o: Path, c: Path = run_content, cache: Path = cache) -> list[str]:
@@ -239,12 +243,7 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
                 # (nothing changed: the bench's second-build case), and edit: a note
                 # added between the two.
                 if warm and left["by_cold"]:
-                    # The warm build reads them as they are (it changes neither), the
-                    # edit build a copy.
-                    for there, here in ((cold_content, run_content), (cold_cache, cache)):
-                        if here != there:
-                            shutil.rmtree(here, ignore_errors=True)
-                            shutil.copytree(there, here)
+                    left["by_cold"] = not edit
                 else:
                     left["by_cold"] = False
                     shutil.rmtree(run_content, ignore_errors=True)

@@ -14,8 +14,11 @@ folder: every page names the new edition; the articles' cleaning and alignment c
 from the cache, the other articles' own pages from the kept site), except ``duizhao-again``: ``build.py`` run once more into
 the folder the warm build has just written, nothing changed (what a user who types the
 build command twice gets: the inputs are hashed and the site is found up to date).
-duizhao also gets a fresh copy of the content, because a build writes anchor
-registries and a changelog into it that would make the next build a different one.
+duizhao's cold build gets a fresh copy of the content, because a build writes anchor
+registries and a changelog into it that would make the next build a different one;
+the second builds (warm, again, then edit, which adds its note) run on the content and
+cache that cold build left, or, when it is not among the tools, on those of an untimed
+build of their own.
 
 Measured per build, with every process the build starts (``tree.py``): wall time, CPU
 time (user + system), the peak resident size of the largest process and the peak of
@@ -412,10 +415,11 @@ def machine() -> str:
 
 def report(results: dict[int, dict[str, tuple[Sample, int]]], runs: int, seed: int) -> str:
     lines = [f"Machine: {machine()}", "",
-             f"Medians of {runs} builds per tool, each into a new folder (duizhao-warm: with the cache of an "
-             f"untimed build of the same content, nothing changed; duizhao-edit: the same after a note was "
-             f"added to one article; duizhao-again: once more into duizhao-warm's folder, nothing changed; "
-             f"the others cold); archive seed {seed}.", ""]
+             f"Medians of {runs} builds per tool, each into a new folder (duizhao-warm: with the content and "
+             f"cache the cold build of the same run left, or without one those of an untimed build, nothing "
+             f"changed; duizhao-again: once more into duizhao-warm's folder, nothing changed; duizhao-edit: "
+             f"the same content and cache after a note was added to one article; the others cold); "
+             f"archive seed {seed}.", ""]
     for n, by_tool in results.items():
         ours = by_tool["duizhao"][0] if "duizhao" in by_tool else None
         lines += [f"### N = {n:,} articles", "",

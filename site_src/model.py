@@ -491,6 +491,7 @@ PACKED_FIELDS = {"clean": ("clean",), "text": ("paragraphs", "rows"), "mentions"
                  "related": ("related",), "notes": ("notes",)}
 PACKED_PARTS = tuple(PACKED_FIELDS)
 _EMPTY = MappingProxyType({"clean": None, "paragraphs": (), "rows": (), "mentions": (), "related": (), "notes": ()})
+_SHELL_FIELDS = tuple(f.name for f in fields(Article) if f.name not in _EMPTY)  # what Packed.shell holds
 
 
 def light(article: Article) -> Article:
@@ -791,25 +792,44 @@ class Articles(Sequence[Article]):
         else for each (annotate: the article's problems): each article it made, packed,
         and that thing, in order, as they are made.  ``map_``: a map keeping the
         order, which may be a pool's (``pool.mapper``; ``stage`` is then
-        module-level): each article goes to a worker packed and comes back with only
-        the parts ``stage`` changed, so the others are not copied."""
-        for p, (changed, extra) in zip(self.packed, map_(functools.partial(_restaged, stage), self.packed)):
-            yield replace(changed, parts=tuple(p.parts[i] if part is None else part
-                                               for i, part in enumerate(changed.parts))), extra
+        module-level): each article goes to a worker packed and comes back as what
+        ``stage`` changed of it (``_Change``), the rest kept from this process's
+        copy: a second copy of every article's metadata and of its unchanged parts,
+        as a worker's answers would bring, took the stage's process of a cold
+        10,000-article build from 700 to 861 MB."""
+        for p, (change, extra) in zip(self.packed, map_(functools.partial(_restaged, stage), self.packed)):
+            yield change.applied(p), extra
 
 
 def _alone(stage: Callable[[Article], Article], article: Article) -> tuple[Article, None]:
     return stage(article), None
 
 
-def _restaged(stage: Callable[[Article], tuple[Article, X]], packed: Packed) -> tuple[Packed, X]:
-    """``stage`` on the unpacked article, packed again; the parts it left as they were
-    are None (``Articles.staged`` puts back its own)."""
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """What a stage changed of a packed article (``_restaged``)."""
+
+    fields: dict[str, object]  # the shell's fields it replaced
+    parts: tuple[bytes | None, ...]  # None: as it was
+    row_count: int
+    english: bool
+    bilingual: bool
+
+    def applied(self, packed: Packed) -> Packed:
+        return Packed(replace(packed.shell, **self.fields) if self.fields else packed.shell,  # type: ignore[arg-type]
+                      tuple(old if new is None else new for new, old in zip(self.parts, packed.parts)),
+                      self.row_count, self.english, self.bilingual)
+
+
+def _restaged(stage: Callable[[Article], tuple[Article, X]], packed: Packed) -> tuple[_Change, X]:
+    """``stage`` on the unpacked article, and what it changed: the fields it replaced
+    and the parts it made anew (``Packed.of`` keeps the others' bytes)."""
     article = packed.unpack()
     done, extra = stage(article)
     changed = Packed.of(done, (packed, article))
-    parts = tuple(None if part is old else part for part, old in zip(changed.parts, packed.parts))
-    return replace(changed, parts=parts), extra  # type: ignore[arg-type]
+    replaced = {name: getattr(done, name) for name in _SHELL_FIELDS if getattr(done, name) is not getattr(article, name)}
+    return _Change(replaced, tuple(None if part is old else part for part, old in zip(changed.parts, packed.parts)),
+                   changed.row_count, changed.english, changed.bilingual), extra
 
 
 @dataclass(frozen=True, slots=True)

@@ -1063,6 +1063,11 @@ def environment(bytecode: Path | None = None) -> jinja2.Environment:
         # Parsing and compiling the templates was half of a small build's render time;
         # Jinja checks each entry against its template's source before using it.
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode)) if bytecode else None,
+        # An environment lives for one build (serve makes a new one for each rebuild, a
+        # worker one per build's context): the templates it loaded are not asked again
+        # whether their file changed.  Jinja's default stats a template's file each
+        # time a page asks for it, its base and its macros included.
+        auto_reload=False,
         autoescape=True,  # for every template, whatever its name
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -1610,7 +1615,14 @@ def entity_names(entity: Entity, shown: str = "") -> str:
     """The entity's names, less the one the link already shows (in either script):
     the tooltip says what the reader does not see, in a few bytes per mention."""
     names = dict.fromkeys(n for n in (entity.name_en, entity.name_hant, entity.name_hans) if n)
-    return " · ".join(n for n in names if fold(n).casefold() != fold(shown).casefold())
+    return " · ".join(n for n in names if _name_key(n) != _name_key(shown))
+
+
+# The same few hundred names and aliases, asked for each of an article's mentions
+# (a hundred and more): folded once each, not four times a mention.
+@functools.lru_cache(maxsize=4096)
+def _name_key(name: str) -> str:
+    return fold(name).casefold()
 
 
 def entity_links(p: Paragraph, mentions: Iterable[Mention], entities: dict[str, Entity]) -> list[LinkSpan]:

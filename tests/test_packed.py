@@ -77,8 +77,8 @@ def test_map_unpacks_each_article_once_in_order(archive: Archive) -> None:
 
 def test_a_pool_stages_the_articles_as_this_process_does(tmp_path: Path) -> None:
     """Anchors and annotation on a pool's workers (build.stages, from SHARED articles)
-    make the archive they make here; the parts a stage left as they were are the
-    archive's own bytes, not copies sent back by a worker."""
+    make the archive they make here; the parts and fields a stage left as they were
+    are the archive's own, not copies sent back by a worker."""
     import shutil
 
     from build import each
@@ -102,6 +102,9 @@ def test_a_pool_stages_the_articles_as_this_process_does(tmp_path: Path) -> None
     clean = model.PACKED_PARTS.index("clean")
     for before, after in zip(prepared.articles.packed, anchored.articles.packed):
         assert after.parts[clean] is before.parts[clean] and before.parts[clean]
+        # Nor is the metadata: only the fields the stage replaced come back.
+        assert after.shell.meta is before.shell.meta and after.shell.source is before.shell.source
+        assert after.shell.anchoring is not None and before.shell.anchoring is None
 
 
 def test_articles_read_like_a_sequence(archive: Archive) -> None:

@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Collection, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import markdown as md
 import nh3
@@ -42,7 +42,7 @@ from .align.numbers import en_numbers, zh_numbers
 from .errors import ContentError, Problem, slug_fix
 from .model import (AlignedRow, Archive, Article, Articles, CrossLink, Entity, Mention, Note, Notice, Packed,
                     Passage, Related, RelatedConfig)
-from .pool import give_back_memory
+from .pool import Mapper, give_back_memory
 from .schema import SLUG_RE, Checker, compose, validated
 from .scripts import converter
 
@@ -500,7 +500,7 @@ class _RowsInOrder:
 # ---------------------------------------------------------------------------
 # The stage
 # ---------------------------------------------------------------------------
-def annotate_archive(archive: Archive, map_: Callable[..., Iterable[object]] = map) -> Archive:
+def annotate_archive(archive: Archive, map_: Mapper = map) -> Archive:
     """``map_``: a map keeping the order, a pool's or not (see ``Articles.staged``),
     for the work on each article alone."""
     problems: list[Problem] = []

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Callable, Iterable, Iterator, Literal, Mapping, Sequence, TypeVar, overload
+from typing import IO, TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Mapping, Sequence, TypeVar, overload
 
 from .errors import OutputError, Problem
+
+if TYPE_CHECKING:
+    from .pool import Mapper
 
 T = TypeVar("T")
 X = TypeVar("X")
@@ -781,13 +784,12 @@ class Articles(Sequence[Article]):
         out.packed, out._index = tuple(packed), self._index  # never changed once made
         return out
 
-    def map(self, stage: Callable[[Article], Article], map_: Callable[..., Iterable[object]] = map) -> Articles:
+    def map(self, stage: Callable[[Article], Article], map_: Mapper = map) -> Articles:
         """``stage`` over every article, one unpacked at a time; the parts it leaves as
         they were are not packed again.  ``map_``: see ``staged``."""
         return Articles(p for p, _ in self.staged(functools.partial(_alone, stage), map_))
 
-    def staged(self, stage: Callable[[Article], tuple[Article, X]],
-               map_: Callable[..., Iterable[object]] = map) -> Iterator[tuple[Packed, X]]:
+    def staged(self, stage: Callable[[Article], tuple[Article, X]], map_: Mapper = map) -> Iterator[tuple[Packed, X]]:
         """``stage`` over every article, as ``map``, where it also gives something
         else for each (annotate: the article's problems): each article it made, packed,
         and that thing, in order, as they are made.  ``map_``: a map keeping the
@@ -795,8 +797,8 @@ class Articles(Sequence[Article]):
         module-level): each article goes to a worker packed and comes back as what
         ``stage`` changed of it (``_Change``), the rest kept from this process's
         copy: a second copy of every article's metadata and of its unchanged parts,
-        as a worker's answers would bring, took the stage's process of a cold
-        10,000-article build from 700 to 861 MB."""
+        as whole answers bring, took the stages' process of ``build.py check`` at
+        10,000 articles from 739 to 894 MB."""
         for p, (change, extra) in zip(self.packed, map_(functools.partial(_restaged, stage), self.packed)):
             yield change.applied(p), extra
 

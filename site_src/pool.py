@@ -210,10 +210,10 @@ def mapper(items: int, processes: int | None = None, standing: Standing | None =
     every core) when ``items`` (the number of items all its calls will map together)
     is at least ``least`` (default ``MIN_ITEMS``): one pool for several calls, so
     that a stage worked in batches starts its workers once.  With ``standing``
-    workers, on those whatever the number of items.  The functions must be module-level and items and results
-    picklable.  The pool's map gives each result as it is read, and its results
-    arrive as the workers finish: a caller that keeps a small part of each (annotate)
-    never holds every whole result at once."""
+    workers, on those whatever the number of items.  The functions must be
+    module-level and items and results picklable.  The pool's map gives each result
+    as it is read, and its results arrive as the workers finish: a caller that keeps
+    a small part of each (annotate) never holds every whole result at once."""
     if standing is not None:
         yield standing.map
         return

@@ -241,10 +241,10 @@ def jobs(n: int, seed: int, work: Path, tools: tuple[str, ...]) -> tuple[list[Jo
             def fresh_content(run_content: Path = run_content, cache: Path = cache, warm: bool = tool != "duizhao",
                               edit: bool = tool == "duizhao-edit",
                               command: Callable[[Path], list[str]] = command) -> None:
-                # Cold: new content and an empty cache.  Warm: the same, then one
-                # untimed build, so the timed one finds every article in the cache
-                # (nothing changed: the bench's second-build case), and edit: a note
-                # added between the two.
+                # Cold: new content and an empty cache.  Warm: what the cold build
+                # left, or else the same as cold then one untimed build, so the timed
+                # one finds every article in the cache (nothing changed: the bench's
+                # second-build case); edit: a note added after that.
                 if warm and left["by_cold"]:
                     left["by_cold"] = not edit
                 else:

@@ -176,12 +176,9 @@ def test_the_written_layout_reads_as_yaml_reads_it() -> None:
 def _yaml_text(registry: AnchorRegistry) -> str:
     """The registry as YAML's emitter writes it (what dump_registry wrote before it
     wrote the layout itself)."""
-    import yaml
+    from site_src.anchors import _emitted
 
-    from site_src.anchors import DUMPER, _entry_data
-
-    data = {"next": registry.next, "anchors": {e.anchor: _entry_data(e) for e in registry.entries}}
-    return HEADER + yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False, width=1000)
+    return _emitted(registry)
 
 
 def test_the_registry_text_is_yamls() -> None:

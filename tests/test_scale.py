@@ -18,7 +18,7 @@ import yaml
 
 from build import process, site_files
 from site_src.align.numbers import en_numbers, zh_numbers
-from site_src.anchors import HEADER, _entry_data, dump_registry, parse_registry
+from site_src.anchors import _emitted, dump_registry, parse_registry
 from site_src.annotate import related_passages, row_items
 from site_src.incremental import _items_moved
 from site_src.load import load_archive
@@ -339,7 +339,6 @@ def test_model_objects_have_slots_and_pickle(shipped_archive: model.Archive) -> 
 def test_registry_dump_is_the_python_emitters_text() -> None:
     for article in load_archive(CONTENT).articles:  # registries as loaded
         registry = article.registry.unpack()
-        data = {"next": registry.next, "anchors": {e.anchor: _entry_data(e) for e in registry.entries}}
-        python = yaml.dump(data, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False, width=1000)
-        assert dump_registry(registry) == HEADER + python
+        python = _emitted(registry, yaml.SafeDumper)
+        assert dump_registry(registry) == python
         assert parse_registry(dump_registry(registry), article.anchors_path) == registry  # type: ignore[arg-type]

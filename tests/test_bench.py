@@ -338,3 +338,21 @@ def test_serve_edit_changes_a_capture_to_a_new_text_each_run(tmp_path):
     assert old in path.read_text(encoding="utf-8")
     news = [new for _, _, new in runs]
     assert len(set(news)) == 3 and old not in news and all(len(new) == len(old) for new in news)
+
+
+def test_stages_counts_every_stage_of_a_cold_build_per_article(tmp_path):
+    """bench/stages.py: the table of the bench README's "Why the cold build is not a
+    third of Pelican's".  It pins itself to one core, so the cleaning and alignment
+    (done by the helper or the pool on two) are counted in its own process."""
+    content = made(tmp_path, "content", 3, 1)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "stages.py"), str(content),
+                           str(tmp_path / "site")], check=True, capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "3 articles; ms of CPU an article"
+    per_article = {line[:45].strip(): float(line[45:].split()[0]) for line in lines[1:]}
+    for stage in ("load", "clean + segment", "align + overrides", "prepare (all of it)", "anchors", "annotate",
+                  "the article's five files", "pages, data files and writing (all of it)",
+                  "processes the build started (search indexer)", "total"):
+        assert per_article[stage] > 0, stage
+    assert per_article["clean + segment"] + per_article["align + overrides"] <= per_article["prepare (all of it)"]
+    assert (tmp_path / "site" / "index.html").is_file()

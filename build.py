@@ -146,7 +146,7 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
     # the articles are prepared; it is done once it has every article's data file.
     # The pages' tables load and their templates compile while the articles are aligned
     # on a helper process.
-    env = environment(cache.templates())
+    env = environment()
     with warm_indexer(cache.index()) as indexer:
         archive = process(content, cache, meanwhile=functools.partial(warm_up, env))
         write_site(site_files(archive, cache, pages=pages, env=env), out, cache.index(), stamp, indexer=indexer,
@@ -170,7 +170,7 @@ def site_files(archive: Archive, cache: Cache = NO_CACHE, only: Selection | None
     site an incremental rebuild makes again (None: all of it), ``lookups``: the
     archive's, if known; ``pages``: see ``build``; ``env``: the templates' environment,
     if made already (``render.warm_up``)."""
-    yield from iter_site(archive, cache.templates(), only, lookups, pages=pages, env=env)
+    yield from iter_site(archive, only=only, lookups=lookups, pages=pages, env=env)
     # archive.jsonl is the whole archive: after a part, serve makes it later.
     yield from export_data(archive, None if only is None else only.articles, whole=only is None)
 

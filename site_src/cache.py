@@ -143,17 +143,6 @@ class Cache:
         a cache."""
         return None if self.folder is None else self.folder / "site"
 
-    def templates(self) -> Path | None:
-        """A folder for compiled templates (Jinja's bytecode cache), None without a
-        cache or when it cannot be made: templates are then compiled in the process."""
-        if self.folder is None:
-            return None
-        try:
-            (self.folder / "templates").mkdir(parents=True, exist_ok=True)
-        except OSError:
-            return None
-        return self.folder / "templates"
-
 
 NO_CACHE = Cache(None)
 

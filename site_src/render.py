@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import sys
 import tempfile
 import traceback
 from collections import Counter, defaultdict
@@ -77,6 +78,37 @@ from .scripts import converter
 from .segment import chinese_variety  # the same choice of lang as the paragraphs got
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# Where compiled templates are kept, as Python keeps compiled modules: beside the
+# program, in its __pycache__ folder, whatever the build's cache (the aligner's
+# dictionary index is kept the same way).  They are the program's, not the archive's:
+# Jinja checks each against its template's source before using it, and the folder is
+# named after Jinja's version and the interpreter, which the bytecode depends on.
+# Compiling them took 130-220 ms of every build without a cache (five articles: a
+# sixth of the build); reading them back, some 5 ms.
+KEPT_BYTECODE = Path(__file__).resolve().parent / "__pycache__" / \
+    f"templates-jinja2-{jinja2.__version__}-{sys.implementation.cache_tag}"
+
+
+class _KeptBytecode(jinja2.FileSystemBytecodeCache):
+    """Jinja's bytecode folder, made when first written to; one that cannot be made,
+    read or written (a read-only installation) leaves the templates compiled in each
+    process, as without a folder.  Jinja's own lets some of those errors end the build."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            pass  # as if not there: compiled, and the bucket filled from the source
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
 # Copied verbatim into assets/ (templates/static/<name> -> assets/<name>).
 STATIC_FILES = ("style.css", "site.js", "favicon.svg", "search.js")
 
@@ -681,13 +713,13 @@ class Selection:
     entities_index: bool = False
 
 
-def iter_site(archive: Archive, bytecode: Path | None = None, only: Selection | None = None,
+def iter_site(archive: Archive, bytecode: Path | None = KEPT_BYTECODE, only: Selection | None = None,
               lookups: Lookups | None = None, processes: int | None = None,
               pages: ArticlePages | None = None, env: jinja2.Environment | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
-    10,000 articles the pages together are gigabytes.  ``bytecode`` is a folder where
-    compiled templates are kept between builds (None: compile them in this process).
+    10,000 articles the pages together are gigabytes.  ``bytecode`` is the folder where
+    compiled templates are kept (``environment``; None: compile them in this process).
     ``only``: just these pages (None: all).  ``lookups``: ``lookups_for(archive)``
     if the caller has it.  ``processes``: the workers that make the articles' own
     pages in a whole build (None: every core; see ``_all_article_files``).  ``pages``:
@@ -1057,12 +1089,14 @@ class Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def environment(bytecode: Path | None = None) -> jinja2.Environment:
+def environment(bytecode: Path | None = KEPT_BYTECODE) -> jinja2.Environment:
+    """The templates' environment; ``bytecode``: the folder of compiled templates
+    (``KEPT_BYTECODE``; None: compile them in this process)."""
     env = Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         # Parsing and compiling the templates was half of a small build's render time;
         # Jinja checks each entry against its template's source before using it.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode)) if bytecode else None,
+        bytecode_cache=_KeptBytecode(str(bytecode)) if bytecode else None,
         # An environment lives for one build (serve makes a new one for each rebuild, a
         # worker one per build's context): the templates it loaded are not asked again
         # whether their file changed.  Jinja's default stats a template's file each

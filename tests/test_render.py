@@ -983,9 +983,7 @@ def test_warm_up_compiles_every_template_into_the_bytecode_folder(tmp_path: Path
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from site_src import render
     templates = [p.name for p in render.TEMPLATES.iterdir() if p.is_file()]
-    for name in ("bytecode", "again"):  # as cache.templates() gives it: made
-        (tmp_path / name).mkdir()
-    render.warm_up(render.environment(tmp_path / "bytecode"))
+    render.warm_up(render.environment(tmp_path / "bytecode"))  # the folder is made
     assert len(list((tmp_path / "bytecode").iterdir())) == len(templates)
     # A template that does not compile is left for render() to report with its line.
     folder = tmp_path / "templates"
@@ -996,6 +994,34 @@ def test_warm_up_compiles_every_template_into_the_bytecode_folder(tmp_path: Path
     assert len(list((tmp_path / "again").iterdir())) == len(templates) - 1
     with pytest.raises(RenderError, match="entity.html"):
         render.render(render.environment(tmp_path / "again"), "entity.html", {})  # type: ignore[arg-type]
+
+
+def test_compiled_templates_are_kept_with_the_program_for_this_jinja_and_python() -> None:
+    """Builds with and without a cache read the templates compiled by an earlier one
+    from beside the program, in a folder of this Jinja's and this Python's."""
+    import sys
+
+    from site_src import render
+    folder = render.KEPT_BYTECODE
+    assert folder.parent == Path(render.__file__).resolve().parent / "__pycache__"
+    assert jinja2.__version__ in folder.name and sys.implementation.cache_tag in folder.name
+    env = render.environment()
+    assert isinstance(env.bytecode_cache, jinja2.FileSystemBytecodeCache)
+    assert Path(env.bytecode_cache.directory) == folder
+    render.warm_up(env)
+    kept = env.bytecode_cache
+    for name in ("base.html", "article.html"):
+        _, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        assert (folder / (kept.pattern % kept.get_cache_key(name, filename))).is_file()
+
+
+def test_a_bytecode_folder_that_cannot_be_made_leaves_the_templates_compiled_here(tmp_path: Path) -> None:
+    from site_src import render
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    env = render.environment(tmp_path / "file" / "bytecode")
+    render.warm_up(env)  # compiles every template; keeping them fails, quietly
+    assert env.get_template("base.html") is not None
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "not a folder"
 
 
 def test_a_build_without_a_cache_renders_with_the_templates_warm_up_compiled(

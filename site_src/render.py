@@ -713,21 +713,19 @@ class Selection:
     entities_index: bool = False
 
 
-def iter_site(archive: Archive, bytecode: Path | None = KEPT_BYTECODE, only: Selection | None = None,
-              lookups: Lookups | None = None, processes: int | None = None,
-              pages: ArticlePages | None = None, env: jinja2.Environment | None = None) -> Iterator[tuple[str, bytes]]:
+def iter_site(archive: Archive, only: Selection | None = None, lookups: Lookups | None = None,
+              processes: int | None = None, pages: ArticlePages | None = None,
+              env: jinja2.Environment | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
-    10,000 articles the pages together are gigabytes.  ``bytecode`` is the folder where
-    compiled templates are kept (``environment``; None: compile them in this process).
-    ``only``: just these pages (None: all).  ``lookups``: ``lookups_for(archive)``
+    10,000 articles the pages together are gigabytes.  ``only``: just these pages (None: all).  ``lookups``: ``lookups_for(archive)``
     if the caller has it.  ``processes``: the workers that make the articles' own
     pages in a whole build (None: every core; see ``_all_article_files``).  ``pages``:
     where a whole build records what each article's own pages were made from, and
     finds the last site's pages to reuse (``ArticlePages``).  ``env``: the environment
-    to render with, its templates perhaps compiled already (``warm_up``; made from
-    ``bytecode`` if None)."""
-    env = environment(bytecode) if env is None else env
+    to render with, its templates perhaps compiled already (``warm_up``; a new one if
+    None)."""
+    env = environment() if env is None else env
     site = site_view(archive.site, entities=bool(archive.glossary))
     lookups = lookups_for(archive) if lookups is None else lookups
     paths: list[str] = []
@@ -750,7 +748,7 @@ def iter_site(archive: Archive, bytecode: Path | None = KEPT_BYTECODE, only: Sel
     shown = archive.articles.packed if only is None else archive.articles.among(only.articles | only.pages)
     articles = sorted(shown, key=lambda p: f"{p.slug}.json")
     if only is None and spread(len(articles), processes):
-        for files in _all_article_files(archive, articles, site, lookups, bytecode, processes, pages):
+        for files in _all_article_files(archive, articles, site, lookups, processes, pages):
             for path, data in files:
                 yield page(path, data)
     else:
@@ -871,7 +869,6 @@ class Context:
     archive: Archive
     site: SiteView
     lookups: Lookups
-    bytecode: Path | None
 
 
 @dataclass(frozen=True)
@@ -913,16 +910,15 @@ def links_by_slug(links: Iterable[CrossLink]) -> dict[str, tuple[CrossLink, ...]
 
 
 def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView, lookups: Lookups,
-                       bytecode: Path | None, processes: int | None,
-                       pages: ArticlePages | None = None) -> Iterator[list[tuple[str, bytes]]]:
+                       processes: int | None, pages: ArticlePages | None = None) -> Iterator[list[tuple[str, bytes]]]:
     """Every article's ``data_file`` and ``article_files``, in the order of ``articles``, made by
     ``processes`` workers (``pool.ordered``): they are most of a build's rendering,
     which was otherwise on one core while the other idled.  The context goes to the
     workers once, as a file each reads when it starts; an article goes with each
     task, packed, and is unpacked in the worker.  With ``pages``, an article whose
     pages the last site holds, made from the same inputs, has them from there."""
-    context = Context(replace(archive, articles=Articles(())), site, replace(lookups, parallel={}), bytecode)
-    keys = _page_keys(archive, site, lookups, bytecode, articles) if pages is not None else {}
+    context = Context(replace(archive, articles=Articles(())), site, replace(lookups, parallel={}))
+    keys = _page_keys(archive, site, lookups, articles) if pages is not None else {}
     kept = {a.slug for a in articles if pages is not None and pages.has(a.slug, keys[a.slug])}
     with tempfile.TemporaryDirectory(prefix="duizhao-render-") as folder:
         path = Path(folder) / "context.pickle"
@@ -955,8 +951,7 @@ def _all_article_files(archive: Archive, articles: list[Packed], site: SiteView,
 UNREAD_PATHS = ("corrections_path", "anchors_path", "overrides_path", "notes_path")
 
 
-def _page_keys(archive: Archive, site: SiteView, lookups: Lookups, bytecode: Path | None,
-               articles: Iterable[Packed]) -> dict[str, str]:
+def _page_keys(archive: Archive, site: SiteView, lookups: Lookups, articles: Iterable[Packed]) -> dict[str, str]:
     """slug → a hash of all that an article's own pages are made from, but the edition:
     the code, templates and packages (``cache.render_version``), every article's
     metadata, the lookups and the article, packed.  (An article's pages read the
@@ -968,7 +963,7 @@ def _page_keys(archive: Archive, site: SiteView, lookups: Lookups, bytecode: Pat
     capture (``UNREAD_PATHS``): a first note on one article gives it a ``notes_path``,
     which no other article's page reads."""
     others = Articles(replace(light(shell), **dict.fromkeys(UNREAD_PATHS)) for shell in archive.articles.shells())
-    blank = Context(replace(archive, edition="", articles=others), site, lookups, bytecode)
+    blank = Context(replace(archive, edition="", articles=others), site, lookups)
     base = hashlib.sha256(render_version(TEMPLATES).encode() + b"\0"
                           + pickle.dumps(blank, protocol=pickle.HIGHEST_PROTOCOL))
     keys = {}
@@ -1070,7 +1065,7 @@ def _article_files_in_worker(task: tuple[Path, Packed, Neighbourhood]) -> list[t
 def _worker_context(path: Path) -> tuple[Context, jinja2.Environment]:
     """The context of ``_all_article_files``, read once per worker process."""
     context: Context = pickle.loads(path.read_bytes())
-    return context, environment(context.bytecode)
+    return context, environment()
 
 
 class Environment(jinja2.Environment):

@@ -743,7 +743,7 @@ from site_src import render
 from site_src.cache import open_cache
 archive = build.process(Path(sys.argv[1]), open_cache(Path(sys.argv[2])))
 site = render.site_view(archive.site, entities=bool(archive.glossary))
-print(json.dumps(render._page_keys(archive, site, render.lookups_for(archive), None, archive.articles.packed)))
+print(json.dumps(render._page_keys(archive, site, render.lookups_for(archive), archive.articles.packed)))
 """
 
 

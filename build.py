@@ -144,8 +144,8 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
         return Reused.KEPT
     # The search indexer starts first, to load its dictionary on the other core while
     # the articles are prepared; it is done once it has every article's data file.
-    # The pages' tables load and their templates compile while the articles are aligned
-    # on a helper process.
+    # The pages' tables load and their templates are read back (or compiled, the first
+    # time: render.KEPT_BYTECODE) while the articles are aligned on a helper process.
     env = environment()
     with warm_indexer(cache.index()) as indexer:
         archive = process(content, cache, meanwhile=functools.partial(warm_up, env))

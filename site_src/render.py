@@ -718,9 +718,10 @@ def iter_site(archive: Archive, only: Selection | None = None, lookups: Lookups 
               env: jinja2.Environment | None = None) -> Iterator[tuple[str, bytes]]:
     """Every file of the site as ``(path relative to the output folder, bytes)``, one
     at a time, so that a writer can put each on disk before the next is made: at
-    10,000 articles the pages together are gigabytes.  ``only``: just these pages (None: all).  ``lookups``: ``lookups_for(archive)``
-    if the caller has it.  ``processes``: the workers that make the articles' own
-    pages in a whole build (None: every core; see ``_all_article_files``).  ``pages``:
+    10,000 articles the pages together are gigabytes.  ``only``: just these pages
+    (None: all).  ``lookups``: ``lookups_for(archive)`` if the caller has it.
+    ``processes``: the workers that make the articles' own pages in a whole build
+    (None: every core; see ``_all_article_files``).  ``pages``:
     where a whole build records what each article's own pages were made from, and
     finds the last site's pages to reuse (``ArticlePages``).  ``env``: the environment
     to render with, its templates perhaps compiled already (``warm_up``; a new one if

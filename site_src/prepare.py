@@ -69,7 +69,7 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
             (helper(warm, processes, meanwhile) if few else nullcontext(None)) as aligning:
         for start in range(0, len(missing), BATCH):
             failures += _prepare_batch(missing[start:start + BATCH], donors, found, keys, cache, map_,
-                                       aligning or map_, loaded)
+                                       aligning or map_, loaded, helped=aligning is not None)
             give_back_memory()
     # As before batching: cleaning problems first, each article's once.
     failures.sort(key=lambda f: f.stage != "clean")
@@ -79,10 +79,13 @@ def prepare_archive(archive: Archive, cache: Cache, processes: int | None = None
 
 def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]], found: dict[str, Packed | None],
                    keys: dict[str, str], cache: Cache, map_: Mapper, align_map: Mapper,
-                   loaded: dict[str, Packed]) -> list[Failed]:
+                   loaded: dict[str, Packed], helped: bool = False) -> list[Failed]:
     """Clean, segment, align and override ``batch``; put each result in the cache and
     in ``found``; return the failures.  ``map_`` cleans and segments, ``align_map``
-    aligns.  ``loaded``: the articles as loaded, packed.
+    aligns.  ``loaded``: the articles as loaded, packed.  ``helped``: ``align_map`` is
+    a helper's, which an article without English is not sent to (its rows, one a
+    paragraph, need none of the aligner's tables): two of the five articles, whose
+    turns on the helper came after the others' alignment and held up the stage.
 
     An article is sent to be aligned as soon as it and the donors of its English are
     segmented (``ready``): when ``map_`` cleans here and a helper aligns, the helper
@@ -113,7 +116,9 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
         return ()
 
     by_name = {a.slug: a for a in batch}
-    sent: list[tuple[Article, Article, tuple[Paragraph, ...]]] = []  # (as loaded, segmented, English)
+    jobs: list[tuple[Article, Article, tuple[Paragraph, ...]]] = []  # (as loaded, segmented, English)
+    sent: list[str] = []  # the jobs given to align_map, in order
+    aligned_as: dict[str, Aligned | Failed] = {}
 
     def ready() -> Iterator[tuple[Article, tuple[Paragraph, ...]]]:
         """The alignment jobs, each as soon as what it needs is segmented."""
@@ -126,18 +131,23 @@ def _prepare_batch(batch: list[Article], donors: dict[str, tuple[Article, ...]],
                 own = segmented[slug]
                 en = english(by_name[slug])
                 if isinstance(own, Article) and en is not None:
-                    sent.append((by_name[slug], own, en))
+                    jobs.append((by_name[slug], own, en))
                     # Workers get no cleaning log and send back only rows and warnings:
                     # the parent has the rest, and a second copy of every article would
                     # double the peak memory.
-                    yield replace(own, clean=None), en
+                    job = replace(own, clean=None), en
+                    if helped and not (own.en or en):
+                        aligned_as[slug] = _align_and_override(job)
+                        continue
+                    sent.append(slug)
+                    yield job
 
     made = list(align_map(_align_and_override, ready()))  # ready() has filled ``sent`` once read
-    aligned_as = {article.slug: aligned for (article, _, _), aligned in zip(sent, made)}
+    aligned_as.update(zip(sent, made))
     failures = [r for slug, r in segmented.items() if isinstance(r, Failed) and slug in names]
     # Kept and reported in the batch's order, whatever order they were ready in.
     place = {a.slug: i for i, a in enumerate(batch)}
-    for article, done, en in sorted(sent, key=lambda job: place[job[0].slug]):
+    for article, done, en in sorted(jobs, key=lambda job: place[job[0].slug]):
         aligned = aligned_as[article.slug]
         if isinstance(aligned, Failed):
             failures.append(aligned)

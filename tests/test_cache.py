@@ -14,6 +14,7 @@ import subprocess
 import sys
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -371,15 +372,22 @@ def test_few_articles_are_aligned_on_a_helper_with_the_serial_result(content: Pa
     archive = load_archive(content)
     serial = prepare.prepare_archive(archive, NO_CACHE, processes=1)
     helpers: list[object] = []
+    sent: list[str] = []
 
+    @contextmanager
     def helper(initializer, processes, meanwhile):  # type: ignore[no-untyped-def]
         helpers.append(initializer)
-        return pool.helper(initializer, processes, meanwhile)
+        with pool.helper(initializer, processes, meanwhile) as map_:  # None on one core
+            yield map_ and (lambda fn, jobs: map_(fn, (sent.append(job[0].slug) or job for job in jobs)))
     monkeypatch.setattr(prepare, "helper", helper)
     meanwhile: list[int] = []
     helped = prepare.prepare_archive(archive, NO_CACHE, processes=2, meanwhile=lambda: meanwhile.append(1))
     assert helpers == [prepare.warm] and meanwhile == [1]
     assert prepared(helped) == prepared(serial)
+    # Only articles with English (their own or borrowed) go to the helper: the others'
+    # rows are made here, one a paragraph.
+    english = {a.slug for a in serial.articles if any(r.en for r in a.rows)}
+    assert english and sorted(sent) == sorted(english) and len(english) < len(serial.articles)
     # On one core, or with a full pool, no helper, and nothing done meanwhile.
     prepare.prepare_archive(archive, NO_CACHE, processes=1, meanwhile=lambda: meanwhile.append(2))
     monkeypatch.setattr(pool, "MIN_ITEMS", 1)

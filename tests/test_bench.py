@@ -356,3 +356,27 @@ def test_stages_counts_every_stage_of_a_cold_build_per_article(tmp_path):
         assert per_article[stage] > 0, stage
     assert per_article["clean + segment"] + per_article["align + overrides"] <= per_article["prepare (all of it)"]
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_turns_builds_the_archive_with_both_revisions_in_turns(tmp_path, monkeypatch, capsys):
+    """bench/turns.py: the five-article measure of the README.  Both checkouts build,
+    alternately, each into a folder of its own; the worktree of the other revision is
+    removed afterwards."""
+    import turns
+
+    built: list[str] = []
+    real = turns.build_once
+
+    def build_once(checkout, content, out, cache):  # type: ignore[no-untyped-def]
+        built.append(out.name)
+        assert not out.exists()
+        return real(checkout, content, out, cache)
+    monkeypatch.setattr(turns, "build_once", build_once)
+    worktrees = subprocess.run(["git", "-C", str(ROOT), "worktree", "list"], capture_output=True, text=True).stdout
+    assert turns.main(["--runs", "2", "--pause", "0", "--against", "HEAD"]) == 0
+    assert built == ["this-first", "against-first", "this-0", "against-0", "this-1", "against-1"]
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("    this: wall median") and out[2].startswith(" against: wall median")
+    assert out[3].startswith("wall, this / against: ")
+    assert subprocess.run(["git", "-C", str(ROOT), "worktree", "list"], capture_output=True,
+                          text=True).stdout == worktrees

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, NoReturn
 if __name__ == "__main__":
     # Before the program is imported (0.2 s on one core), so that the search indexer
     # loads its Chinese dictionary on the other core meanwhile (see site_src.indexer;
-    # a build of the five articles took 0.1 s less).
+    # a build of the five articles took 0.04–0.1 s less).
     from site_src.indexer import prestart
 
     PRESTARTED = prestart(sys.argv[1:])
@@ -153,9 +153,9 @@ def build(content: Path, out: Path, cache: Cache = NO_CACHE, pages: ArticlePages
     pages = (kept_pages(kept) if pages is None else pages) if kept else None
     if pages is not None and restore_site(pages, stamp, out):
         return Reused.KEPT
-    # The search indexer starts first (if not started already), to load its dictionary
-    # on the other core while the articles are prepared; it is done once it has every
-    # article's data file.
+    # The search indexer starts first, if the program's start did not start it, to load
+    # its dictionary on the other core while the articles are prepared; it is done once
+    # it has every article's data file.
     # The pages' tables load and their templates are read back (or compiled, the first
     # time: render.KEPT_BYTECODE) while the articles are aligned on a helper process.
     env = environment()

@@ -219,8 +219,10 @@ def prestart(argv: list[str]) -> Indexer | None:
     ``build.py``'s arguments ``argv`` when they ask for a build (its first command
     word, else the default); None otherwise, and when the indexer cannot start (the
     build says so if it needs one).  The arguments are not parsed yet: an option's
-    value that reads as a command only costs the early start.  A build that has no
-    use for it (its site is up to date, or the cache holds the index) ends it."""
+    value that reads as a command word can only make the start a wasted one or a
+    late one (``main`` ends an unused indexer, and a build starts its own).  A build
+    that has no use for it (its site is up to date, the cache holds the index) ends
+    it too."""
     if "-h" in argv or "--help" in argv or next((a for a in argv if a in COMMANDS), DEFAULT) != "build":
         return None
     try:

@@ -426,6 +426,11 @@ def test_no_indexer_is_warmed_when_the_cache_keeps_shards_and_an_unused_one_is_e
 
 def test_the_indexer_is_started_before_the_program_only_for_a_build(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    import build
+    commands = next(a for a in build.parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert set(indexer.COMMANDS) == set(commands) and indexer.DEFAULT == "build"
     for argv in (["check"], ["--no-cache", "report", "some-slug"], ["serve", "--port", "8001"], ["-h"],
                  ["build", "--help"]):
         assert indexer.prestart(argv) is None, argv

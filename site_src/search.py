@@ -288,10 +288,10 @@ def warm_indexer(cache: Path | None, started: Indexer | None = None) -> Iterator
     """An indexer for a first build's first shard (None when ``cache``, the folder
     of kept shards, holds any: the build will not index from scratch), made to load
     its Chinese dictionary while the articles are prepared: ``started``, one started
-    before the program was imported (``indexer.prestart``), or one started now.  At
-    five articles, the load (0.15 s, at its first Chinese record) was a third of
-    the wait for the index after the last page.  Ended on leaving, if unused, and
-    so is an unused ``started``."""
+    before the program was imported (``indexer.prestart``), or one started now.  The
+    load (0.2–0.25 s of CPU, at its first Chinese record) had been a third of a
+    five-article build's wait for the index after the last page.  Ended on leaving,
+    if unused, and so is an unused ``started``."""
     service = started
     if _kept(cache):
         service = None

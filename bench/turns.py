@@ -41,7 +41,13 @@ PAUSE = 11  # seconds: longer than the 10 s for which ext4 keeps a deleted inode
 
 
 def build_once(checkout: Path, content: Path, out: Path, cache: bool) -> tuple[float, float]:
-    """Wall and CPU seconds of one build of ``content`` by ``checkout`` into ``out``."""
+    """Wall and CPU seconds of one build of ``content`` by ``checkout`` into ``out``.
+
+    Measured from this process's children's rusage, not with ``run.measure``: below
+    ``pool.MIN_ITEMS`` articles the build waits for every process it starts (the
+    helper, the forked pages, the indexer), so their time is all there, while
+    ``tree.py``'s own start and its memory sampling added 40–60 ms of wall time and
+    some 80 ms of CPU to a build of the five articles (10 builds each, in turns)."""
     command = [str(ROOT / ".venv" / "bin" / "python"), str(checkout / "build.py"), "build",
                "--content", str(content), "--out", str(out)]
     command += ["--cache", str(out.with_name(out.name + "-cache"))] if cache else ["--no-cache"]
